@@ -1,0 +1,154 @@
+// Package testenv owns how integration tests reach the real engines: each
+// test gets its own freshly migrated Postgres database, ClickHouse database or
+// Kafka topic, dropped when it ends. An engine whose environment variable is
+// unset skips the test on a developer's laptop; with CI=true an unset or
+// unreachable engine fails it.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ratioguard/ratioguard/internal/chconn"
+	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/kafkaconn"
+	"github.com/ratioguard/ratioguard/internal/pgconn"
+	"github.com/ratioguard/ratioguard/schemas"
+)
+
+// engineURL returns the engine's configured address or skips/fails the test.
+func engineURL(t testing.TB, env string) string {
+	t.Helper()
+	v := strings.TrimSpace(os.Getenv(env))
+	if v != "" {
+		return v
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set: in CI every integration test must reach its engine (run scripts/stack up)", env)
+	}
+	t.Skipf("%s not set; run `scripts/stack up` and `source .stack/env` to run integration tests", env)
+	return ""
+}
+
+// UniqueName returns prefix_<random hex>, a valid identifier for databases and topics.
+func UniqueName(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + "_" + hex.EncodeToString(b)
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// PG is a fresh, migrated Postgres database for one test.
+type PG struct {
+	Pool *pgxpool.Pool
+	URL  string // connection URL of the fresh database
+}
+
+// Postgres creates a database, applies the migrations, and drops it when the test ends.
+func Postgres(t testing.TB) PG {
+	t.Helper()
+	base := engineURL(t, config.EnvPostgresURL)
+	c := ctx(t)
+	admin, err := pgx.Connect(c, base)
+	if err != nil {
+		t.Fatalf("connect to postgres: %v", err)
+	}
+	defer admin.Close(c)
+	name := UniqueName("rgtest")
+	if _, err := admin.Exec(c, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", config.EnvPostgresURL, err)
+	}
+	u.Path = "/" + name
+	pool, err := pgconn.Connect(c, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		pool.Close()
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if admin, err := pgx.Connect(c, base); err == nil {
+			_, _ = admin.Exec(c, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close(c)
+		}
+	})
+	if _, err := schemas.MigratePostgres(c, pool); err != nil {
+		t.Fatal(err)
+	}
+	return PG{Pool: pool, URL: u.String()}
+}
+
+// CH is a fresh, migrated ClickHouse database for one test.
+type CH struct {
+	Conn     chconn.Conn
+	URL      string
+	Database string
+}
+
+// ClickHouse creates a database, applies the DDL, and drops it when the test ends.
+func ClickHouse(t testing.TB) CH {
+	t.Helper()
+	base := engineURL(t, config.EnvClickHouseURL)
+	c := ctx(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", config.EnvClickHouseURL, err)
+	}
+	name := UniqueName("rgtest")
+	u.Path = "/" + name
+	conn, err := chconn.EnsureDatabase(c, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = chconn.DropDatabase(c, conn, name)
+		conn.Close()
+	})
+	if _, err := schemas.MigrateClickHouse(c, conn); err != nil {
+		t.Fatal(err)
+	}
+	return CH{Conn: conn, URL: u.String(), Database: name}
+}
+
+// KafkaTopic is a fresh topic on the real broker for one test.
+type KafkaTopic struct {
+	Brokers []string
+	Topic   string
+}
+
+// Kafka creates a topic with the given partitions on the configured brokers.
+// Topics are left behind (deleting is asynchronous and racy on KRaft);
+// their names are unique per test run.
+func Kafka(t testing.TB, partitions int) KafkaTopic {
+	t.Helper()
+	brokers := config.SplitList(engineURL(t, config.EnvKafkaBrokers))
+	topic := UniqueName("rgtest")
+	if err := kafkaconn.EnsureTopic(ctx(t), brokers, topic, partitions); err != nil {
+		t.Fatalf("kafka at %v: %v", brokers, err)
+	}
+	return KafkaTopic{Brokers: brokers, Topic: topic}
+}
+
+// Describe is a one-line summary for test logs.
+func (k KafkaTopic) Describe() string { return fmt.Sprintf("%s@%v", k.Topic, k.Brokers) }

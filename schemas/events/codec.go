@@ -1,0 +1,84 @@
+package events
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// SchemaVersion is the version this build produces.
+const SchemaVersion = 1
+
+// Topic is the Kafka topic announces are streamed to.
+const Topic = "announces"
+
+// IDLen is the length of an event id: producer id (8 bytes) + sequence (8 bytes).
+const IDLen = 16
+
+// ID builds the event id of the sequence-th event of a producer.
+func ID(producer [8]byte, sequence uint64) []byte {
+	id := make([]byte, IDLen)
+	copy(id, producer[:])
+	binary.BigEndian.PutUint64(id[8:], sequence)
+	return id
+}
+
+// ErrInvalid wraps every reason Decode rejects a message.
+var ErrInvalid = errors.New("invalid announce event")
+
+// Encode serialises an event (deterministic field order, so a replay of the
+// same event yields the same bytes).
+func Encode(a *Announce) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode announce event: %w", err)
+	}
+	return b, nil
+}
+
+// AppendEncode appends the serialised event to buf, for allocation-free reuse.
+func AppendEncode(buf []byte, a *Announce) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf, a)
+	if err != nil {
+		return buf, fmt.Errorf("encode announce event: %w", err)
+	}
+	return b, nil
+}
+
+// Decode parses a message of any schema version up to SchemaVersion (and
+// newer ones, whose unknown fields are ignored) and checks the invariants
+// every consumer relies on.
+func Decode(b []byte) (*Announce, error) {
+	a := &Announce{}
+	if err := DecodeInto(b, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// DecodeInto is Decode into a caller-owned message (reset first).
+func DecodeInto(b []byte, a *Announce) error {
+	if err := proto.Unmarshal(b, a); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return Validate(a)
+}
+
+// Validate checks the invariants a consumer relies on.
+func Validate(a *Announce) error {
+	switch {
+	case a.GetSchemaVersion() == 0:
+		return fmt.Errorf("%w: schema_version missing", ErrInvalid)
+	case len(a.GetEventId()) != IDLen:
+		return fmt.Errorf("%w: event_id has %d bytes, want %d", ErrInvalid, len(a.GetEventId()), IDLen)
+	case a.GetTimeUnixNano() <= 0:
+		return fmt.Errorf("%w: time missing", ErrInvalid)
+	case a.GetResult() == Result_RESULT_UNSPECIFIED:
+		return fmt.Errorf("%w: result missing", ErrInvalid)
+	case len(a.GetIp()) != 0 && len(a.GetIp()) != 4 && len(a.GetIp()) != 16:
+		return fmt.Errorf("%w: ip has %d bytes", ErrInvalid, len(a.GetIp()))
+	}
+	return nil
+}
