@@ -30,20 +30,21 @@ type cliEnv struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version":   {"print the version", runVersion},
-		"migrate":   {"apply the Postgres and ClickHouse schemas and create the Kafka topics", runMigrate},
-		"tracker":   {"serve announce and scrape", runTracker},
-		"ingest":    {"consume announces into ClickHouse and the Postgres ledger", runIngest},
-		"reconcile": {"compare ledger totals with ClickHouse sums", runReconcile},
-		"detect":    {"run the cheat detectors", runDetect},
-		"enforce":   {"run the enforcement jobs", runEnforce},
-		"reports":   {"serve the staff web UI and JSON API", runReports},
-		"all":       {"run tracker, ingest and every later stage in one process", runAll},
-		"user":      {"manage members (user add NAME)", runUser},
-		"torrent":   {"manage torrents (torrent add FILE.torrent [--promo P])", runTorrent},
-		"staff":     {"manage staff accounts (staff add NAME)", runStaff},
-		"report":    {"list cheat reports (report list)", runReport},
-		"sim":       {"simulate a private-tracker population", runSim},
+		"version":     {"print the version", runVersion},
+		"healthcheck": {"probe a health URL (container healthchecks)", runHealthcheck},
+		"migrate":     {"apply the Postgres and ClickHouse schemas and create the Kafka topics", runMigrate},
+		"tracker":     {"serve announce and scrape", runTracker},
+		"ingest":      {"consume announces into ClickHouse and the Postgres ledger", runIngest},
+		"reconcile":   {"compare ledger totals with ClickHouse sums", runReconcile},
+		"detect":      {"run the cheat detectors", runDetect},
+		"enforce":     {"run the enforcement jobs", runEnforce},
+		"reports":     {"serve the staff web UI and JSON API", runReports},
+		"all":         {"run tracker, ingest and every later stage in one process", runAll},
+		"user":        {"manage members (user add NAME)", runUser},
+		"torrent":     {"manage torrents (torrent add FILE.torrent [--promo P])", runTorrent},
+		"staff":       {"manage staff accounts (staff add NAME)", runStaff},
+		"report":      {"list cheat reports (report list)", runReport},
+		"sim":         {"simulate a private-tracker population", runSim},
 	}
 }
 
