@@ -63,10 +63,17 @@ func TestClickHouseMigrationsApplyIdempotentlyAndRollUp(t *testing.T) {
 		t.Fatalf("second migrate applied %d migrations, want 0", len(again))
 	}
 	// One announce row flows into every rollup through the materialized views.
-	err = ch.Conn.Exec(ctx, `INSERT INTO announces (event_id, producer_id, sequence, time, time_ms, user_id, torrent_id,
-		info_hash, peer_id, ip, network, user_agent, event, delta_uploaded, delta_downloaded, result)
-		VALUES (?, ?, 1, now(), 0, 7, 9, ?, ?, ?, ?, 'qBittorrent/4.6.5', 'started', 1000, 500, 'accepted')`,
-		"0123456789abcdef", "01234567", "aaaaaaaaaaaaaaaaaaaa", "-qB4650-abcdefghijkl", "iiiiiiiiiiiiiiii", "nnnnnnnnnnnnnnnn")
+	batch, err := ch.Conn.PrepareBatch(ctx, `INSERT INTO announces (event_id, producer_id, sequence, time, time_ms, user_id, torrent_id,
+		info_hash, peer_id, ip, network, user_agent, event, delta_uploaded, delta_downloaded, result)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = batch.Append("0123456789abcdef", "01234567", uint64(1), time.Now(), uint64(0), uint64(7), uint64(9),
+		"aaaaaaaaaaaaaaaaaaaa", "-qB4650-abcdefghijkl", "iiiiiiiiiiiiiiii", "nnnnnnnnnnnnnnnn", "qBittorrent/4.6.5", "started",
+		uint64(1000), uint64(500), "accepted")
+	if err == nil {
+		err = batch.Send()
+	}
 	if err != nil {
 		t.Fatalf("insert announce: %v", err)
 	}
