@@ -1,0 +1,484 @@
+package core
+
+import (
+	crand "crypto/rand"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/ratioguard/ratioguard/schemas/events"
+)
+
+// Core answers announces. It is safe for concurrent use.
+type Core struct {
+	cfg      Config
+	policy   Policy
+	sink     Sink
+	clock    Clock
+	epoch    time.Time // store times are seconds since epoch
+	producer [8]byte
+	seq      atomic.Uint64
+	swarms   *swarmStore
+	users    *userStore
+	limiter  *badKeyLimiter
+	blocked  [65536 / 64]uint64 // port bitmap
+}
+
+// New builds a core. sink receives every event; clock tells the time.
+func New(cfg Config, policy Policy, sink Sink, clock Clock) *Core {
+	cfg = cfg.withDefaults()
+	c := &Core{
+		cfg:     cfg,
+		policy:  policy,
+		sink:    sink,
+		clock:   clock,
+		epoch:   clock.Now().Add(-time.Second),
+		swarms:  newSwarmStore(256),
+		users:   newUserStore(64),
+		limiter: newBadKeyLimiter(cfg.BadPasskeyLimit, uint32(cfg.BadPasskeyWindow/time.Second)),
+	}
+	_, _ = crand.Read(c.producer[:])
+	for _, p := range cfg.BlockedPorts {
+		c.blocked[p/64] |= 1 << (p % 64)
+	}
+	return c
+}
+
+// ProducerID is this process's random producer id (the first 8 bytes of every event id).
+func (c *Core) ProducerID() [8]byte { return c.producer }
+
+// Config returns the configuration in force (defaults applied).
+func (c *Core) Config() Config { return c.cfg }
+
+func (c *Core) secs(t time.Time) uint32 {
+	d := t.Sub(c.epoch)
+	if d < time.Second {
+		return 1
+	}
+	return uint32(d / time.Second)
+}
+
+func (c *Core) expiry() uint32 { return uint32(2 * c.cfg.Interval / time.Second) }
+
+// Messages told to clients (user-understandable) per refusal.
+const (
+	msgRateLimited   = "too many announces with an unknown passkey from your address: wait a minute and download the .torrent again from the site"
+	msgUnknownKey    = "unknown passkey: download the .torrent again from the site"
+	msgNotRegistered = "this torrent is not registered on this tracker"
+	msgTooManyIPs    = "you are active from too many locations at once (limit %d): stop the client on another location, or declare your seedbox on the site"
+	msgTooManyPeers  = "too many of your clients are on this torrent (limit %d): stop one of them"
+	msgNoLeeching    = "leeching is disabled on your account: you may still seed, but not download"
+	msgTooOften      = "you are announcing too often: the minimum interval is %d s"
+)
+
+func (c *Core) refuse(ans *Answer, ev *events.Announce, code events.Refusal, msg string) {
+	ans.Failure = msg
+	ev.Result = events.Result_RESULT_REFUSED
+	ev.Refusal = code
+	ev.RefusalMessage = msg
+	ev.Promotion = nil
+	c.sink.Publish(ev)
+}
+
+// Announce answers r into ans and publishes the announce's event.
+func (c *Core) Announce(r *Request, ans *Answer) {
+	ans.reset()
+	now := c.clock.Now()
+	ev := c.newEvent(now, r)
+	t := c.secs(now)
+	if r.Malformed != "" {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_MALFORMED, r.Malformed)
+		return
+	}
+	if c.limiter.blocked(r.Addr, t) {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
+		return
+	}
+	user := c.policy.UserByPasskey(r.Passkey)
+	if user == nil {
+		c.limiter.bad(r.Addr, t)
+		c.refuse(ans, ev, events.Refusal_REFUSAL_UNKNOWN_PASSKEY, msgUnknownKey)
+		return
+	}
+	ev.UserId = user.ID
+	if !user.Enabled {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_USER_DISABLED, disabledMessage(user))
+		return
+	}
+	if len(r.InfoHash) != 20 || len(r.PeerID) != 20 {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_MALFORMED, "info_hash and peer_id must be 20 bytes each")
+		return
+	}
+	tor := c.policy.TorrentByInfoHash([20]byte(r.InfoHash))
+	if tor == nil {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_TORRENT_UNKNOWN, msgNotRegistered)
+		return
+	}
+	ev.TorrentId = tor.ID
+	if tor.Deleted {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_TORRENT_DELETED, deletedMessage(tor))
+		return
+	}
+	if msg := c.policy.Clients().Check(r.PeerID, r.UserAgent); msg != "" {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_CLIENT_BANNED, msg)
+		return
+	}
+	if c.blocked[r.Port/64]&(1<<(r.Port%64)) != 0 {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_PORT_BANNED, fmt.Sprintf("port %d is not allowed: choose another listening port in your client", r.Port))
+		return
+	}
+	if r.Left > 0 && !user.CanLeech && r.Event != events.Event_EVENT_STOPPED {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_LEECHING_DISABLED, msgNoLeeching)
+		return
+	}
+	if code, msg := c.apply(r, ans, ev, user, tor, t); code != events.Refusal_REFUSAL_NONE {
+		c.refuse(ans, ev, code, msg)
+		return
+	}
+	c.credit(ev, tor, now)
+	ans.Interval = int(c.cfg.Interval / time.Second)
+	if c.cfg.Jitter > 0 {
+		ans.Interval += int(rand.Int64N(int64(c.cfg.Jitter)) / int64(time.Second))
+	}
+	ans.MinInterval = int(c.cfg.MinInterval / time.Second)
+	ev.Result = events.Result_RESULT_ACCEPTED
+	c.sink.Publish(ev)
+}
+
+func disabledMessage(u *User) string {
+	if u.DisabledReason == "" {
+		return "your account is disabled"
+	}
+	return "your account is disabled: " + u.DisabledReason
+}
+
+func deletedMessage(t *Torrent) string {
+	if t.DeletedReason == "" {
+		return "this torrent was deleted from the site"
+	}
+	return "this torrent was deleted from the site: " + t.DeletedReason
+}
+
+// apply updates the swarm and the session, fills the accounting fields of ev
+// and the peers of ans. It returns a refusal code when the announce may not
+// join the swarm.
+func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, tor *Torrent, t uint32) (events.Refusal, string) {
+	pid := (*[20]byte)(r.PeerID)
+	h := sessionHash(c.swarms.seed, user.ID, pid)
+	is4 := r.Addr.Is4()
+	var addr [16]byte
+	if is4 {
+		a4 := r.Addr.As4()
+		copy(addr[:], a4[:])
+	} else {
+		addr = r.Addr.As16()
+	}
+	stopped := r.Event == events.Event_EVENT_STOPPED
+	seeder := r.Left == 0
+	cutoff := uint32(0)
+	if exp := c.expiry(); t > exp {
+		cutoff = t - exp
+	}
+
+	sh := c.swarms.shard(tor.ID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s := sh.swarms[tor.ID]
+	if s == nil {
+		if stopped {
+			ans.Complete, ans.Incomplete = 0, 0
+			return events.Refusal_REFUSAL_NONE, ""
+		}
+		s = newSwarm()
+		sh.swarms[tor.ID] = s
+	}
+	ev.Seeders, ev.Leechers = uint32(len(s.seeders)), uint32(len(s.leechers))
+	pos, found := s.find(h, user.ID, pid)
+
+	// The location check (IP cap): the session's other-family address, if
+	// any, makes a dual-stack announce the same location.
+	if !stopped {
+		var linked netip.Addr
+		if found {
+			p := s.at(pos)
+			if (p.flags&flagIs4 != 0) != is4 {
+				linked = addrOf(p.addr, p.flags&flagIs4 != 0)
+			} else if p.flags&flagHasAlt != 0 {
+				if a := s.alt[h]; a.is4 != is4 {
+					linked = addrOf(a.addr, a.is4)
+				}
+			}
+		} else if s.userSessions(user.ID) >= c.cfg.MaxPeers {
+			c.dropIfEmpty(sh, tor.ID, s)
+			return events.Refusal_REFUSAL_TOO_MANY_PEERS, fmt.Sprintf(msgTooManyPeers, c.cfg.MaxPeers)
+		}
+		if !c.users.touch(c.policy, user.ID, r.Addr, linked, t, cutoff, c.cfg.MaxIPs) {
+			c.dropIfEmpty(sh, tor.ID, s)
+			return events.Refusal_REFUSAL_TOO_MANY_IPS, fmt.Sprintf(msgTooManyIPs, c.cfg.MaxIPs)
+		}
+	}
+
+	if !found {
+		if !stopped {
+			np := peer{id: *pid, addr: addr, user: user.ID, up: r.Uploaded, down: r.Downloaded, seen: t, port: r.Port}
+			if is4 {
+				np.flags |= flagIs4
+			}
+			if seeder {
+				np.flags |= flagSeeder
+			}
+			if r.Event == events.Event_EVENT_COMPLETED {
+				np.flags |= flagSnatched
+				ev.Snatch = true
+				s.snatches++
+			}
+			pos = s.insert(h, np)
+		}
+	} else {
+		c.account(s, h, pos, r, ev, is4, addr, t)
+		p := s.at(pos)
+		if stopped {
+			s.remove(h, pos, c.swarms.seed)
+		} else if (p.flags&flagSeeder != 0) != seeder {
+			pos = s.move(h, pos, c.swarms.seed, seeder)
+		}
+		if r.Event == events.Event_EVENT_NONE && ev.SecondsSincePrevious < uint32(c.cfg.MinInterval/time.Second) && !ev.DualStackDuplicate {
+			ans.Warning = fmt.Sprintf(msgTooOften, int(c.cfg.MinInterval/time.Second))
+		}
+	}
+	if !stopped {
+		numwant := r.NumWant
+		if numwant < 0 {
+			numwant = c.cfg.NumWant
+		}
+		numwant = min(numwant, c.cfg.MaxNumWant)
+		ans.Peers = c.selectPeers(s, ans.Peers, user.ID, seeder, is4, numwant, cutoff)
+	}
+	ans.Complete, ans.Incomplete = uint32(len(s.seeders)), uint32(len(s.leechers))
+	c.dropIfEmpty(sh, tor.ID, s)
+	return events.Refusal_REFUSAL_NONE, ""
+}
+
+func (c *Core) dropIfEmpty(sh *swarmShard, id uint64, s *swarm) {
+	if s.empty() {
+		delete(sh.swarms, id)
+	}
+}
+
+func addrOf(b [16]byte, is4 bool) netip.Addr {
+	if is4 {
+		return netip.AddrFrom4([4]byte(b[:4]))
+	}
+	return netip.AddrFrom16(b)
+}
+
+// account computes the deltas of an existing session and moves its baseline.
+func (c *Core) account(s *swarm, h uint64, pos int32, r *Request, ev *events.Announce, is4 bool, addr [16]byte, t uint32) {
+	p := s.at(pos)
+	primary := (p.flags&flagIs4 != 0) == is4
+	var alt altAddr
+	if p.flags&flagHasAlt != 0 {
+		alt = s.alt[h]
+	}
+	last := p.seen
+	if p.flags&flagHasAlt != 0 && alt.seen > last {
+		last = alt.seen
+	}
+	if t > last {
+		ev.SecondsSincePrevious = t - last
+	}
+	// Which address family did the previous announce come on?
+	prevIs4 := p.flags&flagIs4 != 0
+	if p.flags&flagLastAlt != 0 {
+		prevIs4 = alt.is4
+	}
+	otherFamily := prevIs4 != is4
+	wasSeeder := p.flags&flagSeeder != 0
+
+	switch {
+	case r.Uploaded >= p.up && r.Downloaded >= p.down:
+		ev.DeltaUploaded, ev.DeltaDownloaded = r.Uploaded-p.up, r.Downloaded-p.down
+		p.up, p.down = r.Uploaded, r.Downloaded
+		if otherFamily && ev.DeltaUploaded == 0 && ev.DeltaDownloaded == 0 {
+			ev.DualStackDuplicate = true
+		}
+	case otherFamily && r.Event != events.Event_EVENT_STARTED:
+		// The same session's report over its other address family, behind
+		// the one already counted: nothing new, keep the higher baseline.
+		ev.DualStackDuplicate = true
+	default:
+		// A counter went down: the client restarted. Re-baseline, credit 0.
+		ev.CounterReset = true
+		p.up, p.down = r.Uploaded, r.Downloaded
+	}
+	if wasSeeder && ev.SecondsSincePrevious > 0 {
+		ev.SeedtimeSeconds = min(ev.SecondsSincePrevious, c.expiry())
+	}
+	if r.Event == events.Event_EVENT_COMPLETED && p.flags&flagSnatched == 0 {
+		p.flags |= flagSnatched
+		ev.Snatch = true
+		s.snatches++
+	}
+	// Record the address this announce came from.
+	if primary {
+		p.addr, p.port, p.seen = addr, r.Port, t
+		p.flags &^= flagLastAlt
+	} else {
+		if s.alt == nil {
+			s.alt = map[uint64]altAddr{}
+		}
+		s.alt[h] = altAddr{addr: addr, seen: t, port: r.Port, is4: is4}
+		p.flags |= flagHasAlt | flagLastAlt
+	}
+}
+
+// credit applies the promotion in force to the raw deltas.
+func (c *Core) credit(ev *events.Announce, tor *Torrent, now time.Time) {
+	promo := NoPromotion
+	if !tor.Promotion.IsNone() && (tor.PromotionUntil.IsZero() || now.Before(tor.PromotionUntil)) {
+		promo = tor.Promotion
+	}
+	if site := c.policy.SitePromotion(now); site != nil {
+		promo = combine(promo, *site)
+	}
+	ev.Promotion.Name = promo.Name
+	ev.Promotion.DownloadPercent = promo.DownloadPercent
+	ev.Promotion.UploadPercent = promo.UploadPercent
+	ev.CreditedUploaded = scale(ev.DeltaUploaded, promo.UploadPercent)
+	ev.CreditedDownloaded = scale(ev.DeltaDownloaded, promo.DownloadPercent)
+}
+
+// combine keeps the more generous factor of each side.
+func combine(torrent, site Promotion) Promotion {
+	if torrent.IsNone() {
+		site.Name = "site:" + site.Name
+		return site
+	}
+	out := Promotion{Name: torrent.Name + "+site:" + site.Name,
+		DownloadPercent: min(torrent.DownloadPercent, site.DownloadPercent),
+		UploadPercent:   max(torrent.UploadPercent, site.UploadPercent)}
+	return out
+}
+
+func scale(n uint64, percent uint32) uint64 {
+	if percent == 100 {
+		return n
+	}
+	hi, lo := n/100, n%100
+	return hi*uint64(percent) + lo*uint64(percent)/100
+}
+
+// selectPeers appends up to numwant peers for the asker: leechers only for a
+// seeder, never the asker's own sessions, the asker's address family first.
+func (c *Core) selectPeers(s *swarm, out []Peer, user uint64, seeder, is4 bool, numwant int, cutoff uint32) []Peer {
+	if numwant <= 0 {
+		return out
+	}
+	base := len(out)
+	var other [64]Peer // peers of the other family, appended after
+	nOther := 0
+	take := func(list []peer) {
+		n := len(list)
+		if n == 0 {
+			return
+		}
+		start := int(rand.Uint32N(uint32(n)))
+		for k := 0; k < n && len(out)-base < numwant; k++ {
+			p := &list[(start+k)%n]
+			if p.user == user || p.seen < cutoff {
+				continue
+			}
+			pIs4 := p.flags&flagIs4 != 0
+			if pIs4 == is4 {
+				out = append(out, Peer{ID: p.id, Addr: p.addr, Port: p.port, Is4: pIs4})
+				continue
+			}
+			if p.flags&flagHasAlt != 0 {
+				if a := s.alt[sessionHash(c.swarms.seed, p.user, &p.id)]; a.is4 == is4 && a.seen >= cutoff {
+					out = append(out, Peer{ID: p.id, Addr: a.addr, Port: a.port, Is4: a.is4})
+					continue
+				}
+			}
+			if nOther < len(other) && len(out)-base+nOther < numwant {
+				other[nOther] = Peer{ID: p.id, Addr: p.addr, Port: p.port, Is4: pIs4}
+				nOther++
+			}
+		}
+	}
+	take(s.leechers)
+	if !seeder {
+		take(s.seeders)
+	}
+	for i := 0; i < nOther && len(out)-base < numwant; i++ {
+		out = append(out, other[i])
+	}
+	return out
+}
+
+// ScrapeStats is the BEP 48 entry of one torrent.
+type ScrapeStats struct {
+	Complete, Incomplete, Downloaded uint32
+}
+
+// Scrape returns the stats of a registered torrent (ok=false: not registered
+// or deleted). The passkey must be known; the caller checks it with User.
+func (c *Core) Scrape(infoHash [20]byte) (ScrapeStats, bool) {
+	tor := c.policy.TorrentByInfoHash(infoHash)
+	if tor == nil || tor.Deleted {
+		return ScrapeStats{}, false
+	}
+	sh := c.swarms.shard(tor.ID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s := sh.swarms[tor.ID]
+	if s == nil {
+		return ScrapeStats{}, true
+	}
+	return ScrapeStats{Complete: uint32(len(s.seeders)), Incomplete: uint32(len(s.leechers)), Downloaded: s.snatches}, true
+}
+
+// CheckPasskey validates a scrape's passkey with the same rate limit as
+// announces; it returns the refusal message, or "".
+func (c *Core) CheckPasskey(passkey string, addr netip.Addr) string {
+	t := c.secs(c.clock.Now())
+	if c.limiter.blocked(addr, t) {
+		return msgRateLimited
+	}
+	u := c.policy.UserByPasskey(passkey)
+	if u == nil {
+		c.limiter.bad(addr, t)
+		return msgUnknownKey
+	}
+	if !u.Enabled {
+		return disabledMessage(u)
+	}
+	return ""
+}
+
+// Expire removes peers not seen for twice the interval, forgets stale
+// locations and rate-limit windows. Call it periodically.
+func (c *Core) Expire() (removed int) {
+	t := c.secs(c.clock.Now())
+	exp := c.expiry()
+	if t <= exp {
+		c.limiter.expire(t)
+		return 0
+	}
+	removed = c.swarms.expire(t - exp)
+	c.users.expire(t - exp)
+	c.limiter.expire(t)
+	return removed
+}
+
+// Stats counts what is in memory (for metrics).
+type Stats struct {
+	Peers, Seeders, Torrents, Users int
+}
+
+// Stats returns the current counts.
+func (c *Core) Stats() Stats {
+	p, s, t := c.swarms.stats()
+	return Stats{Peers: p, Seeders: s, Torrents: t, Users: c.users.count()}
+}
