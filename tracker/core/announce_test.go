@@ -179,11 +179,11 @@ func TestDualStackIsCountedOnce(t *testing.T) {
 
 func TestPromotions(t *testing.T) {
 	cases := []struct {
-		promo       core.Promotion
-		until       time.Duration // 0: forever; negative: expired
-		site        *core.Promotion
-		up, down    uint64
-		name        string
+		promo    core.Promotion
+		until    time.Duration // 0: forever; negative: expired
+		site     *core.Promotion
+		up, down uint64
+		name     string
 	}{
 		{core.NoPromotion, 0, nil, 1000, 1000, "none"},
 		{core.Promotion{Name: "free", DownloadPercent: 0, UploadPercent: 100}, 0, nil, 1000, 0, "free"},
