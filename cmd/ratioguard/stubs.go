@@ -8,7 +8,6 @@ func runTracker(context.Context, *cliEnv, []string) error   { return errNotImple
 func runIngest(context.Context, *cliEnv, []string) error    { return errNotImplemented("ingest") }
 func runReconcile(context.Context, *cliEnv, []string) error { return errNotImplemented("reconcile") }
 func runDetect(context.Context, *cliEnv, []string) error    { return errNotImplemented("detect") }
-func runEnforce(context.Context, *cliEnv, []string) error   { return errNotImplemented("enforce") }
 func runReports(context.Context, *cliEnv, []string) error   { return errNotImplemented("reports") }
 func runAll(context.Context, *cliEnv, []string) error       { return errNotImplemented("all") }
 func runUser(context.Context, *cliEnv, []string) error      { return errNotImplemented("user") }

@@ -235,3 +235,13 @@ func Exempt(class string, list []string) bool {
 	}
 	return false
 }
+
+// WriteYAML prints cfg in the format Load reads.
+func WriteYAML(w io.Writer, cfg Config) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
+		return fmt.Errorf("encode enforcement config: %w", err)
+	}
+	return enc.Close()
+}

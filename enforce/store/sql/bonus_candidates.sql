@@ -3,7 +3,7 @@
 -- (peers whose last announce, with left=0, is at most $2 seconds old). $1 is now.
 WITH seeders AS (
     SELECT torrent_id, count(*) AS n FROM ledger_user_torrents
-    WHERE last_left = 0 AND last_announce_at >= $1 - make_interval(secs => $2)
+    WHERE last_left = 0 AND last_announce_at >= $1::timestamptz - make_interval(secs => $2)
     GROUP BY torrent_id
 )
 SELECT ut.user_id, u.name, ut.torrent_id, t.size, ut.seedtime_seconds,

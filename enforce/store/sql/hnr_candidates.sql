@@ -10,8 +10,8 @@ JOIN torrents t ON t.id = ut.torrent_id AND t.deleted_at IS NULL AND t.size > 0
 JOIN users u ON u.id = ut.user_id AND u.enabled AND NOT (u.class = ANY ($6::text[]))
 WHERE ut.raw_downloaded > t.size * $2::numeric / 100
   AND ut.seedtime_seconds < $4
-  AND COALESCE(ut.snatched_at, ut.first_announce_at) <= $1 - make_interval(secs => $3)
-  AND COALESCE(ut.snatched_at, ut.first_announce_at) > $1 - make_interval(secs => $3 + $5)
+  AND COALESCE(ut.snatched_at, ut.first_announce_at) <= $1::timestamptz - make_interval(secs => $3)
+  AND COALESCE(ut.snatched_at, ut.first_announce_at) > $1::timestamptz - make_interval(secs => $3 + $5)
   AND NOT EXISTS (SELECT 1 FROM enforce_hnr_warnings w
                   WHERE w.user_id = ut.user_id AND w.torrent_id = ut.torrent_id)
 ORDER BY ut.user_id, ut.torrent_id

@@ -9,10 +9,10 @@ WITH snatch AS (
     SELECT ut.user_id,
            count(*) AS snatches,
            count(*) FILTER (WHERE CASE
-               WHEN ut.last_announce_at < $1 - make_interval(secs => $2) THEN FALSE
+               WHEN ut.last_announce_at < $1::timestamptz - make_interval(secs => $2) THEN FALSE
                WHEN old.seedtime_seconds IS NOT NULL THEN ut.seedtime_seconds - old.seedtime_seconds >= $3
-               WHEN ut.first_announce_at >= $1 - make_interval(secs => $2) THEN ut.seedtime_seconds >= $3
-               ELSE (ut.last_left = 0 AND ut.last_announce_at >= $1 - make_interval(secs => $4))
+               WHEN ut.first_announce_at >= $1::timestamptz - make_interval(secs => $2) THEN ut.seedtime_seconds >= $3
+               ELSE (ut.last_left = 0 AND ut.last_announce_at >= $1::timestamptz - make_interval(secs => $4))
                     OR ut.seedtime_seconds - COALESCE(young.seedtime_seconds, ut.seedtime_seconds) >= $3
            END) AS seeded
     FROM ledger_user_torrents ut
@@ -20,12 +20,12 @@ WITH snatch AS (
     LEFT JOIN LATERAL (
         SELECT s.seedtime_seconds FROM enforce_seed_samples s
         WHERE s.user_id = ut.user_id AND s.torrent_id = ut.torrent_id
-          AND s.sampled_at <= $1 - make_interval(secs => $2)
+          AND s.sampled_at <= $1::timestamptz - make_interval(secs => $2)
         ORDER BY s.sampled_at DESC LIMIT 1) old ON TRUE
     LEFT JOIN LATERAL (
         SELECT s.seedtime_seconds FROM enforce_seed_samples s
         WHERE s.user_id = ut.user_id AND s.torrent_id = ut.torrent_id
-          AND s.sampled_at > $1 - make_interval(secs => $2)
+          AND s.sampled_at > $1::timestamptz - make_interval(secs => $2)
         ORDER BY s.sampled_at ASC LIMIT 1) young ON TRUE
     WHERE ut.snatched_at IS NOT NULL
     GROUP BY ut.user_id

@@ -3,5 +3,5 @@
 INSERT INTO enforce_seed_samples (user_id, torrent_id, sample_day, sampled_at, seedtime_seconds)
 SELECT user_id, torrent_id, ($1::timestamptz AT TIME ZONE 'UTC')::date, $1, seedtime_seconds
 FROM ledger_user_torrents
-WHERE snatched_at IS NOT NULL AND last_announce_at >= $1 - make_interval(secs => $2 + 86400)
+WHERE snatched_at IS NOT NULL AND last_announce_at >= $1::timestamptz - make_interval(secs => $2 + 86400)
 ON CONFLICT (user_id, torrent_id, sample_day) DO NOTHING
