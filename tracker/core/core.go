@@ -74,7 +74,7 @@ const (
 )
 
 func (c *Core) refuse(ans *Answer, ev *events.Announce, code events.Refusal, msg string) {
-	ans.Failure = msg
+	ans.Failure, ans.Refusal = msg, code
 	ev.Result = events.Result_RESULT_REFUSED
 	ev.Refusal = code
 	ev.RefusalMessage = msg

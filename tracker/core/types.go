@@ -113,7 +113,8 @@ type Peer struct {
 // Answer is what the client is told. Reuse one per goroutine: Peers keeps its
 // capacity across calls.
 type Answer struct {
-	Failure     string // set: refusal, nothing else applies
+	Failure     string         // set: refusal, nothing else applies
+	Refusal     events.Refusal // the refusal's code (for metrics)
 	Warning     string
 	Interval    int // seconds
 	MinInterval int // seconds
@@ -123,7 +124,7 @@ type Answer struct {
 }
 
 func (a *Answer) reset() {
-	a.Failure, a.Warning = "", ""
+	a.Failure, a.Warning, a.Refusal = "", "", events.Refusal_REFUSAL_NONE
 	a.Interval, a.MinInterval, a.Complete, a.Incomplete = 0, 0, 0, 0
 	a.Peers = a.Peers[:0]
 }

@@ -1,0 +1,326 @@
+// Package frontend owns the tracker's HTTP face: GET /{passkey}/announce and
+// /{passkey}/scrape (BEP 3, 7, 23, 48) over chi, the query parser that keeps
+// raw info_hash/peer_id bytes and the order of parameter names, bencoded
+// answers, the client address (X-Forwarded-For / X-Real-IP only from trusted
+// proxies), /metrics, /healthz and /readyz. Every refusal, malformed request
+// and panic is answered with HTTP 200 and a bencoded failure reason.
+package frontend
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ratioguard/ratioguard/tracker/bencode"
+	"github.com/ratioguard/ratioguard/tracker/core"
+)
+
+// Config tunes the frontend.
+type Config struct {
+	// TrustedProxies: connections from these ranges may name the client's
+	// address in X-Real-IP or X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+}
+
+// Frontend serves the tracker's HTTP endpoints.
+type Frontend struct {
+	core    *core.Core
+	cfg     Config
+	log     *slog.Logger
+	ready   func() error
+	metrics *metrics
+	pool    sync.Pool
+	router  chi.Router
+}
+
+// state is the per-request scratch space, pooled.
+type state struct {
+	req    core.Request
+	ans    core.Answer
+	ps     parseState
+	out    []byte
+	hashes [][20]byte
+}
+
+// New builds the frontend. reg receives the tracker's metrics (and is served
+// on /metrics through gather); ready reports whether the tracker may take traffic.
+func New(c *core.Core, cfg Config, reg prometheus.Registerer, gather prometheus.Gatherer, log *slog.Logger, ready func() error) (*Frontend, error) {
+	m, err := newMetrics(reg, c)
+	if err != nil {
+		return nil, err
+	}
+	f := &Frontend{core: c, cfg: cfg, log: log, ready: ready, metrics: m}
+	f.pool.New = func() any {
+		return &state{out: make([]byte, 0, 2048), ans: core.Answer{Peers: make([]core.Peer, 0, 64)}}
+	}
+	r := chi.NewRouter()
+	r.Use(f.recoverer)
+	r.Get("/{passkey}/announce", f.announce)
+	r.Get("/{passkey}/scrape", f.scrape)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	r.Get("/readyz", f.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(gather, promhttp.HandlerOpts{}))
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeFailure(w, "not a tracker URL: use the announce URL from your .torrent (http://host/PASSKEY/announce)")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeFailure(w, "the tracker only answers GET requests")
+	})
+	f.router = r
+	return f, nil
+}
+
+// Handler returns the HTTP handler.
+func (f *Frontend) Handler() http.Handler { return f.router }
+
+var textPlain = []string{"text/plain"}
+
+func writeAnswer(w http.ResponseWriter, b []byte) {
+	w.Header()["Content-Type"] = textPlain
+	_, _ = w.Write(b)
+}
+
+func writeFailure(w http.ResponseWriter, msg string) {
+	writeAnswer(w, bencode.AppendFailure(nil, msg))
+}
+
+// recoverer turns a panic into a failure reason with HTTP 200.
+func (f *Frontend) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				f.metrics.panics.Inc()
+				f.log.Error("panic while answering", "path", RedactPath(r.URL.Path), "panic", v)
+				writeFailure(w, "internal tracker error: please retry later")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (f *Frontend) readyz(w http.ResponseWriter, _ *http.Request) {
+	if f.ready != nil {
+		if err := f.ready(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(err.Error() + "\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (f *Frontend) announce(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	st := f.pool.Get().(*state)
+	st.req = core.Request{
+		Passkey:   chi.URLParam(r, "passkey"),
+		Addr:      f.clientAddr(r),
+		UserAgent: r.Header.Get("User-Agent"),
+	}
+	st.req.Malformed = parseAnnounce(r.URL.RawQuery, &st.req, &st.ps)
+	f.core.Announce(&st.req, &st.ans)
+	st.out = appendAnswer(st.out[:0], &st.ans, st.ps.compact, st.ps.noPeerID)
+	writeAnswer(w, st.out)
+	f.metrics.observe(&st.ans, time.Since(start))
+	st.req = core.Request{}
+	f.pool.Put(st)
+}
+
+func (f *Frontend) scrape(w http.ResponseWriter, r *http.Request) {
+	st := f.pool.Get().(*state)
+	defer f.pool.Put(st)
+	var bad string
+	st.hashes, bad = parseScrape(r.URL.RawQuery, st.hashes[:0])
+	if bad == "" {
+		bad = f.core.CheckPasskey(chi.URLParam(r, "passkey"), f.clientAddr(r))
+	}
+	f.metrics.scrapes.Inc()
+	if bad != "" {
+		writeFailure(w, bad)
+		return
+	}
+	b := append(st.out[:0], "d5:filesd"...)
+	for i, ih := range st.hashes {
+		if dupBefore(st.hashes[:i], ih) {
+			continue
+		}
+		s, ok := f.core.Scrape(ih)
+		if !ok {
+			continue
+		}
+		b = bencode.AppendBytes(b, ih[:])
+		b = append(b, "d8:complete"...)
+		b = bencode.AppendUint(b, uint64(s.Complete))
+		b = append(b, "10:downloaded"...)
+		b = bencode.AppendUint(b, uint64(s.Downloaded))
+		b = append(b, "10:incomplete"...)
+		b = bencode.AppendUint(b, uint64(s.Incomplete))
+		b = append(b, 'e')
+	}
+	b = append(b, "ee"...)
+	st.out = b
+	writeAnswer(w, b)
+}
+
+func dupBefore(hs [][20]byte, h [20]byte) bool {
+	for _, x := range hs {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// appendAnswer bencodes an answer (keys in sorted order).
+func appendAnswer(b []byte, a *core.Answer, compact, noPeerID bool) []byte {
+	if a.Failure != "" {
+		return bencode.AppendFailure(b, a.Failure)
+	}
+	b = append(b, "d8:complete"...)
+	b = bencode.AppendUint(b, uint64(a.Complete))
+	b = append(b, "10:incomplete"...)
+	b = bencode.AppendUint(b, uint64(a.Incomplete))
+	b = append(b, "8:interval"...)
+	b = bencode.AppendInt(b, int64(a.Interval))
+	b = append(b, "12:min interval"...)
+	b = bencode.AppendInt(b, int64(a.MinInterval))
+	if compact {
+		n4, n6 := 0, 0
+		for i := range a.Peers {
+			if a.Peers[i].Is4 {
+				n4++
+			} else {
+				n6++
+			}
+		}
+		b = append(b, "5:peers"...)
+		b = appendLen(b, n4*6)
+		for i := range a.Peers {
+			if p := &a.Peers[i]; p.Is4 {
+				b = append(b, p.Addr[:4]...)
+				b = append(b, byte(p.Port>>8), byte(p.Port))
+			}
+		}
+		if n6 > 0 {
+			b = append(b, "6:peers6"...)
+			b = appendLen(b, n6*18)
+			for i := range a.Peers {
+				if p := &a.Peers[i]; !p.Is4 {
+					b = append(b, p.Addr[:]...)
+					b = append(b, byte(p.Port>>8), byte(p.Port))
+				}
+			}
+		}
+	} else {
+		b = append(b, "5:peersl"...)
+		for i := range a.Peers {
+			p := &a.Peers[i]
+			b = append(b, "d2:ip"...)
+			b = bencode.AppendString(b, addrString(p))
+			if !noPeerID {
+				b = append(b, "7:peer id"...)
+				b = bencode.AppendBytes(b, p.ID[:])
+			}
+			b = append(b, "4:port"...)
+			b = bencode.AppendInt(b, int64(p.Port))
+			b = append(b, 'e')
+		}
+		b = append(b, 'e')
+	}
+	if a.Warning != "" {
+		b = append(b, "15:warning message"...)
+		b = bencode.AppendString(b, a.Warning)
+	}
+	return append(b, 'e')
+}
+
+// appendLen writes a byte string's length prefix "<n>:".
+func appendLen(b []byte, n int) []byte {
+	return append(strconv.AppendInt(b, int64(n), 10), ':')
+}
+
+func addrString(p *core.Peer) string {
+	if p.Is4 {
+		return netip.AddrFrom4([4]byte(p.Addr[:4])).String()
+	}
+	return netip.AddrFrom16(p.Addr).String()
+}
+
+// clientAddr is the connection's address, or the address a trusted proxy names.
+func (f *Frontend) clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := ap.Addr().Unmap()
+	if !f.trusted(addr) {
+		return addr
+	}
+	if v := r.Header.Get("X-Real-IP"); v != "" {
+		if a, err := netip.ParseAddr(strings.TrimSpace(v)); err == nil {
+			return a.Unmap()
+		}
+	}
+	if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
+		// Rightmost address not of a trusted proxy: the one our proxy saw.
+		all := strings.Join(v, ",")
+		for all != "" {
+			i := strings.LastIndexByte(all, ',')
+			part := strings.TrimSpace(all[i+1:])
+			all = all[:max(i, 0)]
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				break
+			}
+			a = a.Unmap()
+			if !f.trusted(a) {
+				return a
+			}
+			if i < 0 {
+				break
+			}
+		}
+	}
+	return addr
+}
+
+func (f *Frontend) trusted(a netip.Addr) bool {
+	for _, p := range f.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactPasskey keeps the first 4 characters of a passkey, for logs.
+func RedactPasskey(pk string) string {
+	if len(pk) <= 4 {
+		return "…"
+	}
+	return pk[:4] + "…"
+}
+
+// RedactPath redacts the passkey in /{passkey}/... paths.
+func RedactPath(p string) string {
+	if len(p) < 2 {
+		return p
+	}
+	rest := p[1:]
+	i := strings.IndexByte(rest, '/')
+	if i < 0 {
+		return "/" + RedactPasskey(rest)
+	}
+	return "/" + RedactPasskey(rest[:i]) + rest[i:]
+}
