@@ -1,0 +1,132 @@
+package detectors
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"time"
+)
+
+type sizeRow struct {
+	TorrentID uint64 `ch:"torrent_id"`
+	Size      uint64 `ch:"size"`
+}
+
+// torrentSizes returns the size of each torrent (Postgres' when synced, else
+// the largest `left` seen in the window).
+func torrentSizes(ctx context.Context, env *Env, w Window, ids []uint64) (map[uint64]uint64, error) {
+	out := map[uint64]uint64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []sizeRow
+	p := windowParams(w)
+	p["torrents"] = ids
+	if err := selectRows(ctx, env, &rows, "torrent_sizes", p); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.TorrentID] = r.Size
+	}
+	return out, nil
+}
+
+type seriesRow struct {
+	UserID   uint64    `ch:"user_id"`
+	Hour     time.Time `ch:"hour"`
+	Up       uint64    `ch:"up"`
+	Down     uint64    `ch:"down"`
+	Networks uint64    `ch:"networks"`
+}
+
+// userSeries returns hourly upload, download and network-count series per member.
+func userSeries(ctx context.Context, env *Env, w Window, users []uint64) (map[uint64][]Series, error) {
+	out := map[uint64][]Series{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	var rows []seriesRow
+	p := windowParams(w)
+	p["users"] = users
+	if err := selectRows(ctx, env, &rows, "user_series", p); err != nil {
+		return nil, err
+	}
+	type three struct{ up, down, nets Series }
+	acc := map[uint64]*three{}
+	for _, r := range rows {
+		s := acc[r.UserID]
+		if s == nil {
+			s = &three{
+				up:   Series{Name: "uploaded per hour (raw)", Unit: "bytes"},
+				down: Series{Name: "downloaded per hour (raw)", Unit: "bytes"},
+				nets: Series{Name: "networks per hour", Unit: "networks"},
+			}
+			acc[r.UserID] = s
+		}
+		t := r.Hour.UTC()
+		s.up.Points = append(s.up.Points, Point{t, float64(r.Up)})
+		s.down.Points = append(s.down.Points, Point{t, float64(r.Down)})
+		s.nets.Points = append(s.nets.Points, Point{t, float64(r.Networks)})
+	}
+	for id, s := range acc {
+		out[id] = []Series{s.up, s.down, s.nets}
+	}
+	return out, nil
+}
+
+// attachSeries adds each finding's member series to its evidence.
+func attachSeries(ctx context.Context, env *Env, w Window, fs []Finding) error {
+	ids := make([]uint64, 0, len(fs))
+	for _, f := range fs {
+		if f.UserID != 0 {
+			ids = append(ids, f.UserID)
+		}
+	}
+	series, err := userSeries(ctx, env, w, ids)
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		fs[i].Evidence.Series = append(fs[i].Evidence.Series, series[fs[i].UserID]...)
+	}
+	return nil
+}
+
+// userFinding is the common shape of a finding about a member.
+func userFinding(detector string, user uint64, w Window, signals []Signal, magnitude float64, summary string) Finding {
+	return Finding{
+		Detector:    detector,
+		Kind:        SubjectUser,
+		SubjectID:   strconv.FormatUint(user, 10),
+		UserID:      user,
+		WindowStart: w.From,
+		WindowEnd:   w.Until,
+		Score:       combine(signals),
+		Magnitude:   magnitude,
+		Evidence:    Evidence{Summary: summary, Signals: signals, LastSeen: w.Until},
+	}
+}
+
+// topTorrents keeps the n rows with the most upload+download, largest first.
+func topTorrents(rows []TorrentRow, n int) []TorrentRow {
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i].Uploaded+rows[i].Downloaded, rows[j].Uploaded+rows[j].Downloaded
+		if a != b {
+			return a > b
+		}
+		return rows[i].TorrentID < rows[j].TorrentID
+	})
+	if len(rows) > n {
+		rows = rows[:n]
+	}
+	return rows
+}
+
+func sortedKeys[V any](m map[uint64]V) []uint64 {
+	out := make([]uint64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

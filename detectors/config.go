@@ -1,0 +1,234 @@
+package detectors
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Duration is a time.Duration that reads and writes as "5m", "60d"-free Go syntax.
+type Duration struct{ time.Duration }
+
+// MarshalJSON writes the Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a Go duration string ("90m", "1440h").
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"90m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+func days(n int) Duration { return Duration{time.Duration(n) * 24 * time.Hour} }
+
+// Config holds every threshold and exemption. Zero values are never used:
+// DefaultConfig fills everything and a JSON file overrides what it names.
+type Config struct {
+	// Exemptions.
+	StaffClasses  []string `json:"staff_classes"`  // users.class values never reported
+	AllowUsers    []uint64 `json:"allow_users"`    // member ids never reported
+	AllowNetworks []string `json:"allow_networks"` // CIDRs ignored in network counts
+
+	// Reporting.
+	ReportThreshold  float64 `json:"report_threshold"`  // minimum score that becomes a report
+	MaterialIncrease float64 `json:"material_increase"` // magnitude factor that reopens a dismissed report
+	// GeoDB is the path of an optional MaxMind-format ASN/city database.
+	GeoDB string `json:"geo_db"`
+
+	FakedUpload    FakedUploadConfig    `json:"faked_upload"`
+	MultiIP        MultiIPConfig        `json:"multi_ip"`
+	AccountSelling AccountSellingConfig `json:"account_selling"`
+	InviteTree     InviteTreeConfig     `json:"invite_tree"`
+	LeakedPasskey  LeakedPasskeyConfig  `json:"leaked_passkey"`
+	CloudLeech     CloudLeechConfig     `json:"cloud_leech"`
+	GhostLeecher   GhostLeecherConfig   `json:"ghost_leecher"`
+	NexusPHP       NexusPHPConfig       `json:"nexusphp"`
+}
+
+// FakedUploadConfig tunes the faked-upload score.
+type FakedUploadConfig struct {
+	Lookback Duration `json:"lookback"`
+	// Impossible rate: one announce's delta over its interval.
+	MaxRate        float64 `json:"max_rate"`         // bytes/s no member's client reaches
+	MinRateBytes   uint64  `json:"min_rate_bytes"`   // ignore announces below this delta
+	SeedboxRateMul float64 `json:"seedbox_rate_mul"` // MaxRate multiplier on declared seedboxes
+	// Upload while the swarm had no other leecher at both announces.
+	NoLeecherMinBytes uint64 `json:"no_leecher_min_bytes"`
+	// Swarm conservation.
+	ClosedAfter    Duration `json:"closed_after"`     // quiet time without starts/completions
+	ExcessFloorPct float64  `json:"excess_floor_pct"` // excess must exceed this share of the size
+	RobustZ        float64  `json:"robust_z"`         // per-user blame z-score that fires
+	MinBlameBytes  uint64   `json:"min_blame_bytes"`
+	// Counter jumps.
+	JumpSizeMultiple float64 `json:"jump_size_multiple"`
+	// Unnatural regularity over one peer's announces.
+	RegularMinAnnounces int     `json:"regular_min_announces"`
+	RegularMaxCV        float64 `json:"regular_max_cv"`
+	// Collusion: pairs that only trade with each other.
+	CollusionMinTorrents int     `json:"collusion_min_torrents"`
+	CollusionMinShare    float64 `json:"collusion_min_share"`
+	// Fingerprint: rare (family, key format, param order) combinations.
+	FingerprintMaxShare float64 `json:"fingerprint_max_share"`
+}
+
+// MultiIPConfig tunes multi-IP sharing.
+type MultiIPConfig struct {
+	Lookback        Duration `json:"lookback"`
+	MaxSites        int      `json:"max_sites"`      // concurrent sites (max of /24 and /64 counts) per hour one member may have
+	MinHours        int      `json:"min_hours"`      // hours above MaxSites before a report
+	MaxClients      int      `json:"max_clients"`    // concurrent client families per hour
+	NATMinUsers     int      `json:"nat_min_users"`  // a network with this many members is a NAT/CGNAT and not counted
+	MaxASNs         int      `json:"max_asns"`       // concurrent ASNs (with a geo database)
+	MaxTravelKMH    float64  `json:"max_travel_kmh"` // faster than this between cities is impossible travel
+	TravelMinJumpKM float64  `json:"travel_min_jump_km"`
+}
+
+// AccountSellingConfig tunes the baseline/recent change point.
+type AccountSellingConfig struct {
+	Baseline     Duration `json:"baseline"`
+	Recent       Duration `json:"recent"`
+	Dormancy     Duration `json:"dormancy"`
+	MinScore     float64  `json:"min_score"`
+	MinAnnounces int      `json:"min_announces"` // in each of baseline and recent
+}
+
+// InviteTreeConfig tunes invite-tree reports.
+type InviteTreeConfig struct {
+	MinBadInvitees int `json:"min_bad_invitees"`
+}
+
+// LeakedPasskeyConfig tunes leaked-passkey detection.
+type LeakedPasskeyConfig struct {
+	Lookback    Duration `json:"lookback"`
+	MinNetworks int      `json:"min_networks"` // distinct networks in one hour
+	MinClients  int      `json:"min_clients"`  // distinct client families in the window
+}
+
+// CloudLeechConfig tunes offline-download / cloud-leech detection.
+type CloudLeechConfig struct {
+	Lookback        Duration `json:"lookback"`
+	MinNetworkUsers int      `json:"min_network_users"` // members leeching through one network
+	MaxNetworkRatio float64  `json:"max_network_ratio"` // Σup/Σdown of that network
+	MinUserTorrents int      `json:"min_user_torrents"`
+	MaxSeedSeconds  uint64   `json:"max_seed_seconds"` // stops this soon after completing
+}
+
+// GhostLeecherConfig tunes ghost-leecher detection.
+type GhostLeecherConfig struct {
+	Lookback    Duration `json:"lookback"`
+	MinTorrents int      `json:"min_torrents"` // peers stuck with seeders before a report
+}
+
+// NexusPHPConfig is NexusPHP's inline check_cheater at a security level
+// (1 conservative — the default — to 4 paranoid).
+type NexusPHPConfig struct {
+	Lookback Duration `json:"lookback"`
+	Level    int      `json:"level"`
+}
+
+// DefaultConfig returns the defaults documented in docs/DETECTION.md.
+func DefaultConfig() *Config {
+	return &Config{
+		StaffClasses:     []string{"staff"},
+		ReportThreshold:  0.5,
+		MaterialIncrease: 1.5,
+		FakedUpload: FakedUploadConfig{
+			Lookback:             days(2),
+			MaxRate:              100 << 20,
+			MinRateBytes:         1 << 30,
+			SeedboxRateMul:       10,
+			NoLeecherMinBytes:    64 << 20,
+			ClosedAfter:          Duration{2 * time.Hour},
+			ExcessFloorPct:       5,
+			RobustZ:              5,
+			MinBlameBytes:        1 << 30,
+			JumpSizeMultiple:     10,
+			RegularMinAnnounces:  6,
+			RegularMaxCV:         0.02,
+			CollusionMinTorrents: 3,
+			CollusionMinShare:    0.8,
+			FingerprintMaxShare:  0.05,
+		},
+		MultiIP: MultiIPConfig{
+			Lookback:        days(7),
+			MaxSites:        2,
+			MinHours:        3,
+			MaxClients:      3,
+			NATMinUsers:     4,
+			MaxASNs:         2,
+			MaxTravelKMH:    1000,
+			TravelMinJumpKM: 500,
+		},
+		AccountSelling: AccountSellingConfig{
+			Baseline:     days(60),
+			Recent:       days(7),
+			Dormancy:     days(30),
+			MinScore:     0.6,
+			MinAnnounces: 10,
+		},
+		InviteTree:    InviteTreeConfig{MinBadInvitees: 2},
+		LeakedPasskey: LeakedPasskeyConfig{Lookback: days(2), MinNetworks: 6, MinClients: 3},
+		CloudLeech: CloudLeechConfig{
+			Lookback:        days(7),
+			MinNetworkUsers: 3,
+			MaxNetworkRatio: 0.05,
+			MinUserTorrents: 2,
+			MaxSeedSeconds:  600,
+		},
+		GhostLeecher: GhostLeecherConfig{Lookback: days(7), MinTorrents: 2},
+		NexusPHP:     NexusPHPConfig{Lookback: days(1), Level: 1},
+	}
+}
+
+// LoadConfig returns DefaultConfig overridden by the JSON file at path
+// ("" means defaults only). Unknown fields are an error.
+func LoadConfig(path string) (*Config, error) {
+	cfg := DefaultConfig()
+	if path == "" {
+		return cfg, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open detector config: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("parse detector config %s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("detector config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate rejects settings that would make detectors meaningless.
+func (c *Config) Validate() error {
+	switch {
+	case c.ReportThreshold <= 0 || c.ReportThreshold > 1:
+		return fmt.Errorf("report_threshold must be in (0,1], got %v", c.ReportThreshold)
+	case c.MaterialIncrease < 1:
+		return fmt.Errorf("material_increase must be >= 1, got %v", c.MaterialIncrease)
+	case c.NexusPHP.Level < 1 || c.NexusPHP.Level > 4:
+		return fmt.Errorf("nexusphp.level must be 1..4, got %d", c.NexusPHP.Level)
+	case c.MultiIP.MaxSites < 1:
+		return fmt.Errorf("multi_ip.max_sites must be >= 1")
+	case c.AccountSelling.Recent.Duration <= 0 || c.AccountSelling.Baseline.Duration <= c.AccountSelling.Recent.Duration:
+		return fmt.Errorf("account_selling.baseline must be longer than recent (> 0)")
+	}
+	for _, n := range c.AllowNetworks {
+		if _, err := parseCIDR(n); err != nil {
+			return fmt.Errorf("allow_networks: %w", err)
+		}
+	}
+	return nil
+}

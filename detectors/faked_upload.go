@@ -1,0 +1,320 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// FakedUpload combines independent faked-upload signals into one score per
+// member: impossible rate, upload with no other leecher, swarm
+// conservation, counter jumps, unnatural regularity, client fingerprint
+// mismatch and collusion.
+type FakedUpload struct{}
+
+// Name implements Detector.
+func (FakedUpload) Name() string { return "faked_upload" }
+
+// Lookback implements Detector.
+func (FakedUpload) Lookback(c *Config) time.Duration { return c.FakedUpload.Lookback.Duration }
+
+// Doc implements Detector.
+func (FakedUpload) Doc() Doc {
+	return Doc{
+		Title:   "Faked upload",
+		Catches: "naive and careful ratio fakers, colluding pairs",
+		Signals: []string{
+			"impossible rate: one announce's raw upload delta over its interval above max_rate (NexusPHP's 100 MiB/s; ×seedbox_rate_mul on declared seedboxes)",
+			"upload while the swarm had no other leecher at both the previous and this announce (≥ 3 such announces, share of the member's upload)",
+			"swarm conservation on closed windows: Σup − Σdown − Σcorrupt per torrent with no start/completion for 2 h, above 5 % of the size; the excess blamed on uploaders by share, robust z-score per member; and torrents whose excess disappears without the member",
+			"counter jump: one announce's upload delta above 10× the torrent size",
+			"unnatural regularity: coefficient of variation of one peer's upload rate under 2 %, or repeated identical deltas, over ≥ 6 announces",
+			"client fingerprint: peer_id client/version against the user agent (client_rules.ua_family), and (client, key format, parameter order) combinations no other member shares",
+			"collusion: torrent-hours with exactly one uploader and one downloader, the same pair on ≥ 3 torrents carrying ≥ 80 % of the uploader's upload",
+		},
+		LookAlikes: "seedboxes (declared: higher rate limit), fast honest seeders serving a leecher that came and went between two announces (one announce, small share), co-seeders of a faker's torrent (blamed in proportion but their removal does not explain the excess), rate-limited seeders (regularity alone stays under the report threshold)",
+	}
+}
+
+type fuPeerRow struct {
+	UserID             uint64  `ch:"user_id"`
+	TorrentID          uint64  `ch:"torrent_id"`
+	Peer               string  `ch:"peer"`
+	Network            string  `ch:"network"`
+	Uploaded           uint64  `ch:"uploaded"`
+	Downloaded         uint64  `ch:"downloaded"`
+	Announces          uint64  `ch:"announces"`
+	MaxRate            float64 `ch:"max_rate"`
+	MaxDelta           uint64  `ch:"max_delta"`
+	NoLeecherUp        uint64  `ch:"no_leecher_up"`
+	NoLeecherAnnounces uint64  `ch:"no_leecher_announces"`
+	Rated              uint64  `ch:"rated"`
+	RateCV             float64 `ch:"rate_cv"`
+	DistinctDeltaShare float64 `ch:"distinct_delta_share"`
+	MaxLeft            uint64  `ch:"max_left"`
+}
+
+type fuConsRow struct {
+	TorrentID  uint64 `ch:"torrent_id"`
+	Size       uint64 `ch:"size"`
+	SumUp      uint64 `ch:"sum_up"`
+	SumDown    uint64 `ch:"sum_down"`
+	SumCorrupt uint64 `ch:"sum_corrupt"`
+	UserID     uint64 `ch:"user_id"`
+	Up         uint64 `ch:"up"`
+}
+
+type fuCollusionRow struct {
+	UpUser   uint64 `ch:"up_user"`
+	DownUser uint64 `ch:"down_user"`
+	Torrents uint64 `ch:"torrents"`
+	Bytes    uint64 `ch:"bytes"`
+	TotalUp  uint64 `ch:"total_up"`
+}
+
+// fuUser accumulates one member's evidence.
+type fuUser struct {
+	uploaded, downloaded uint64
+	maxRate, rateLimit   float64
+	maxRateTorrent       uint64
+	noLeecherUp          uint64
+	noLeecherAnnounces   uint64
+	maxJump              float64 // delta / size
+	maxJumpTorrent       uint64
+	regularPeers         int
+	minCV                float64
+	blame, blameUp       float64
+	explains             int
+	blameZ               float64
+	collusionShare       float64
+	collusionPartner     uint64
+	collusionTorrents    uint64
+	collusionBytes       uint64
+	fingerprint          []string
+	fingerprintStrength  float64
+	torrents             map[uint64]*TorrentRow
+}
+
+func (u *fuUser) torrent(id uint64) *TorrentRow {
+	r := u.torrents[id]
+	if r == nil {
+		r = &TorrentRow{TorrentID: id, Values: map[string]float64{}}
+		u.torrents[id] = r
+	}
+	return r
+}
+
+// Run implements Detector.
+func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, error) {
+	c := env.Config.FakedUpload
+	users := map[uint64]*fuUser{}
+	get := func(id uint64) *fuUser {
+		u := users[id]
+		if u == nil {
+			u = &fuUser{torrents: map[uint64]*TorrentRow{}, minCV: math.Inf(1)}
+			users[id] = u
+		}
+		return u
+	}
+
+	// Per-peer signals.
+	var peers []fuPeerRow
+	p := windowParams(w)
+	p["min_rate_bytes"] = c.MinRateBytes
+	if err := selectRows(ctx, env, &peers, "fu_peers", p); err != nil {
+		return nil, err
+	}
+	tids := map[uint64]bool{}
+	for _, r := range peers {
+		tids[r.TorrentID] = true
+	}
+	sizes, err := torrentSizes(ctx, env, w, sortedKeys(tids))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range peers {
+		u := get(r.UserID)
+		u.uploaded += r.Uploaded
+		u.downloaded += r.Downloaded
+		t := u.torrent(r.TorrentID)
+		t.Size = sizes[r.TorrentID]
+		t.Uploaded += r.Uploaded
+		t.Downloaded += r.Downloaded
+		limit := c.MaxRate
+		if env.Exempt.Seedbox(r.UserID, NetworkFromString(r.Network)) {
+			limit *= c.SeedboxRateMul
+		}
+		if r.MaxRate/limit > u.maxRate/math.Max(u.rateLimit, 1) {
+			u.maxRate, u.rateLimit, u.maxRateTorrent = r.MaxRate, limit, r.TorrentID
+		}
+		t.Values["max_rate_bytes_per_s"] = math.Max(t.Values["max_rate_bytes_per_s"], r.MaxRate)
+		u.noLeecherUp += r.NoLeecherUp
+		u.noLeecherAnnounces += r.NoLeecherAnnounces
+		t.Values["no_leecher_upload_bytes"] += float64(r.NoLeecherUp)
+		if size := sizes[r.TorrentID]; size > 0 {
+			j := float64(r.MaxDelta) / float64(size)
+			t.Values["max_delta_size_multiple"] = math.Max(t.Values["max_delta_size_multiple"], j)
+			if j > u.maxJump {
+				u.maxJump, u.maxJumpTorrent = j, r.TorrentID
+			}
+		}
+		if int(r.Rated) >= c.RegularMinAnnounces {
+			cv := r.RateCV
+			if r.DistinctDeltaShare <= 0.5 {
+				cv = math.Min(cv, 0) // repeated identical deltas: as regular as it gets
+			}
+			if cv <= c.RegularMaxCV {
+				u.regularPeers++
+			}
+			u.minCV = math.Min(u.minCV, cv)
+			t.Values["rate_cv"] = r.RateCV
+		}
+	}
+
+	// Swarm conservation.
+	var cons []fuConsRow
+	p = windowParams(w)
+	p["closed_after"] = uint32(c.ClosedAfter.Seconds())
+	p["floor_pct"] = c.ExcessFloorPct
+	if err := selectRows(ctx, env, &cons, "fu_conservation", p); err != nil {
+		return nil, err
+	}
+	for _, r := range cons {
+		excess := float64(r.SumUp) - float64(r.SumDown) - float64(r.SumCorrupt)
+		floor := float64(r.Size) * c.ExcessFloorPct / 100
+		u := get(r.UserID)
+		share := float64(r.Up) / math.Max(float64(r.SumUp), 1)
+		u.blame += excess * share
+		u.blameUp += float64(r.Up)
+		if excess-float64(r.Up) <= floor {
+			u.explains++
+		}
+		t := u.torrent(r.TorrentID)
+		t.Size = r.Size
+		t.Values["swarm_excess_bytes"] = excess
+		t.Values["blamed_bytes"] = excess * share
+	}
+	// Robust z of the blamed share of each uploader's upload, over every
+	// member who uploaded in the window.
+	ids := sortedKeys(users)
+	fracs := make([]float64, len(ids))
+	for i, id := range ids {
+		u := users[id]
+		if u.uploaded > 0 {
+			fracs[i] = u.blame / float64(u.uploaded)
+		}
+	}
+	for i, z := range robustZ(fracs, 0.02) {
+		users[ids[i]].blameZ = z
+	}
+
+	// Collusion.
+	var col []fuCollusionRow
+	p = windowParams(w)
+	p["min_torrents"] = uint64(c.CollusionMinTorrents)
+	if err := selectRows(ctx, env, &col, "fu_collusion", p); err != nil {
+		return nil, err
+	}
+	for _, r := range col {
+		if r.TotalUp == 0 {
+			continue
+		}
+		share := float64(r.Bytes) / float64(r.TotalUp)
+		u := get(r.UpUser)
+		if share > u.collusionShare {
+			u.collusionShare, u.collusionPartner, u.collusionTorrents, u.collusionBytes = share, r.DownUser, r.Torrents, r.Bytes
+		}
+	}
+
+	// Fingerprints.
+	fps, err := fingerprints(ctx, env, w)
+	if err != nil {
+		return nil, err
+	}
+	for id, fp := range fps {
+		if _, ok := users[id]; !ok {
+			continue // only members who uploaded can have faked upload
+		}
+		u := get(id)
+		u.fingerprint, u.fingerprintStrength = fp.notes, fp.strength
+	}
+
+	var out []Finding
+	for _, id := range sortedKeys(users) {
+		u := users[id]
+		if u.uploaded == 0 && u.collusionBytes == 0 {
+			continue
+		}
+		f, ok := d.finding(id, u, c, w)
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out, attachSeries(ctx, env, w, out)
+}
+
+func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window) (Finding, bool) {
+	var sig []Signal
+	sig = append(sig, signal("impossible_rate", u.maxRate, math.Max(u.rateLimit, c.MaxRate), 0.9, "bytes/s",
+		"fastest announce (≥ min_rate_bytes) on torrent "+strconv.FormatUint(u.maxRateTorrent, 10)))
+	nl := Signal{Name: "no_leecher_upload", Value: float64(u.noLeecherUp), Threshold: float64(c.NoLeecherMinBytes),
+		Unit: "bytes", Weight: 0.6,
+		Note: fmt.Sprintf("%d announces uploaded with no other leecher at this and the previous announce", u.noLeecherAnnounces)}
+	if u.noLeecherAnnounces >= 3 && u.noLeecherUp >= c.NoLeecherMinBytes && u.uploaded > 0 {
+		nl.Strength = strength(float64(u.noLeecherUp)/float64(u.uploaded), 0.5)
+		nl.Fired = nl.Strength > 0
+	}
+	sig = append(sig, nl)
+	sig = append(sig, signal("counter_jump", u.maxJump, c.JumpSizeMultiple, 0.95, "× torrent size",
+		"largest single upload delta on torrent "+strconv.FormatUint(u.maxJumpTorrent, 10)))
+	blame := signal("conservation_blame_z", u.blameZ, c.RobustZ, 0.45, "robust z",
+		fmt.Sprintf("%.0f bytes of unbalanced swarms blamed on this member", u.blame))
+	if u.blame < float64(c.MinBlameBytes) {
+		blame.Fired, blame.Strength = false, 0
+	}
+	sig = append(sig, blame)
+	ex := signal("conservation_explains", float64(u.explains), 1, 0.75, "torrents",
+		"torrents whose swarm excess disappears without this member's upload")
+	if u.blame < float64(c.MinBlameBytes) {
+		ex.Fired, ex.Strength = false, 0
+	}
+	sig = append(sig, ex)
+	reg := Signal{Name: "unnatural_regularity", Value: float64(u.regularPeers), Threshold: 1, Unit: "peers", Weight: 0.4,
+		Note: "peers whose upload rate varies less than regular_max_cv or repeats the same delta"}
+	if u.regularPeers > 0 {
+		reg.Fired, reg.Strength = true, strengthBelow(math.Max(u.minCV, 0), c.RegularMaxCV)
+	}
+	sig = append(sig, reg)
+	fp := Signal{Name: "fingerprint_mismatch", Value: u.fingerprintStrength, Threshold: 0.5, Weight: 0.5}
+	if u.fingerprintStrength > 0 {
+		fp.Fired, fp.Strength = true, u.fingerprintStrength
+		fp.Note = joinNotes(u.fingerprint)
+	}
+	sig = append(sig, fp)
+	col := signal("collusion_share", u.collusionShare, c.CollusionMinShare, 0.8, "share of upload",
+		fmt.Sprintf("%d torrents traded only with member %d (%d bytes)", u.collusionTorrents, u.collusionPartner, u.collusionBytes))
+	sig = append(sig, col)
+
+	score := combine(sig)
+	if score == 0 {
+		return Finding{}, false
+	}
+	var rows []TorrentRow
+	for _, t := range u.torrents {
+		rows = append(rows, *t)
+	}
+	mag := math.Max(float64(u.noLeecherUp), u.blame)
+	if u.maxJump >= c.JumpSizeMultiple || u.maxRate >= u.rateLimit {
+		mag = math.Max(mag, float64(u.uploaded))
+	}
+	mag = math.Max(mag, float64(u.collusionBytes))
+	f := userFinding(d.Name(), id, w, sig, mag,
+		fmt.Sprintf("member %d uploaded %d bytes (raw) and downloaded %d in the window; %s", id, u.uploaded, u.downloaded, firedNames(sig)))
+	f.Evidence.Torrents = topTorrents(rows, 20)
+	if u.collusionPartner != 0 {
+		f.Evidence.Details = map[string]any{"collusion_partner": u.collusionPartner}
+	}
+	return f, true
+}

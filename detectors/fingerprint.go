@@ -1,0 +1,171 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// defaultClientFamilies maps peer_id prefixes to the user-agent family the
+// client presents, as in the default client_rules rows.
+var defaultClientFamilies = map[string]string{
+	"-qB": "qbittorrent", "-TR": "transmission", "-DE": "deluge", "-lt": "rtorrent",
+	"-LT": "libtorrent", "A2-": "aria2", "-UT": "utorrent",
+}
+
+type fpRow struct {
+	UserID     uint64 `ch:"user_id"`
+	PeerPrefix string `ch:"peer_prefix"`
+	UA         string `ch:"ua"`
+	KeyClass   string `ch:"key_class"`
+	ParamOrder string `ch:"param_order"`
+	Announces  uint64 `ch:"announces"`
+	Uploaded   uint64 `ch:"uploaded"`
+}
+
+type fpResult struct {
+	strength float64
+	notes    []string
+}
+
+// clientFamilies reads client_rules (peer_id prefix → user-agent family),
+// falling back to the defaults without Postgres.
+func clientFamilies(ctx context.Context, env *Env) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range defaultClientFamilies {
+		out[k] = v
+	}
+	if env.PG == nil {
+		return out, nil
+	}
+	rows, err := env.PG.Query(ctx, sqlText("pg_client_rules"))
+	if err != nil {
+		return nil, fmt.Errorf("read client_rules: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var prefix, fam string
+		if err := rows.Scan(&prefix, &fam); err != nil {
+			return nil, fmt.Errorf("scan client_rules: %w", err)
+		}
+		out[prefix] = strings.ToLower(fam)
+	}
+	return out, rows.Err()
+}
+
+// familyOf returns the longest client_rules prefix the peer_id starts with.
+func familyOf(peerPrefix string, fams map[string]string) (string, string) {
+	best := ""
+	for p := range fams {
+		if strings.HasPrefix(peerPrefix, p) && len(p) > len(best) {
+			best = p
+		}
+	}
+	return best, fams[best]
+}
+
+// versionDigits returns the first two digits of a version string.
+func versionDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			b.WriteRune(r)
+			if b.Len() == 2 {
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// fingerprints flags members whose peer_id contradicts their user agent, or
+// whose (client, key format, parameter order) no other member of that
+// client shares.
+func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult, error) {
+	fams, err := clientFamilies(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var rows []fpRow
+	if err := selectRows(ctx, env, &rows, "fu_fingerprint", windowParams(w)); err != nil {
+		return nil, err
+	}
+	// Members per client family and per (family, key class, order).
+	type combo struct{ fam, key, order string }
+	famUsers := map[string]map[uint64]bool{}
+	comboUsers := map[combo]map[uint64]bool{}
+	add := func(m map[uint64]bool, id uint64) map[uint64]bool {
+		if m == nil {
+			m = map[uint64]bool{}
+		}
+		m[id] = true
+		return m
+	}
+	for _, r := range rows {
+		fam := familyCode(r.PeerPrefix)
+		famUsers[fam] = add(famUsers[fam], r.UserID)
+		k := combo{fam, r.KeyClass, r.ParamOrder}
+		comboUsers[k] = add(comboUsers[k], r.UserID)
+	}
+	maxShare := env.Config.FakedUpload.FingerprintMaxShare
+	out := map[uint64]fpResult{}
+	note := func(id uint64, s float64, msg string) {
+		r := out[id]
+		r.strength = max(r.strength, s)
+		if len(r.notes) < 5 {
+			r.notes = append(r.notes, msg)
+		}
+		out[id] = r
+	}
+	for _, r := range rows {
+		prefix, uaFam := familyOf(r.PeerPrefix, fams)
+		ua := strings.ToLower(r.UA)
+		if prefix != "" && uaFam != "" {
+			if !strings.Contains(ua, uaFam) {
+				note(r.UserID, 1, fmt.Sprintf("peer_id %q is %s but the user agent is %q", printable(r.PeerPrefix), uaFam, r.UA))
+				continue
+			}
+			pv := versionDigits(r.PeerPrefix[len(prefix):])
+			_, after, _ := strings.Cut(r.UA, "/")
+			if uv := versionDigits(after); len(pv) == 2 && len(uv) == 2 && pv != uv {
+				note(r.UserID, 0.9, fmt.Sprintf("peer_id %q and user agent %q disagree on the version", printable(r.PeerPrefix), r.UA))
+				continue
+			}
+		}
+		fam := familyCode(r.PeerPrefix)
+		n := len(famUsers[fam])
+		shared := len(comboUsers[combo{fam, r.KeyClass, r.ParamOrder}])
+		if n >= 10 && float64(shared)/float64(n) < maxShare {
+			note(r.UserID, 0.8, fmt.Sprintf("key format %s with parameter order %q is used by %d of %d members of client %s",
+				r.KeyClass, r.ParamOrder, shared, n, printable(fam)))
+		}
+	}
+	for id, r := range out {
+		sort.Strings(r.notes)
+		out[id] = r
+	}
+	return out, nil
+}
+
+// familyCode is the client part of a peer_id: "-qB" of "-qB4250-", else
+// its first two characters.
+func familyCode(peerPrefix string) string {
+	if strings.HasPrefix(peerPrefix, "-") && len(peerPrefix) >= 3 {
+		return peerPrefix[:3]
+	}
+	if len(peerPrefix) >= 2 {
+		return peerPrefix[:2]
+	}
+	return peerPrefix
+}
+
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '.'
+		}
+		return r
+	}, s)
+}

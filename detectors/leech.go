@@ -1,0 +1,140 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CloudLeech flags offline-download / cloud leech services: torrents
+// downloaded at datacenter speed and dropped right after completing, with
+// almost nothing uploaded.
+type CloudLeech struct{}
+
+// Name implements Detector.
+func (CloudLeech) Name() string { return "cloud_leech" }
+
+// Lookback implements Detector.
+func (CloudLeech) Lookback(c *Config) time.Duration { return c.CloudLeech.Lookback.Duration }
+
+// Doc implements Detector.
+func (CloudLeech) Doc() Doc {
+	return Doc{
+		Title:   "Offline-download / cloud leech",
+		Catches: "leech services (download, stop right after completing, never seed)",
+		Signals: []string{
+			"share of completed torrents stopped within max_seed_seconds of completing (≥ min_user_torrents of them)",
+			"raw upload/download ratio below max_network_ratio",
+			"the same network used that way by min_network_users members",
+		},
+		LookAlikes: "restarts (a stop followed by another announce is not a drop), members who seed for a while then stop",
+	}
+}
+
+type cloudRow struct {
+	UserID      uint64   `ch:"user_id"`
+	Completed   uint64   `ch:"completed"`
+	Dumped      uint64   `ch:"dumped"`
+	Uploaded    uint64   `ch:"uploaded"`
+	Downloaded  uint64   `ch:"downloaded"`
+	MaxDownRate float64  `ch:"max_down_rate"`
+	Networks    []string `ch:"networks"`
+}
+
+// Run implements Detector.
+func (d CloudLeech) Run(ctx context.Context, env *Env, w Window) ([]Finding, error) {
+	c := env.Config.CloudLeech
+	var rows []cloudRow
+	p := windowParams(w)
+	p["min_torrents"] = uint64(c.MinUserTorrents)
+	p["max_seed_seconds"] = c.MaxSeedSeconds
+	if err := selectRows(ctx, env, &rows, "cloud_leech", p); err != nil {
+		return nil, err
+	}
+	netUsers := map[Network]int{}
+	for _, r := range rows {
+		for _, n := range r.Networks {
+			netUsers[NetworkFromString(n)]++
+		}
+	}
+	var out []Finding
+	for _, r := range rows {
+		share := float64(r.Dumped) / float64(max(r.Completed, 1))
+		ratio := float64(r.Uploaded) / float64(max(r.Downloaded, 1))
+		shared := 0
+		for _, n := range r.Networks {
+			shared = max(shared, netUsers[NetworkFromString(n)])
+		}
+		sig := []Signal{
+			signal("dropped_after_completion_share", share, 0.8, 0.7, "share of completed", fmt.Sprintf("%d of %d completed torrents", r.Dumped, r.Completed)),
+			{Name: "raw_ratio", Value: ratio, Threshold: c.MaxNetworkRatio, Weight: 0.5,
+				Strength: strengthBelow(ratio, c.MaxNetworkRatio), Fired: ratio <= c.MaxNetworkRatio},
+			signal("members_on_same_network", float64(shared), float64(c.MinNetworkUsers), 0.4, "members", ""),
+		}
+		if share < 0.8 {
+			continue // the other signals only matter for members who drop torrents
+		}
+		f := userFinding(d.Name(), r.UserID, w, sig, float64(r.Downloaded),
+			fmt.Sprintf("member %d dropped %d of %d completed torrents within %d s, raw ratio %.3f, fastest download %.0f bytes/s; %s",
+				r.UserID, r.Dumped, r.Completed, c.MaxSeedSeconds, ratio, r.MaxDownRate, firedNames(sig)))
+		out = append(out, f)
+	}
+	return out, attachSeries(ctx, env, w, out)
+}
+
+// GhostLeecher flags members whose peers download while reporting nothing:
+// `left` never moves and `downloaded` stays 0 for hours in swarms that have
+// seeders, or they even upload while claiming to hold no piece.
+type GhostLeecher struct{}
+
+// Name implements Detector.
+func (GhostLeecher) Name() string { return "ghost_leecher" }
+
+// Lookback implements Detector.
+func (GhostLeecher) Lookback(c *Config) time.Duration { return c.GhostLeecher.Lookback.Duration }
+
+// Doc implements Detector.
+func (GhostLeecher) Doc() Doc {
+	return Doc{
+		Title:   "Ghost leechers",
+		Catches: "ghost leechers (download for real, report downloaded=0 and left unchanged)",
+		Signals: []string{
+			"peers uploading while reporting they hold nothing (left unchanged, downloaded 0): impossible for an honest client",
+			"peers stuck at their first `left` with nothing downloaded for ≥ 2 h in a swarm with seeders, on ≥ min_torrents torrents",
+		},
+		LookAlikes: "stalled leechers in swarms without seeders (not counted), cross-seeders (left 0 from the start)",
+	}
+}
+
+type ghostRow struct {
+	UserID           uint64   `ch:"user_id"`
+	Stuck            uint64   `ch:"stuck"`
+	ImpossibleUpload uint64   `ch:"impossible_upload"`
+	Uploaded         uint64   `ch:"uploaded"`
+	ClaimedLeft      uint64   `ch:"claimed_left"`
+	Torrents         []uint64 `ch:"torrents"`
+}
+
+// Run implements Detector.
+func (d GhostLeecher) Run(ctx context.Context, env *Env, w Window) ([]Finding, error) {
+	c := env.Config.GhostLeecher
+	var rows []ghostRow
+	p := windowParams(w)
+	p["min_torrents"] = uint64(c.MinTorrents)
+	if err := selectRows(ctx, env, &rows, "ghost_leecher", p); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, r := range rows {
+		sig := []Signal{
+			signal("upload_while_holding_nothing", float64(r.ImpossibleUpload), 1, 0.9, "torrents", fmt.Sprintf("%d bytes uploaded", r.Uploaded)),
+			signal("stuck_with_seeders", float64(r.Stuck), float64(c.MinTorrents), 0.7, "torrents", ""),
+		}
+		f := userFinding(d.Name(), r.UserID, w, sig, float64(r.ClaimedLeft),
+			fmt.Sprintf("member %d: %d peers uploaded while claiming nothing downloaded, %d stuck with seeders; %s",
+				r.UserID, r.ImpossibleUpload, r.Stuck, firedNames(sig)))
+		f.Evidence.Details = map[string]any{"torrents": r.Torrents}
+		out = append(out, f)
+	}
+	return out, attachSeries(ctx, env, w, out)
+}

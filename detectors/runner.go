@@ -1,0 +1,158 @@
+package detectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// All returns every detector in the order a pass runs them (invite trees
+// last: they read the reports the others just wrote).
+func All() []Detector {
+	return []Detector{
+		FakedUpload{},
+		MultiIP{},
+		AccountSelling{},
+		LeakedPasskey{},
+		CloudLeech{},
+		GhostLeecher{},
+		NexusPHP{},
+		InviteTree{},
+	}
+}
+
+// ByName returns the detectors with the given names (all for none).
+func ByName(names []string) ([]Detector, error) {
+	all := All()
+	if len(names) == 0 {
+		return all, nil
+	}
+	idx := map[string]Detector{}
+	for _, d := range all {
+		idx[d.Name()] = d
+	}
+	var out []Detector
+	for _, n := range names {
+		d, ok := idx[n]
+		if !ok {
+			return nil, fmt.Errorf("unknown detector %q", n)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Runner runs detectors over a window and stores what they find.
+type Runner struct {
+	Env       *Env
+	Store     *Store // nil: findings are only returned
+	Detectors []Detector
+	Torrents  *TorrentSync // nil: sizes come from `left` only
+}
+
+// RunStats is one detector's share of a pass.
+type RunStats struct {
+	Detector   string        `json:"detector"`
+	From       time.Time     `json:"from"`
+	Until      time.Time     `json:"until"`
+	Findings   int           `json:"findings"`
+	Exempted   int           `json:"exempted"`
+	Inserted   int           `json:"inserted"`
+	Updated    int           `json:"updated"`
+	Touched    int           `json:"touched"`
+	Suppressed int           `json:"suppressed"`
+	Duration   time.Duration `json:"duration_ns"`
+	Err        string        `json:"error,omitempty"`
+}
+
+// Pass evaluates every detector at until. from, when not zero, overrides
+// each detector's lookback (backfill); activeSince, when not zero, limits
+// re-evaluation to subjects active since then (incremental pass). A
+// failing detector does not stop the others; the errors are joined.
+func (r *Runner) Pass(ctx context.Context, from, until, activeSince time.Time) ([]RunStats, []Finding, error) {
+	if r.Torrents != nil {
+		if _, err := r.Torrents.Sync(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	var stats []RunStats
+	var all []Finding
+	var errs []error
+	for _, d := range r.Detectors {
+		w := Window{From: from, Until: until, ActiveSince: activeSince}
+		if w.From.IsZero() {
+			w.From = until.Add(-d.Lookback(r.Env.Config))
+		}
+		if w.ActiveSince.IsZero() || w.ActiveSince.Before(w.From) {
+			w.ActiveSince = w.From
+		}
+		st, fs, err := r.runOne(ctx, d, w)
+		stats = append(stats, st)
+		all = append(all, fs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return stats, all, errors.Join(errs...)
+}
+
+func (r *Runner) runOne(ctx context.Context, d Detector, w Window) (RunStats, []Finding, error) {
+	start := time.Now()
+	st := RunStats{Detector: d.Name(), From: w.From, Until: w.Until}
+	found, err := d.Run(ctx, r.Env, w)
+	var kept []Finding
+	if err == nil {
+		for _, f := range found {
+			if f.UserID != 0 {
+				if _, ok := r.Env.Exempt.UserExempt(f.UserID); ok {
+					st.Exempted++
+					continue
+				}
+			}
+			if f.Score < r.Env.Config.ReportThreshold {
+				continue
+			}
+			kept = append(kept, f)
+		}
+		st.Findings = len(kept)
+		if r.Store != nil {
+			for _, f := range kept {
+				out, uerr := r.Store.Upsert(ctx, f)
+				if uerr != nil {
+					err = uerr
+					break
+				}
+				switch out {
+				case Inserted:
+					st.Inserted++
+				case Updated:
+					st.Updated++
+				case Touched:
+					st.Touched++
+				case Suppressed:
+					st.Suppressed++
+				}
+			}
+		}
+	}
+	st.Duration = time.Since(start)
+	if err != nil {
+		err = fmt.Errorf("detector %s: %w", d.Name(), err)
+		st.Err = err.Error()
+	}
+	if r.Env.PG != nil {
+		if _, rerr := r.Env.PG.Exec(ctx, sqlText("pg_record_run"), st.Detector, w.From, w.Until, w.ActiveSince,
+			st.Findings, st.Inserted, st.Updated+st.Touched, st.Suppressed, st.Exempted, st.Duration.Milliseconds(), st.Err); rerr != nil && err == nil {
+			err = fmt.Errorf("record run of %s: %w", d.Name(), rerr)
+		}
+	}
+	if r.Env.Log != nil {
+		r.Env.Log.Info("detector pass", "detector", st.Detector, "findings", st.Findings, "inserted", st.Inserted,
+			"updated", st.Updated, "suppressed", st.Suppressed, "exempted", st.Exempted, "duration", st.Duration, "err", st.Err)
+	}
+	return st, kept, err
+}

@@ -1,0 +1,1 @@
+SELECT id, passkey FROM users WHERE id = ANY($1)

@@ -1,0 +1,1 @@
+SELECT last_until FROM detector_state WHERE detector = $1

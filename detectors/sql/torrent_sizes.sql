@@ -1,0 +1,14 @@
+-- Torrent sizes for the given torrents: Postgres' size synced into
+-- detector_torrents, else the largest `left` any peer reported in the window.
+SELECT torrent_id, toUInt64(if(pg_size > 0, pg_size, max_left)) AS size
+FROM (
+    SELECT torrent_id, max(left) AS max_left
+    FROM announces
+    WHERE time >= toDateTime(@from) AND time < toDateTime(@until) AND has(@torrents, torrent_id)
+    GROUP BY torrent_id
+) ANY LEFT JOIN (
+    SELECT torrent_id, argMax(size, version) AS pg_size
+    FROM detector_torrents
+    WHERE has(@torrents, torrent_id)
+    GROUP BY torrent_id
+) USING torrent_id
