@@ -7,11 +7,9 @@ import "context"
 func runTracker(context.Context, *cliEnv, []string) error   { return errNotImplemented("tracker") }
 func runIngest(context.Context, *cliEnv, []string) error    { return errNotImplemented("ingest") }
 func runReconcile(context.Context, *cliEnv, []string) error { return errNotImplemented("reconcile") }
-func runDetect(context.Context, *cliEnv, []string) error    { return errNotImplemented("detect") }
 func runReports(context.Context, *cliEnv, []string) error   { return errNotImplemented("reports") }
 func runAll(context.Context, *cliEnv, []string) error       { return errNotImplemented("all") }
 func runUser(context.Context, *cliEnv, []string) error      { return errNotImplemented("user") }
 func runTorrent(context.Context, *cliEnv, []string) error   { return errNotImplemented("torrent") }
 func runStaff(context.Context, *cliEnv, []string) error     { return errNotImplemented("staff") }
-func runReport(context.Context, *cliEnv, []string) error    { return errNotImplemented("report") }
 func runSim(context.Context, *cliEnv, []string) error       { return errNotImplemented("sim") }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ratioguard/ratioguard/detectors"
+	"github.com/ratioguard/ratioguard/internal/chconn"
+	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/pgconn"
+)
+
+func runDetect(ctx context.Context, env *cliEnv, args []string) error {
+	eng := config.FromEnv()
+	fs := newFlagSet(env, "detect")
+	eng.RegisterFlags(fs)
+	once := fs.Bool("once", false, "run one pass and exit")
+	since := fs.String("since", "", "backfill: evaluate history from this time (RFC 3339), implies --once")
+	until := fs.String("until", "", "backfill: evaluate up to this time (RFC 3339; default now)")
+	interval := fs.Duration("interval", 5*time.Minute, "time between scheduled passes")
+	cfgPath := fs.String("config", "", "detector thresholds and exemptions (JSON; default built-in)")
+	only := fs.String("detectors", "", "comma-separated detector names (default all)")
+	describe := fs.Bool("describe", false, "print the detectors and thresholds as Markdown and exit")
+	asJSON := fs.Bool("json", false, "print pass statistics as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := detectors.LoadConfig(*cfgPath)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	ds, err := detectors.ByName(config.SplitList(*only))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *describe {
+		return detectors.WriteMarkdown(env.stdout, cfg, ds)
+	}
+	var from, to time.Time
+	if *since != "" {
+		if from, err = time.Parse(time.RFC3339, *since); err != nil {
+			return usageError{fmt.Sprintf("--since: %v", err)}
+		}
+		*once = true
+	}
+	if *until != "" {
+		if to, err = time.Parse(time.RFC3339, *until); err != nil {
+			return usageError{fmt.Sprintf("--until: %v", err)}
+		}
+		*once = true
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		return usageError{"--until must be after --since"}
+	}
+
+	pg, err := pgconn.Connect(ctx, eng.PostgresURL)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	ch, err := chconn.Connect(ctx, eng.ClickHouseURL)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	runner, err := detectors.NewRunner(ctx, cfg, pg, ch, env.log, ds)
+	if err != nil {
+		return err
+	}
+	defer runner.Env.Geo.Close()
+
+	print := func(stats []detectors.RunStats) error {
+		if *asJSON {
+			return json.NewEncoder(env.stdout).Encode(stats)
+		}
+		for _, s := range stats {
+			fmt.Fprintf(env.stdout, "%-18s findings=%-4d inserted=%-4d updated=%-4d suppressed=%-4d exempted=%-4d %s %s\n",
+				s.Detector, s.Findings, s.Inserted, s.Updated+s.Touched, s.Suppressed, s.Exempted, s.Duration.Round(time.Millisecond), s.Err)
+		}
+		return nil
+	}
+	if *once {
+		if to.IsZero() {
+			to = time.Now()
+		}
+		stats, _, err := runner.Pass(ctx, from, to, time.Time{})
+		if perr := print(stats); perr != nil {
+			return perr
+		}
+		return err
+	}
+	s := &detectors.Scheduler{
+		Runner:   runner,
+		Interval: *interval,
+		Reload:   runner.ReloadExemptions,
+		OnPass: func(stats []detectors.RunStats, err error) {
+			if err != nil {
+				env.log.Error("detector pass failed", "err", err)
+			}
+			_ = print(stats)
+		},
+	}
+	env.log.Info("detectors scheduled", "interval", *interval, "detectors", strings.Join(names(ds), ","))
+	return s.Run(ctx)
+}
+
+func names(ds []detectors.Detector) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Name()
+	}
+	return out
+}
