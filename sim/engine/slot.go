@@ -43,6 +43,7 @@ type slot struct {
 	trueDown int64
 	fakeUp   int64
 	lastAnn  time.Time
+	lastEmit time.Time // time of the last announce emitted (either family)
 	next     time.Time
 	hidx     int // index in the announce heap, -1 when absent
 	swIdx    int // index in swarm.peers, -1 when absent
@@ -166,7 +167,7 @@ func (e *Engine) activateKeeping(sl *slot, at time.Time, keep bool) {
 		}
 	}
 	e.stats.Started++
-	e.announce(sl, clients.EventStarted, at)
+	at = e.announce(sl, clients.EventStarted, at)
 	sl.next = at.Add(e.interval())
 	heap.Push(&e.heap, sl)
 }
@@ -245,7 +246,7 @@ func (e *Engine) due(sl *slot) {
 			return
 		}
 	}
-	e.announce(sl, clients.EventNone, at)
+	at = e.announce(sl, clients.EventNone, at)
 	sl.next = at.Add(e.interval())
 	heap.Fix(&e.heap, sl.hidx)
 }
@@ -261,8 +262,15 @@ func (e *Engine) flush(at time.Time) {
 	}
 }
 
-// announce appends what the slot's client sends now (twice for dual stack).
-func (e *Engine) announce(sl *slot, ev clients.Event, at time.Time) {
+// announce appends what the slot's client sends at `at` (twice for dual
+// stack) and returns the time used: never before the slot's previous
+// announce, so a slot's announces keep their causal order after the tick's
+// sort by time.
+func (e *Engine) announce(sl *slot, ev clients.Event, at time.Time) time.Time {
+	if !sl.lastEmit.IsZero() && !at.After(sl.lastEmit) {
+		at = sl.lastEmit.Add(time.Second)
+	}
+	sl.lastEmit = at
 	st := sl.ag
 	a := st.a
 	tor := sl.sw.tor
@@ -302,8 +310,10 @@ func (e *Engine) announce(sl *slot, ev clients.Event, at time.Time) {
 	if a.DualStack && net.HasV6 {
 		ann.IP = a.V6At(net, at)
 		ann.Time = at.Add(time.Second)
+		sl.lastEmit = ann.Time
 		e.out = append(e.out, ann)
 	}
+	return at
 }
 
 // slotHeap orders running sessions by their next regular announce.

@@ -1,0 +1,133 @@
+package replay
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"sync"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ratioguard/ratioguard/schemas/events"
+)
+
+// MessageWriter is the part of kafka-go's Writer replay uses.
+type MessageWriter interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// Sink receives the core's events on the replay goroutine: it stamps them
+// with the replay's producer id (derived from the seed, so a replay is
+// byte-identical run to run), encodes them, keeps a SHA-256 of the stream,
+// and hands batches to one writer goroutine (order kept, back-pressure when
+// the writer falls behind). A nil writer only counts and hashes.
+type Sink struct {
+	producer [8]byte
+	digest   hash.Hash
+	batch    []kafka.Message
+	size     int
+	ch       chan []kafka.Message
+	done     chan struct{}
+	mu       sync.Mutex
+	err      error
+
+	Events, Accepted, Refused, Bytes int64
+	// Refusals counts refused events by reason.
+	Refusals map[string]int64
+	// Unencodable counts events the core produced that protobuf refuses to
+	// encode (e.g. a binary `key` in a string field); FirstEncodeError says why.
+	Unencodable      int64
+	FirstEncodeError string
+}
+
+// NewSink starts the writer goroutine. batchSize messages are written per call.
+func NewSink(ctx context.Context, w MessageWriter, seed uint64, batchSize int) *Sink {
+	s := &Sink{digest: sha256.New(), size: max(batchSize, 1), done: make(chan struct{}), Refusals: map[string]int64{}}
+	copy(s.producer[:], "simR")
+	binary.BigEndian.PutUint32(s.producer[4:], uint32(seed)^uint32(seed>>32))
+	s.ch = make(chan []kafka.Message, 4)
+	go func() {
+		defer close(s.done)
+		for msgs := range s.ch {
+			if w == nil || s.Err() != nil {
+				continue
+			}
+			if err := w.WriteMessages(ctx, msgs...); err != nil {
+				s.fail(fmt.Errorf("write %d events to kafka: %w", len(msgs), err))
+			}
+		}
+	}()
+	return s
+}
+
+// ProducerID is the producer id stamped on every event.
+func (s *Sink) ProducerID() [8]byte { return s.producer }
+
+func (s *Sink) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// Err is the first error of the writer or of encoding.
+func (s *Sink) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Publish implements core.Sink.
+func (s *Sink) Publish(ev *events.Announce) {
+	ev.ProducerId = s.producer[:]
+	ev.EventId = events.ID(s.producer, ev.GetSequence())
+	b, err := events.Encode(ev)
+	if err != nil {
+		s.Unencodable++
+		if s.FirstEncodeError == "" {
+			s.FirstEncodeError = fmt.Sprintf("%v (user %d, peer_id %q, key %q, user agent %q)", err, ev.GetUserId(), ev.GetPeerId(), ev.GetKey(), ev.GetUserAgent())
+		}
+		return
+	}
+	if err := events.Validate(ev); err != nil {
+		s.fail(fmt.Errorf("core produced an invalid event: %w", err))
+		return
+	}
+	var key [8]byte
+	binary.BigEndian.PutUint64(key[:], ev.GetUserId())
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	s.digest.Write(n[:])
+	s.digest.Write(b)
+	s.Events++
+	s.Bytes += int64(len(b))
+	if ev.GetResult() == events.Result_RESULT_ACCEPTED {
+		s.Accepted++
+	} else {
+		s.Refused++
+		s.Refusals[ev.GetRefusal().String()]++
+	}
+	s.batch = append(s.batch, kafka.Message{Key: key[:], Value: b})
+	if len(s.batch) >= s.size {
+		s.ch <- s.batch
+		s.batch = make([]kafka.Message, 0, s.size)
+	}
+}
+
+// Close writes what is left and waits for the writer.
+func (s *Sink) Close() error {
+	if len(s.batch) > 0 {
+		s.ch <- s.batch
+		s.batch = nil
+	}
+	close(s.ch)
+	<-s.done
+	return s.Err()
+}
+
+// Digest is the SHA-256 of every encoded event, length-prefixed, in order.
+func (s *Sink) Digest() string { return hex.EncodeToString(s.digest.Sum(nil)) }
