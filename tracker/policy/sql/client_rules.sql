@@ -1,0 +1,3 @@
+SELECT peer_id_prefix, coalesce(min_version, ''), coalesce(max_version, ''), coalesce(ua_family, ''), allowed, reason
+FROM client_rules
+ORDER BY id

@@ -1,0 +1,5 @@
+-- Registered torrents with their promotion; $1 NULL loads all, else one id.
+SELECT id, info_hash, size, promotion, promo_download_percent, promo_upload_percent,
+       promotion_until, deleted_at IS NOT NULL, coalesce(deleted_reason, '')
+FROM torrents
+WHERE $1::bigint IS NULL OR id = $1
