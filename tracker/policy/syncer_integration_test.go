@@ -63,11 +63,19 @@ func TestSyncerLoadsListensAndSurvivesPostgresLoss(t *testing.T) {
 		}
 	}
 	exec(`UPDATE users SET enabled = false, disabled_reason = 'cheating' WHERE passkey = $1`, pk)
-	eventually(t, "ban", within, func() bool { u := cache.UserByPasskey(pk); return u != nil && !u.Enabled && u.DisabledReason == "cheating" })
+	eventually(t, "ban", within, func() bool {
+		u := cache.UserByPasskey(pk)
+		return u != nil && !u.Enabled && u.DisabledReason == "cheating"
+	})
 	exec(`UPDATE users SET passkey = 'ffffffffffffffffffffffffffffffff', enabled = true WHERE passkey = $1`, pk)
-	eventually(t, "passkey change", within, func() bool { return cache.UserByPasskey(pk) == nil && cache.UserByPasskey("ffffffffffffffffffffffffffffffff") != nil })
+	eventually(t, "passkey change", within, func() bool {
+		return cache.UserByPasskey(pk) == nil && cache.UserByPasskey("ffffffffffffffffffffffffffffffff") != nil
+	})
 	exec(`UPDATE torrents SET deleted_at = now(), deleted_reason = 'dupe' WHERE info_hash = $1`, ih[:])
-	eventually(t, "torrent deletion", within, func() bool { tr := cache.TorrentByInfoHash(ih); return tr != nil && tr.Deleted && tr.DeletedReason == "dupe" })
+	eventually(t, "torrent deletion", within, func() bool {
+		tr := cache.TorrentByInfoHash(ih)
+		return tr != nil && tr.Deleted && tr.DeletedReason == "dupe"
+	})
 	exec(`INSERT INTO client_rules (peer_id_prefix, allowed, reason) VALUES ('-qB', false, 'qB banned today')`)
 	eventually(t, "client rule", within, func() bool { return cache.Clients().Check([]byte("-qB4650-000000000000"), "") == "qB banned today" })
 	exec(`INSERT INTO site_promotions (name, download_percent, starts_at, ends_at) VALUES ('weekend', 0, now() - interval '1 hour', now() + interval '1 hour')`)
