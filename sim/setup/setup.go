@@ -1,0 +1,216 @@
+// Package setup owns what a simulated run needs in Postgres before traffic
+// flows: its members (by name, with their passkeys), its torrents (by info
+// hash), the declared seedbox ranges, the run row and its ground-truth labels
+// (tables sim_runs and sim_labels). It assigns the database ids back to the
+// population so the traffic, the labels and the ledger agree. Every statement
+// is idempotent: running setup twice for the same spec and seed changes
+// nothing.
+package setup
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ratioguard/ratioguard/sim/labels"
+	"github.com/ratioguard/ratioguard/sim/population"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+func query(name string) string {
+	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
+	if err != nil {
+		panic(fmt.Sprintf("setup: embedded query %s: %v", name, err))
+	}
+	return string(b)
+}
+
+// Run describes the run row.
+type Run struct {
+	Name     string // run id; also the prefix of member names (e.g. "sim7")
+	Seed     uint64
+	SpecName string
+}
+
+// UserPrefix is the prefix of the run's member names.
+func UserPrefix(p *population.Population) string {
+	return fmt.Sprintf("sim%d-u", p.Seed)
+}
+
+// Apply creates or refreshes the run's rows and assigns the database ids to
+// the population's members and torrents. It returns the run's labels (with
+// the database ids), also stored in sim_labels.
+func Apply(ctx context.Context, pool *pgxpool.Pool, run Run, p *population.Population) (labels.Set, error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return labels.Set{}, fmt.Errorf("sim setup: begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after commit this is a no-op
+	if err := members(ctx, tx, p); err != nil {
+		return labels.Set{}, err
+	}
+	if err := torrents(ctx, tx, p); err != nil {
+		return labels.Set{}, err
+	}
+	if err := seedboxes(ctx, tx, p); err != nil {
+		return labels.Set{}, err
+	}
+	set := labels.FromPopulation(run.Name, p)
+	if _, err := tx.Exec(ctx, query("run"), run.Name, int64(run.Seed), run.SpecName, UserPrefix(p), len(p.Members), p.Start, p.End); err != nil {
+		return labels.Set{}, fmt.Errorf("sim setup: record run %s: %w", run.Name, err)
+	}
+	if err := storeLabels(ctx, tx, set); err != nil {
+		return labels.Set{}, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return labels.Set{}, fmt.Errorf("sim setup: commit: %w", err)
+	}
+	return set, nil
+}
+
+func members(ctx context.Context, tx pgx.Tx, p *population.Population) error {
+	names := make([]string, len(p.Members))
+	keys := make([]string, len(p.Members))
+	classes := make([]string, len(p.Members))
+	byName := make(map[string]*population.Member, len(p.Members))
+	for i, m := range p.Members {
+		names[i], keys[i], classes[i] = m.Name, m.Passkey, m.Class
+		byName[m.Name] = m
+	}
+	rows, err := tx.Query(ctx, query("users"), names, keys, classes)
+	if err != nil {
+		return fmt.Errorf("sim setup: create %d members: %w", len(names), err)
+	}
+	n := 0
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return fmt.Errorf("sim setup: read member id: %w", err)
+		}
+		byName[name].ID = uint64(id)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sim setup: create members: %w", err)
+	}
+	if n != len(names) {
+		return fmt.Errorf("sim setup: %d of %d members created", n, len(names))
+	}
+	return nil
+}
+
+func torrents(ctx context.Context, tx pgx.Tx, p *population.Population) error {
+	hashes := make([][]byte, len(p.Torrents))
+	names := make([]string, len(p.Torrents))
+	sizes := make([]int64, len(p.Torrents))
+	created := make([]time.Time, len(p.Torrents))
+	byHash := make(map[[20]byte]*population.Torrent, len(p.Torrents))
+	for i, t := range p.Torrents {
+		hashes[i], names[i], sizes[i], created[i] = t.InfoHash[:], t.Name, t.Size, t.Created
+		byHash[t.InfoHash] = t
+	}
+	rows, err := tx.Query(ctx, query("torrents"), hashes, names, sizes, created)
+	if err != nil {
+		return fmt.Errorf("sim setup: register %d torrents: %w", len(hashes), err)
+	}
+	n := 0
+	for rows.Next() {
+		var id int64
+		var h []byte
+		if err := rows.Scan(&id, &h); err != nil {
+			return fmt.Errorf("sim setup: read torrent id: %w", err)
+		}
+		t := byHash[[20]byte(h)]
+		if t == nil {
+			return fmt.Errorf("sim setup: database returned unknown info hash %x", h)
+		}
+		t.ID = uint64(id)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sim setup: register torrents: %w", err)
+	}
+	if n != len(hashes) {
+		return fmt.Errorf("sim setup: %d of %d torrents registered", n, len(hashes))
+	}
+	return nil
+}
+
+func seedboxes(ctx context.Context, tx pgx.Tx, p *population.Population) error {
+	if len(p.SeedboxRanges) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(p.SeedboxRanges))
+	cidrs := make([]string, len(p.SeedboxRanges))
+	for i, r := range p.SeedboxRanges {
+		ids[i], cidrs[i] = int64(r.Member.ID), r.Prefix.Masked().String()
+	}
+	if _, err := tx.Exec(ctx, query("seedbox"), ids, cidrs); err != nil {
+		return fmt.Errorf("sim setup: declare %d seedbox ranges: %w", len(ids), err)
+	}
+	return nil
+}
+
+func storeLabels(ctx context.Context, tx pgx.Tx, set labels.Set) error {
+	if _, err := tx.Exec(ctx, query("labels_delete"), set.Run); err != nil {
+		return fmt.Errorf("sim setup: clear labels of %s: %w", set.Run, err)
+	}
+	n := len(set.Labels)
+	ids, partners := make([]int64, n), make([]int64, n)
+	roles, kinds := make([]string, n), make([]string, n)
+	starts := make([]time.Time, n)
+	for i, l := range set.Labels {
+		ids[i], roles[i], kinds[i], starts[i], partners[i] = int64(l.UserID), string(l.Role), l.Kind, l.Start, int64(l.Partner)
+	}
+	if _, err := tx.Exec(ctx, query("labels_insert"), set.Run, ids, roles, kinds, starts, partners); err != nil {
+		return fmt.Errorf("sim setup: store %d labels: %w", n, err)
+	}
+	return nil
+}
+
+// LoadLabels reads a run's labels back from Postgres.
+func LoadLabels(ctx context.Context, pool *pgxpool.Pool, run string) (labels.Set, error) {
+	rows, err := pool.Query(ctx, query("labels_select"), run)
+	if err != nil {
+		return labels.Set{}, fmt.Errorf("load labels of run %s: %w", run, err)
+	}
+	defer rows.Close()
+	set := labels.Set{Run: run}
+	found := false
+	for rows.Next() {
+		found = true
+		var members int
+		var id, partner *int64
+		var passkey, name, role, kind *string
+		var start *time.Time
+		if err := rows.Scan(&members, &id, &passkey, &name, &role, &kind, &start, &partner); err != nil {
+			return labels.Set{}, fmt.Errorf("load labels of run %s: %w", run, err)
+		}
+		set.Members = members
+		if id == nil {
+			continue // a run without labels
+		}
+		l := labels.Label{Run: run, UserID: uint64(*id), Role: labels.Role(*role), Kind: *kind, Start: start.UTC()}
+		if passkey != nil {
+			l.Passkey, l.Name = *passkey, *name
+		}
+		if partner != nil {
+			l.Partner = uint64(*partner)
+		}
+		set.Labels = append(set.Labels, l)
+	}
+	if err := rows.Err(); err != nil {
+		return labels.Set{}, fmt.Errorf("load labels of run %s: %w", run, err)
+	}
+	if !found {
+		return labels.Set{}, fmt.Errorf("no simulator run %q in sim_runs (run `ratioguard sim setup` or `sim live` first)", run)
+	}
+	return set, nil
+}

@@ -1,0 +1,1 @@
+DELETE FROM sim_labels WHERE run = $1
