@@ -36,6 +36,8 @@ type spool struct {
 	log      *slog.Logger
 	lock     *os.File
 
+	closing sync.WaitGroup // background fsync and close of rotated segments
+
 	mu       sync.Mutex
 	segs     []*segment // oldest first; the last one takes appends when w != nil
 	w        *os.File
@@ -234,7 +236,7 @@ func (s *spool) append(b []byte, n int) error {
 // rotateLocked closes the segment being appended to (flushed and synced)
 // and starts a new one.
 func (s *spool) rotateLocked() error {
-	if err := s.closeWriterLocked(); err != nil {
+	if err := s.closeWriterLocked(true); err != nil {
 		return err
 	}
 	id := s.nextID
@@ -263,21 +265,39 @@ func (s *spool) rotateLocked() error {
 	return nil
 }
 
-func (s *spool) closeWriterLocked() error {
+// closeWriterLocked flushes and closes the segment being appended to. With
+// background set, its fsync and close run in a goroutine so that appends do
+// not wait for the disk (close waits for them); without, they run now.
+func (s *spool) closeWriterLocked(background bool) error {
 	if s.w == nil {
 		return nil
 	}
-	err := s.bw.Flush()
-	if err == nil {
-		err = s.w.Sync()
-	}
-	if cerr := s.w.Close(); err == nil {
-		err = cerr
-	}
+	f := s.w
 	s.w = nil
-	if err != nil {
-		return fmt.Errorf("close spool segment: %w", err)
+	if err := s.bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("flush spool segment: %w", err)
 	}
+	finish := func() error {
+		err := f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("close spool segment: %w", err)
+		}
+		return nil
+	}
+	if !background {
+		return finish()
+	}
+	s.closing.Add(1)
+	go func() {
+		defer s.closing.Done()
+		if err := finish(); err != nil {
+			s.log.Error("spool: syncing a rotated segment", "err", err)
+		}
+	}()
 	return nil
 }
 
@@ -296,7 +316,7 @@ func (s *spool) sync() error {
 	s.unsynced = false
 	s.mu.Unlock()
 	// fsync outside the lock: appends go on meanwhile. A rotation that
-	// closes f syncs it first.
+	// closes f meanwhile syncs it itself.
 	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("sync spool segment: %w", err)
 	}
@@ -325,7 +345,8 @@ func (s *spool) flushLocked() error {
 func (s *spool) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.closeWriterLocked()
+	err := s.closeWriterLocked(false)
+	s.closing.Wait()
 	if s.lock != nil {
 		unlockDir(s.lock)
 		s.lock = nil
@@ -424,8 +445,11 @@ func (s *spool) drainedLocked() bool {
 	if len(s.segs) > 1 || s.ack.seg != last.id || s.ack.off < last.size {
 		return false
 	}
-	if err := s.closeWriterLocked(); err != nil {
-		s.log.Error("spool: closing a drained segment", "err", err)
+	// Every record is on Kafka (so nothing is buffered): the file is
+	// deleted, no need to fsync it.
+	if s.w != nil {
+		s.w.Close()
+		s.w = nil
 	}
 	s.dropHeadLocked()
 	s.ackRecs = 0
