@@ -47,7 +47,7 @@ func (d InviteTree) Run(ctx context.Context, env *Env, w Window) ([]Finding, err
 		if err := rows.Scan(&inviter, &n, &invitees); err != nil {
 			return nil, fmt.Errorf("scan invite tree: %w", err)
 		}
-		sig := []Signal{signal("reported_invitees", float64(n), float64(minBad), 0.8, "members", fmt.Sprintf("invitees %v", invitees))}
+		sig := []Signal{signal("reported_invitees", float64(n), float64(minBad), 0.9, "members", fmt.Sprintf("invitees %v", invitees))}
 		f := userFinding(d.Name(), uint64(inviter), w, sig, float64(n),
 			fmt.Sprintf("%d members invited by %d have open or confirmed sharing/selling reports", n, inviter))
 		f.Evidence.Details = map[string]any{"invitees": invitees}
