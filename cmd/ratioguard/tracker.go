@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/pgconn"
+	"github.com/ratioguard/ratioguard/schemas/events"
+	"github.com/ratioguard/ratioguard/tracker"
+	"github.com/ratioguard/ratioguard/tracker/core"
+	"github.com/ratioguard/ratioguard/tracker/stream"
+)
+
+func runTracker(ctx context.Context, env *cliEnv, args []string) error {
+	eng := config.FromEnv()
+	fs := newFlagSet(env, "tracker")
+	eng.RegisterFlags(fs)
+	addr := fs.String("addr", config.Getenv(config.EnvTrackerAddr, config.DefaultTrackerAddr), "listen address (env "+config.EnvTrackerAddr+")")
+	var cfg tracker.Config
+	fs.DurationVar(&cfg.Core.Interval, "interval", 30*time.Minute, "announce interval told to clients")
+	fs.DurationVar(&cfg.Core.Jitter, "jitter", 5*time.Minute, "random extra added to the interval")
+	fs.DurationVar(&cfg.Core.MinInterval, "min-interval", 15*time.Minute, "announcing sooner draws a warning")
+	fs.IntVar(&cfg.Core.NumWant, "numwant", 50, "peers per answer when the client does not say")
+	fs.IntVar(&cfg.Core.MaxNumWant, "max-numwant", 50, "cap on numwant")
+	fs.IntVar(&cfg.Core.MaxIPs, "max-ips", 3, "locations a member may be active from at once")
+	fs.IntVar(&cfg.Core.MaxPeers, "max-peers-per-torrent", 3, "peers per member per torrent")
+	fs.IntVar(&cfg.Core.BadPasskeyLimit, "bad-passkey-limit", 10, "unknown passkeys from one address per window before it is blocked")
+	fs.DurationVar(&cfg.Core.BadPasskeyWindow, "bad-passkey-window", time.Minute, "window of --bad-passkey-limit")
+	ports := fs.String("blocked-ports", joinPorts(core.DefaultBlockedPorts), "comma-separated listening ports refused (empty: none)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed")
+	fs.DurationVar(&cfg.Sync.Resync, "policy-resync", 5*time.Minute, "full policy reload period (changes also arrive by LISTEN/NOTIFY)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "wait for in-flight requests on stop")
+	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
+	spoolDir := fs.String("spool-dir", filepath.Join(".stack", "spool", "tracker"), "directory of the disk spool used while Kafka is unreachable")
+	drain := fs.Duration("drain-timeout", 30*time.Second, "on stop, how long to drain queued events to Kafka before spooling them")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("tracker takes no arguments, got %q", fs.Args())}
+	}
+	var err error
+	if cfg.Core.BlockedPorts, err = parsePorts(*ports); err != nil {
+		return usageError{err.Error()}
+	}
+	if cfg.Frontend.TrustedProxies, err = parsePrefixes(*proxies); err != nil {
+		return usageError{err.Error()}
+	}
+	if len(eng.Brokers()) == 0 {
+		return usageError{"no Kafka brokers: every announce must be streamed (set --kafka-brokers or " + config.EnvKafkaBrokers + ")"}
+	}
+
+	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	producer, err := stream.New(ctx, stream.Config{Brokers: eng.Brokers(), Topic: *topic, SpoolDir: *spoolDir}, reg, env.log)
+	if err != nil {
+		return fmt.Errorf("start the event producer: %w", err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), *drain)
+		defer cancel()
+		if cerr := producer.Close(dctx); cerr != nil {
+			env.log.Error("event producer did not close cleanly", "err", cerr)
+		}
+	}()
+	srv, err := tracker.New(cfg, pool, producer, reg, env.log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func joinPorts(ps []uint16) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ",")
+}
+
+func parsePorts(s string) ([]uint16, error) {
+	out := []uint16{}
+	for _, f := range config.SplitList(s) {
+		n, err := strconv.ParseUint(f, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("--blocked-ports: %q is not a port", f)
+		}
+		out = append(out, uint16(n))
+	}
+	return out, nil
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range config.SplitList(s) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, errors.New("--trusted-proxies: " + f + " is not a CIDR or address")
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

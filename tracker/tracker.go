@@ -1,0 +1,149 @@
+// Package tracker wires the announce server together: the policy cache and
+// its Postgres syncer (tracker/policy), the announce core (tracker/core), the
+// HTTP frontend (tracker/frontend) and the event sink (normally the Kafka
+// producer of tracker/stream). Run serves until its context ends and then
+// stops accepting requests, so the caller can drain the sink.
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ratioguard/ratioguard/tracker/core"
+	"github.com/ratioguard/ratioguard/tracker/frontend"
+	"github.com/ratioguard/ratioguard/tracker/policy"
+)
+
+// Config configures a tracker server.
+type Config struct {
+	Core     core.Config
+	Frontend frontend.Config
+	Sync     policy.SyncConfig
+	// ExpireEvery is how often stale peers are swept (default Interval/4, at least 1 s).
+	ExpireEvery time.Duration
+	// ShutdownTimeout bounds the wait for in-flight requests on stop (default 10 s).
+	ShutdownTimeout time.Duration
+}
+
+// Server is a wired tracker.
+type Server struct {
+	cfg      Config
+	cache    *policy.Cache
+	syncer   *policy.Syncer
+	core     *core.Core
+	frontend *frontend.Frontend
+	sink     core.Sink
+	log      *slog.Logger
+}
+
+// readier is implemented by sinks that can report trouble (stream.Producer).
+type readier interface{ Ready() error }
+
+// New builds a server over pool. Every announce event goes to sink; the
+// tracker's metrics are registered on reg and served with everything else
+// reg gathers.
+func New(cfg Config, pool *pgxpool.Pool, sink core.Sink, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
+	if sink == nil {
+		return nil, errors.New("tracker: no event sink")
+	}
+	s := &Server{cfg: cfg, cache: policy.NewCache(), sink: sink, log: log}
+	s.syncer = policy.NewSyncer(pool, s.cache, cfg.Sync, log.With("component", "policy"))
+	s.core = core.New(cfg.Core, s.cache, sink, core.SystemClock{})
+	fe, err := frontend.New(s.core, cfg.Frontend, reg, reg, log.With("component", "frontend"), s.ready)
+	if err != nil {
+		return nil, err
+	}
+	s.frontend = fe
+	if s.cfg.ExpireEvery <= 0 {
+		s.cfg.ExpireEvery = max(s.core.Config().Interval/4, time.Second)
+	}
+	if s.cfg.ShutdownTimeout <= 0 {
+		s.cfg.ShutdownTimeout = 10 * time.Second
+	}
+	return s, nil
+}
+
+func (s *Server) ready() error {
+	if err := s.syncer.Ready(); err != nil {
+		return err
+	}
+	if r, ok := s.sink.(readier); ok {
+		if err := r.Ready(); err != nil {
+			return fmt.Errorf("event stream: %w", err)
+		}
+	}
+	return nil
+}
+
+// Handler is the HTTP handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.frontend.Handler() }
+
+// Core is the announce core (for tests).
+func (s *Server) Core() *core.Core { return s.core }
+
+// Serve loads the policy (failing if Postgres cannot be read at start),
+// keeps it in sync, sweeps stale peers and answers on ln until ctx ends; it
+// then stops accepting and waits for in-flight requests.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := s.syncer.LoadAll(lctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("tracker: initial policy load: %w", err)
+	}
+	users, torrents := s.cache.Counts()
+	s.log.Info("tracker policy loaded", "users", users, "torrents", torrents)
+
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	go func() { _ = s.syncer.Run(bg) }()
+	go s.expireLoop(bg)
+
+	srv := &http.Server{
+		Handler:           s.frontend.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("tracker listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("tracker: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("tracker: shutdown: %w", err)
+	}
+	s.log.Info("tracker stopped accepting announces")
+	return nil
+}
+
+func (s *Server) expireLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.ExpireEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n := s.core.Expire(); n > 0 {
+				s.log.Debug("expired stale peers", "peers", n)
+			}
+		}
+	}
+}
