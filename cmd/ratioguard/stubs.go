@@ -9,4 +9,3 @@ func runReconcile(context.Context, *cliEnv, []string) error { return errNotImple
 func runReports(context.Context, *cliEnv, []string) error   { return errNotImplemented("reports") }
 func runAll(context.Context, *cliEnv, []string) error       { return errNotImplemented("all") }
 func runStaff(context.Context, *cliEnv, []string) error     { return errNotImplemented("staff") }
-func runSim(context.Context, *cliEnv, []string) error       { return errNotImplemented("sim") }
