@@ -4,7 +4,6 @@ import "context"
 
 // Subcommands whose issues have not landed yet: each says so and fails.
 
-func runIngest(context.Context, *cliEnv, []string) error    { return errNotImplemented("ingest") }
 func runReconcile(context.Context, *cliEnv, []string) error { return errNotImplemented("reconcile") }
 func runReports(context.Context, *cliEnv, []string) error   { return errNotImplemented("reports") }
 func runAll(context.Context, *cliEnv, []string) error       { return errNotImplemented("all") }

@@ -74,3 +74,34 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS announces_by_torrent_mv TO announces_by_t
 SELECT torrent_id, time, event_id, user_id, peer_id, network, event, left,
        delta_uploaded, delta_downloaded, corrupt, seeders, leechers, result
 FROM announces;
+
+-- Event ids already loaded, for the loader's exactly-once dedupe (see
+-- docs/ARCHITECTURE.md "Ingest: exactly once"). Written by the same INSERT
+-- as `announces` (through the view), ordered by event_id so a batch's ids
+-- (producer id + big-endian sequence: contiguous per producer) are found
+-- with the primary key. Same partitioning as `announces`: drop both together.
+CREATE TABLE IF NOT EXISTS announce_ids (
+    event_id        FixedString(16),
+    time            DateTime,
+    kafka_partition UInt32,
+    kafka_offset    UInt64
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(time)
+ORDER BY event_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS announce_ids_mv TO announce_ids AS
+SELECT event_id, time, kafka_partition, kafka_offset
+FROM announces;
+
+-- Kafka offsets owned by the loader, written after the batch's data: the
+-- next offset to read per (consumer, topic, partition). Only grows; merges
+-- keep the highest; read with max(next_offset).
+CREATE TABLE IF NOT EXISTS ingest_offsets (
+    consumer    String,
+    topic       String,
+    partition   UInt32,
+    next_offset UInt64,
+    rows        UInt64,
+    updated_at  DateTime
+) ENGINE = ReplacingMergeTree(next_offset)
+ORDER BY (consumer, topic, partition);

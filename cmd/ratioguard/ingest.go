@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/ratioguard/ratioguard/ingest"
+	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/schemas/events"
+)
+
+func runIngest(ctx context.Context, env *cliEnv, args []string) error {
+	eng := config.FromEnv()
+	fs := newFlagSet(env, "ingest")
+	eng.RegisterFlags(fs)
+	sink := fs.String("sink", "all", "which sink to run: clickhouse, ledger or all")
+	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
+	instance := fs.String("instance-id", "", "static consumer-group identity of this process (restarts keep their partitions); empty: dynamic")
+	chBatch := fs.Int("clickhouse-batch", 50_000, "max events per ClickHouse insert batch")
+	ledgerBatch := fs.Int("ledger-batch", 20_000, "max events per ledger transaction")
+	linger := fs.Duration("linger", time.Second, "max time an event waits for its batch")
+	horizon := fs.Duration("dedupe-horizon", 30*24*time.Hour, "how long the ledger remembers applied event ids; older events are parked")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sinks, err := ingest.ParseSinks(*sink)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return ingest.Run(ctx, ingest.Config{
+		Engines: eng, Topic: *topic, Sinks: sinks, InstanceID: *instance,
+		ClickHouseBatch: *chBatch, LedgerBatch: *ledgerBatch, Linger: *linger, Horizon: *horizon,
+		Log: env.log,
+	})
+}

@@ -1,0 +1,196 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// stopFlushTimeout bounds how long a revoked or stopping partition may take
+// to store its pending batch (well under the group's rebalance timeout).
+const stopFlushTimeout = 15 * time.Second
+
+// worker owns one partition while it is assigned: it batches records and
+// stores each batch (dead letters first, then the sink) before reading on.
+type worker struct {
+	c         *consumer
+	partition int32
+	log       *slog.Logger
+	in        chan []*kgo.Record
+	stopReq   chan struct{}
+	done      chan struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+
+	stored int64 // offset the sink has stored (-1: none)
+	next   int64 // next offset expected; smaller ones are already read or stored
+	batch  Batch
+}
+
+func newWorker(c *consumer, p int32, resume int64) *worker {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &worker{
+		c: c, partition: p, log: c.cfg.Log.With("partition", p),
+		in: make(chan []*kgo.Record, 8), stopReq: make(chan struct{}), done: make(chan struct{}),
+		ctx: ctx, cancel: cancel, stored: resume, next: resume,
+	}
+}
+
+func (w *worker) send(ctx context.Context, recs []*kgo.Record) {
+	select {
+	case w.in <- recs:
+	case <-w.done:
+	case <-ctx.Done():
+	}
+}
+
+// stop asks the worker to end; with flush it stores its pending batch first
+// (bounded by stopFlushTimeout), without it abandons it (the partition was
+// lost: whoever owns it now re-reads from the stored offset).
+func (w *worker) stop(flush bool) {
+	if !flush {
+		w.cancel()
+		return
+	}
+	close(w.stopReq)
+	time.AfterFunc(stopFlushTimeout, w.cancel)
+}
+
+func (w *worker) run() {
+	defer close(w.done)
+	defer w.cancel()
+	tick := time.NewTicker(w.c.cfg.Linger / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case recs := <-w.in:
+			w.add(recs)
+			if len(w.batch.Events)+len(w.batch.Dead) >= w.c.cfg.MaxBatch {
+				w.flush()
+			}
+		case <-tick.C:
+			if w.pending() && time.Since(w.batch.First) >= w.c.cfg.Linger {
+				w.flush()
+			}
+		case <-w.stopReq:
+			w.drain()
+			if w.pending() {
+				w.flush()
+			}
+			return
+		case <-w.ctx.Done():
+			return
+		}
+	}
+}
+
+// drain takes the records already handed over before a stop.
+func (w *worker) drain() {
+	for {
+		select {
+		case recs := <-w.in:
+			w.add(recs)
+		default:
+			return
+		}
+	}
+}
+
+func (w *worker) pending() bool { return w.next > w.stored && w.batch.Next > 0 }
+
+func (w *worker) add(recs []*kgo.Record) {
+	for _, r := range recs {
+		if r.Offset < w.next {
+			continue // read before (a re-fetch after a seek or a reassignment)
+		}
+		if !w.pending() {
+			w.batch = Batch{Topic: w.c.cfg.Topic, Partition: w.partition, Prev: w.stored, First: time.Now()}
+		}
+		w.next = r.Offset + 1
+		w.batch.Next = w.next
+		if ev, dead := decode(r.Offset, r.Key, r.Value); dead != nil {
+			w.batch.Dead = append(w.batch.Dead, *dead)
+		} else {
+			w.batch.Events = append(w.batch.Events, ev)
+		}
+	}
+}
+
+// flush stores the pending batch, retrying with backoff until it is stored,
+// fenced, or the worker is stopped. Nothing is read past an unstored batch.
+func (w *worker) flush() {
+	b := &w.batch
+	deadSent := len(b.Dead) == 0
+	err := retry(w.ctx, w.log, "store batch", func() error {
+		if !deadSent {
+			if err := w.deadLetters(b); err != nil {
+				return err
+			}
+			deadSent = true
+		}
+		err := w.c.sink.Store(w.ctx, b)
+		if errors.Is(err, ErrFenced) {
+			return permanent{err}
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		w.stored = b.Next
+		if w.c.cfg.AfterStore != nil {
+			w.c.cfg.AfterStore(b, time.Now())
+		}
+		w.batch = Batch{}
+	case errors.Is(err, ErrFenced):
+		w.refence()
+	default: // stopped: the batch stays unstored and is re-read by the next owner
+		w.batch = Batch{}
+	}
+}
+
+// refence re-reads the stored offset after ErrFenced and seeks there.
+func (w *worker) refence() {
+	w.batch = Batch{}
+	var resume int64
+	err := retry(w.ctx, w.log, "re-read stored offset", func() error {
+		var err error
+		resume, err = w.c.sink.Resume(w.ctx, w.c.cfg.Topic, w.partition)
+		return err
+	})
+	if err != nil {
+		return
+	}
+	w.log.Warn("offsets moved by another consumer; re-reading from the stored offset", "resume", resume)
+	w.stored, w.next = resume, resume
+	w.c.reseek(w.partition, resume)
+}
+
+// deadLetters writes the batch's undecodable messages to the dead-letter
+// topic, acknowledged by all in-sync replicas, before the sink stores the
+// offsets past them (so a crash in between only duplicates a dead letter).
+func (w *worker) deadLetters(b *Batch) error {
+	recs := make([]*kgo.Record, 0, len(b.Dead))
+	for _, d := range b.Dead {
+		recs = append(recs, &kgo.Record{
+			Topic: w.c.cfg.DLQTopic,
+			Key:   d.Key,
+			Value: d.Value,
+			Headers: []kgo.RecordHeader{
+				{Key: "reason", Value: []byte(d.Reason)},
+				{Key: "origin-topic", Value: []byte(b.Topic)},
+				{Key: "origin-partition", Value: []byte(strconv.Itoa(int(b.Partition)))},
+				{Key: "origin-offset", Value: []byte(strconv.FormatInt(d.Offset, 10))},
+				{Key: "consumer", Value: []byte(w.c.sink.Name())},
+			},
+		})
+	}
+	if err := w.c.cl.ProduceSync(w.ctx, recs...).FirstErr(); err != nil {
+		return err
+	}
+	w.log.Warn("dead-lettered undecodable messages", "count", len(recs), "dlq", w.c.cfg.DLQTopic)
+	return nil
+}

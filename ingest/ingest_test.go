@@ -1,0 +1,122 @@
+package ingest_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ratioguard/ratioguard/ingest"
+	"github.com/ratioguard/ratioguard/ingest/ingesttest"
+	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/testenv"
+)
+
+// stack is one test's private database pair and topic.
+type stack struct {
+	pg    testenv.PG
+	ch    testenv.CH
+	kafka testenv.KafkaTopic
+}
+
+func newStack(t *testing.T, partitions int) stack {
+	t.Helper()
+	return stack{pg: testenv.Postgres(t), ch: testenv.ClickHouse(t), kafka: testenv.Kafka(t, partitions)}
+}
+
+func (s stack) engines() config.Engines {
+	return config.Engines{PostgresURL: s.pg.URL, ClickHouseURL: s.ch.URL, KafkaBrokers: joinList(s.kafka.Brokers)}
+}
+
+func joinList(l []string) string {
+	out := ""
+	for i, s := range l {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}
+
+func testLog() *slog.Logger {
+	if os.Getenv("RG_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// TestIngestExactlyOnce loads a stream with duplicates (same id, later
+// offsets) and garbage into both sinks and checks every table against the
+// truth, then the dead-letter topic.
+func TestIngestExactlyOnce(t *testing.T) {
+	s := newStack(t, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ds := ingesttest.NewDataset(1, 20_000, 300, 200, 7, 25)
+	if err := ingesttest.SeedPostgres(ctx, s.pg.Pool, 300, 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := ingesttest.Produce(ctx, s.kafka.Brokers, s.kafka.Topic, ds.Msgs); err != nil {
+		t.Fatal(err)
+	}
+	ends, err := ingesttest.EndOffsets(ctx, s.kafka.Brokers, s.kafka.Topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- ingest.Run(runCtx, ingest.Config{
+			Engines: s.engines(), Topic: s.kafka.Topic, Sinks: []string{ingest.SinkClickHouse, ingest.SinkLedger},
+			ClickHouseBatch: 3000, LedgerBatch: 2000, Linger: 200 * time.Millisecond, Log: testLog(),
+		})
+	}()
+	err = ingesttest.WaitCaughtUp(ctx, ends, ingesttest.ClickHouseOffsets(s.ch.Conn, s.kafka.Topic), ingesttest.LedgerOffsets(s.pg.Pool, s.kafka.Topic))
+	stop()
+	if runErr := <-done; runErr != nil {
+		t.Errorf("ingest.Run: %v", runErr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d messages: %d events, %d duplicates, %d garbage", len(ds.Msgs), ds.Truth.Events, ds.Dups, ds.Truth.Garbage)
+	if ds.Dups == 0 || ds.Truth.Garbage == 0 {
+		t.Fatalf("data set has no duplicates (%d) or no garbage (%d)", ds.Dups, ds.Truth.Garbage)
+	}
+	if err := ingesttest.CheckClickHouse(ctx, s.ch.Conn, ds.Truth); err != nil {
+		t.Error(err)
+	}
+	if err := ingesttest.CheckLedger(ctx, s.pg.Pool, ds.Truth); err != nil {
+		t.Error(err)
+	}
+	dead, err := ingesttest.ReadAll(ctx, s.kafka.Brokers, s.kafka.Topic+".dlq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDeadLetters(t, dead, ds.Truth.Garbage, s.kafka.Topic)
+}
+
+// checkDeadLetters: every garbage message is dead-lettered by each consumer
+// (at least once), with its reason and origin.
+func checkDeadLetters(t *testing.T, dead []ingesttest.DeadLetter, garbage uint64, topic string) {
+	t.Helper()
+	origins := map[string]map[string]bool{}
+	for _, d := range dead {
+		if d.Headers["reason"] == "" || d.Headers["origin-topic"] != topic || d.Headers["origin-partition"] == "" || d.Headers["origin-offset"] == "" {
+			t.Errorf("dead letter without reason or origin: %v", d.Headers)
+		}
+		c := d.Headers["consumer"]
+		if origins[c] == nil {
+			origins[c] = map[string]bool{}
+		}
+		origins[c][d.Headers["origin-partition"]+"/"+d.Headers["origin-offset"]] = true
+	}
+	for _, c := range []string{ingest.SinkClickHouse, ingest.SinkLedger} {
+		if got := len(origins[c]); uint64(got) != garbage {
+			t.Errorf("consumer %s dead-lettered %d distinct messages, want %d", c, got, garbage)
+		}
+	}
+}

@@ -1,0 +1,1 @@
+SELECT id FROM torrents WHERE id = ANY($1::bigint[])

@@ -1,0 +1,3 @@
+SELECT next_offset
+FROM consumer_offsets
+WHERE consumer = $1 AND topic = $2 AND partition = $3
