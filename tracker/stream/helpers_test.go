@@ -215,6 +215,12 @@ func readPartition(ctx context.Context, brokers []string, topic string, partitio
 		if err != nil {
 			return fmt.Errorf("read partition %d at offset %d of %d: %w", partition, r.Offset(), last, err)
 		}
+		if string(m.Value) == warmUpValue {
+			if m.Offset >= last-1 {
+				return nil
+			}
+			continue
+		}
 		ev, err := events.Decode(m.Value)
 		if err != nil {
 			return fmt.Errorf("partition %d offset %d: %w", partition, m.Offset, err)

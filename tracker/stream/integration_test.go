@@ -12,6 +12,7 @@ import (
 // keyed by user, in order per user.
 func TestRealKafkaRoundTrip(t *testing.T) {
 	k := testenv.Kafka(t, 4)
+	warmUp(t, k.Brokers, k.Topic) // else the first write may fail (then be spooled)
 	cfg := testConfig(t, k.Brokers, k.Topic)
 	const n = 20000
 	// A queue that holds everything: this test is about the direct path.

@@ -31,6 +31,7 @@ type Producer struct {
 	inflight int    // events at the head of q the writer is sending
 	spooling bool   // new events go to the spool, q is empty
 	gen      uint64 // bumped each time q is moved to the spool
+	idle     bool   // the writer waits for a wake-up (Publish sends one)
 	closing  bool
 	closed   bool   // the spool is closed: Publish can only drop
 	frames   []byte // scratch for spool appends made under mu
@@ -125,9 +126,6 @@ func (p *Producer) Publish(ev *events.Announce) {
 		return
 	}
 	p.published.Add(1)
-	if !validStrings(ev) {
-		sanitizeStrings(ev)
-	}
 	if p.spoolingHint.Load() {
 		p.publishSpooled(ev)
 		return
@@ -139,8 +137,12 @@ func (p *Producer) Publish(ev *events.Announce) {
 		return
 	}
 	if p.q.push(ev) {
+		wake := p.idle
+		p.idle = false
 		p.mu.Unlock()
-		p.notify()
+		if wake {
+			p.notify()
+		}
 		return
 	}
 	p.startSpoolingLocked("in-memory queue full", nil)
@@ -170,8 +172,12 @@ func (p *Producer) publishSpooled(ev *events.Announce) {
 		p.appendFramesLocked(frame, 1)
 		p.mu.Unlock()
 	case p.q.push(ev):
+		wake := p.idle
+		p.idle = false
 		p.mu.Unlock()
-		p.notify()
+		if wake {
+			p.notify()
+		}
 		return
 	default:
 		p.startSpoolingLocked("in-memory queue full", nil)

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strings"
-	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
@@ -30,24 +31,22 @@ func appendKey(b []byte, userID uint64) []byte {
 	return binary.BigEndian.AppendUint64(b, userID)
 }
 
-// encodeEvent appends the encoded event to b.
+// encodeEvent appends the encoded event to b. proto3 strings must be valid
+// UTF-8 and a client's user agent or key need not be: then a copy of the
+// event with the invalid bytes replaced by U+FFFD is encoded instead, so the
+// event is kept (ev itself is not modified: other goroutines may read it).
 func encodeEvent(b []byte, ev *events.Announce) ([]byte, error) {
-	return events.AppendEncode(b, ev)
-}
-
-// validStrings reports whether every string field of ev is valid UTF-8,
-// which proto3 requires to encode it.
-func validStrings(ev *events.Announce) bool {
-	if !utf8.ValidString(ev.UserAgent) || !utf8.ValidString(ev.Key) ||
-		!utf8.ValidString(ev.RefusalMessage) || (ev.Promotion != nil && !utf8.ValidString(ev.Promotion.Name)) {
-		return false
+	out, err := events.AppendEncode(b, ev)
+	if err == nil {
+		return out, nil
 	}
-	for _, s := range ev.ParamOrder {
-		if !utf8.ValidString(s) {
-			return false
-		}
+	fixed := proto.Clone(ev).(*events.Announce)
+	sanitizeStrings(fixed)
+	out, err2 := events.AppendEncode(b, fixed)
+	if err2 != nil {
+		return b, fmt.Errorf("%w (also after replacing invalid UTF-8: %v)", err, err2)
 	}
-	return true
+	return out, nil
 }
 
 // sanitizeStrings replaces invalid UTF-8 in ev's strings by U+FFFD: a

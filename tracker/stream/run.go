@@ -24,6 +24,9 @@ func (p *Producer) run() {
 	for {
 		p.mu.Lock()
 		spooling, closing, queued := p.spooling, p.closing, p.q.n
+		// Announce that the writer is about to wait, so that the next
+		// Publish wakes it (Publish skips the wake-up otherwise).
+		p.idle = !spooling && !closing && queued == 0
 		p.mu.Unlock()
 		switch {
 		case !spooling && queued > 0:
