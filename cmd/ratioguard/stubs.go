@@ -5,6 +5,4 @@ import "context"
 // Subcommands whose issues have not landed yet: each says so and fails.
 
 func runReconcile(context.Context, *cliEnv, []string) error { return errNotImplemented("reconcile") }
-func runReports(context.Context, *cliEnv, []string) error   { return errNotImplemented("reports") }
 func runAll(context.Context, *cliEnv, []string) error       { return errNotImplemented("all") }
-func runStaff(context.Context, *cliEnv, []string) error     { return errNotImplemented("staff") }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/pgconn"
+	"github.com/ratioguard/ratioguard/reports"
+)
+
+func runReports(ctx context.Context, env *cliEnv, args []string) error {
+	eng := config.FromEnv()
+	fs := newFlagSet(env, "reports")
+	eng.RegisterFlags(fs)
+	addr := fs.String("addr", config.Getenv(config.EnvReportsAddr, config.DefaultReportsAddr), "listen address (env "+config.EnvReportsAddr+")")
+	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (serve behind HTTPS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	srv, err := reports.NewServer(reports.NewStore(pool), env.log, reports.Options{SecureCookies: *secure})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Addr: *addr, Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	env.log.Info("staff UI listening", "addr", *addr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve staff UI on %s: %w", *addr, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("stop staff UI: %w", err)
+	}
+	return nil
+}

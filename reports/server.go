@@ -1,0 +1,506 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+const (
+	sessionCookie = "rg_session"
+	sessionTTL    = 12 * time.Hour
+	maxBody       = 64 << 10
+)
+
+// Server is the staff web UI and JSON API.
+type Server struct {
+	store  *Store
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	limit  *loginLimiter
+	secure bool // mark cookies Secure (behind TLS)
+}
+
+// Options configure a Server.
+type Options struct {
+	SecureCookies bool // set when the UI is served over HTTPS
+}
+
+// NewServer builds the UI over a Store.
+func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
+	funcs := template.FuncMap{
+		"chart": chartSVG,
+		"human": func(v any, unit string) string {
+			switch n := v.(type) {
+			case float64:
+				return humanNumber(n, unit)
+			case uint64:
+				return humanNumber(float64(n), unit)
+			}
+			return "?"
+		},
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"login", "list", "detail"} {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		pages[name] = t
+	}
+	return &Server{store: store, log: log, pages: pages, limit: newLoginLimiter(5, 5*time.Minute), secure: opts.SecureCookies}, nil
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, securityHeaders)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	r.Get("/login", s.loginPage)
+	r.Post("/login", s.loginForm)
+	r.Post("/api/login", s.loginAPI)
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireStaff)
+		r.Post("/logout", s.logout)
+		r.Get("/", s.listPage)
+		r.Get("/reports/{id}", s.detailPage)
+		r.Post("/reports/{id}/review", s.reviewForm)
+		r.Get("/api/reports", s.listAPI)
+		r.Get("/api/reports/{id}", s.detailAPI)
+		r.Post("/api/reports/{id}/review", s.reviewAPI)
+	})
+	return r
+}
+
+type ctxKey int
+
+const (
+	staffKey ctxKey = iota
+	tokenKey
+	bearerKey
+)
+
+// requireStaff resolves the session from the cookie or a bearer token.
+func (s *Server) requireStaff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, bearer := "", false
+		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+			token, bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer ")), true
+		} else if c, err := r.Cookie(sessionCookie); err == nil {
+			token = c.Value
+		}
+		st, ok, err := s.store.SessionStaff(r.Context(), token)
+		if err != nil {
+			s.fail(w, r, http.StatusServiceUnavailable, "the database is not answering; try again shortly", err)
+			return
+		}
+		if !ok {
+			if isAPI(r) {
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "sign in first: POST /api/login"})
+				return
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		// Cookie-authenticated writes must carry the session's CSRF token.
+		if r.Method == http.MethodPost && !bearer {
+			got := r.Header.Get("X-CSRF-Token")
+			if got == "" {
+				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+				got = r.PostFormValue("csrf")
+			}
+			if !validCSRF(token, got) {
+				s.fail(w, r, http.StatusForbidden, "the form expired or came from another site; reload the page and try again", nil)
+				return
+			}
+		}
+		ctx := context.WithValue(r.Context(), staffKey, st)
+		ctx = context.WithValue(ctx, tokenKey, token)
+		ctx = context.WithValue(ctx, bearerKey, bearer)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func staffOf(r *http.Request) Staff   { st, _ := r.Context().Value(staffKey).(Staff); return st }
+func tokenOf(r *http.Request) string  { t, _ := r.Context().Value(tokenKey).(string); return t }
+func isAPI(r *http.Request) bool      { return strings.HasPrefix(r.URL.Path, "/api/") }
+func clientIP(r *http.Request) string { h, _, _ := net.SplitHostPort(r.RemoteAddr); return h }
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, password string) (string, bool) {
+	ip := clientIP(r)
+	if !s.limit.allow(ip) {
+		s.fail(w, r, http.StatusTooManyRequests, "too many failed sign-ins from your address; wait a few minutes", nil)
+		return "", false
+	}
+	st, err := s.store.Authenticate(r.Context(), name, password)
+	if errors.Is(err, ErrBadCredentials) {
+		s.limit.failure(ip)
+		s.fail(w, r, http.StatusUnauthorized, err.Error(), nil)
+		return "", false
+	}
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "the database is not answering; try again shortly", err)
+		return "", false
+	}
+	token, err := s.store.NewSession(r.Context(), st, sessionTTL)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "could not start a session; try again shortly", err)
+		return "", false
+	}
+	s.log.Info("staff signed in", "staff", st.Name, "ip", ip)
+	return token, true
+}
+
+func (s *Server) loginAPI(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name, Password string }
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {\"name\": ..., \"password\": ...}"})
+		return
+	}
+	if token, ok := s.signIn(w, r, in.Name, in.Password); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_in": int(sessionTTL.Seconds())})
+	}
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Sign in", "Next": r.URL.Query().Get("next")})
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	token, ok := s.signIn(w, r, r.PostFormValue("name"), r.PostFormValue("password"))
+	if !ok {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
+		Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
+	next := r.PostFormValue("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.EndSession(r.Context(), tokenOf(r)); err != nil {
+		s.log.Warn("end session", "err", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func parseFilter(q url.Values) (Filter, error) {
+	f := Filter{Status: q.Get("status"), Detector: q.Get("detector"), Severity: q.Get("severity"), UserID: q.Get("user")}
+	if _, ok := q["status"]; !ok {
+		f.Status = "open"
+	}
+	if f.Status != "" && !contains([]string{"open", "confirmed", "dismissed"}, f.Status) {
+		return f, InputError{"status must be open, confirmed or dismissed"}
+	}
+	for name, dst := range map[string]*int64{"before": &f.BeforeID} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return f, InputError{name + " must be a report id"}
+			}
+			*dst = n
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return f, InputError{"limit must be between 1 and 500"}
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (s *Server) listAPI(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	list, err := s.store.List(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "could not read reports", err)
+		return
+	}
+	if list == nil {
+		list = []Report{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reports": list})
+}
+
+func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r.URL.Query())
+	var list []Report
+	if err == nil {
+		list, err = s.store.List(r.Context(), f)
+	}
+	data := s.pageData(r, "Reports")
+	data["Filter"], data["Reports"] = f, list
+	if n := len(list); n > 0 && n == limitOr(f.Limit) {
+		data["NextBefore"] = list[n-1].ID
+	}
+	status := http.StatusOK
+	if err != nil {
+		data["Error"], status = publicError(err), statusFor(err)
+	}
+	s.render(w, r, status, "list", data)
+}
+
+func limitOr(n int) int {
+	if n <= 0 || n > 500 {
+		return 100
+	}
+	return n
+}
+
+func (s *Server) reportID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(w, r, http.StatusBadRequest, "report id must be a positive number", nil)
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) detailAPI(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.reportID(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.store.Get(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, statusFor(err), publicError(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.reportID(w, r)
+	if !ok {
+		return
+	}
+	s.renderDetail(w, r, id, http.StatusOK, "")
+}
+
+func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, status int, msg string) {
+	d, err := s.store.Get(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, statusFor(err), publicError(err), err)
+		return
+	}
+	data := s.pageData(r, "Report #"+strconv.FormatInt(id, 10))
+	data["Report"], data["Verdicts"], data["Error"] = d, Verdicts, msg
+	var ev evidenceView
+	if len(d.Evidence) > 0 && json.Unmarshal(d.Evidence, &ev) == nil {
+		data["Evidence"] = ev
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, d.Evidence, "", "  ") == nil {
+		data["RawEvidence"] = pretty.String()
+	}
+	s.render(w, r, status, "detail", data)
+}
+
+func (s *Server) reviewAPI(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.reportID(w, r)
+	if !ok {
+		return
+	}
+	var rv Review
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rv); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "body must be JSON {status, verdict[], reverse_uploaded, reverse_downloaded, note}: "+err.Error(), nil)
+		return
+	}
+	d, err := s.store.Apply(r.Context(), id, staffOf(r), rv)
+	if err != nil {
+		s.fail(w, r, statusFor(err), publicError(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.reportID(w, r)
+	if !ok {
+		return
+	}
+	rv := Review{Status: r.PostFormValue("status"), Verdict: r.PostForm["verdict"],
+		ReverseUploaded: r.PostFormValue("reverse_uploaded"), ReverseDownloaded: r.PostFormValue("reverse_downloaded"),
+		Note: r.PostFormValue("note")}
+	if _, err := s.store.Apply(r.Context(), id, staffOf(r), rv); err != nil {
+		// Re-show the report with the reason; nothing was changed.
+		s.renderDetail(w, r, id, statusFor(err), publicError(err))
+		return
+	}
+	http.Redirect(w, r, "/reports/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
+func (s *Server) pageData(r *http.Request, title string) map[string]any {
+	counts, err := s.store.Counts(r.Context())
+	if err != nil {
+		counts = map[string]int64{}
+	}
+	return map[string]any{"Title": title, "Staff": staffOf(r), "CSRF": csrfToken(tokenOf(r)), "Counts": counts}
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
+	if _, ok := data["Staff"]; !ok {
+		data["Staff"] = Staff{}
+	}
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, page+".html", data); err != nil {
+		s.log.Error("render page", "page", page, "err", err)
+		http.Error(w, "could not render the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fail answers with a message the reader can act on; internal causes are logged only.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string, cause error) {
+	if cause != nil && status >= 500 {
+		s.log.Error("staff request failed", "path", r.URL.Path, "err", cause)
+	}
+	if isAPI(r) {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	s.render(w, r, status, "login", map[string]any{"Title": "Error", "Error": msg, "Staff": staffOf(r),
+		"CSRF": csrfToken(tokenOf(r)), "Counts": map[string]int64{}})
+}
+
+func statusFor(err error) int {
+	var in InputError
+	switch {
+	case errors.As(err, &in):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrAlreadyReviewed):
+		return http.StatusConflict
+	}
+	return http.StatusServiceUnavailable
+}
+
+func publicError(err error) string {
+	if statusFor(err) < 500 {
+		return err.Error()
+	}
+	return "the database is not answering; try again shortly"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil && v != http.ErrAbortHandler {
+				s.log.Error("panic in staff handler", "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loginLimiter counts failed sign-ins per client address.
+type loginLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	fails  map[string][]time.Time
+}
+
+func newLoginLimiter(max int, window time.Duration) *loginLimiter {
+	return &loginLimiter{max: max, window: window, fails: map[string][]time.Time{}}
+}
+
+func (l *loginLimiter) recent(ip string, now time.Time) []time.Time {
+	kept := l.fails[ip][:0]
+	for _, t := range l.fails[ip] {
+		if now.Sub(t) < l.window {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		delete(l.fails, ip)
+		return nil
+	}
+	l.fails[ip] = kept
+	return kept
+}
+
+func (l *loginLimiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(ip, time.Now())) < l.max
+}
+
+func (l *loginLimiter) failure(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fails[ip] = append(l.recent(ip, time.Now()), time.Now())
+}
+
+// evidenceView is what the detail page reads of a report's evidence
+// (detectors.Evidence on the wire); unknown shapes still show as raw JSON.
+type evidenceView struct {
+	Summary string `json:"summary"`
+	Signals []struct {
+		Name      string  `json:"name"`
+		Value     float64 `json:"value"`
+		Threshold float64 `json:"threshold"`
+		Unit      string  `json:"unit"`
+		Note      string  `json:"note"`
+		Fired     bool    `json:"fired"`
+		Weight    float64 `json:"weight"`
+	} `json:"signals"`
+	Torrents []struct {
+		TorrentID  uint64             `json:"torrent_id"`
+		Size       uint64             `json:"size"`
+		Uploaded   uint64             `json:"uploaded"`
+		Downloaded uint64             `json:"downloaded"`
+		Values     map[string]float64 `json:"values"`
+	} `json:"torrents"`
+	Series []Series `json:"series"`
+}

@@ -1,0 +1,1 @@
+SELECT status, count(*) FROM cheat_reports GROUP BY status

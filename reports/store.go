@@ -1,0 +1,273 @@
+package reports
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+func mustSQL(name string) string {
+	b, err := sqlFS.ReadFile("sql/" + name)
+	if err != nil {
+		panic(fmt.Sprintf("reports: embedded sql/%s missing: %v", name, err))
+	}
+	return string(b)
+}
+
+var (
+	sqlListReports  = mustSQL("list_reports.sql")
+	sqlGetReport    = mustSQL("get_report.sql")
+	sqlReviewReport = mustSQL("review_report.sql")
+	sqlInsertAudit  = mustSQL("insert_audit.sql")
+	sqlCounts       = mustSQL("counts.sql")
+)
+
+// Report is a cheat report as staff see it in a list.
+type Report struct {
+	ID          int64      `json:"id"`
+	Detector    string     `json:"detector"`
+	SubjectKind string     `json:"subject_kind"`
+	SubjectID   string     `json:"subject_id"`
+	WindowStart time.Time  `json:"window_start"`
+	WindowEnd   time.Time  `json:"window_end"`
+	Score       float64    `json:"score"`
+	Severity    string     `json:"severity"`
+	Status      string     `json:"status"`
+	Note        string     `json:"note"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	ReviewedAt  *time.Time `json:"reviewed_at,omitempty"`
+	Reviewer    string     `json:"reviewer,omitempty"`
+	Verdict     []string   `json:"verdict"`
+	EnforcedAt  *time.Time `json:"enforced_at,omitempty"`
+}
+
+// ReportDetail adds the evidence and the verdict's figures.
+type ReportDetail struct {
+	Report
+	Evidence          json.RawMessage `json:"evidence"`
+	ReverseUploaded   string          `json:"reverse_uploaded,omitempty"`
+	ReverseDownloaded string          `json:"reverse_downloaded,omitempty"`
+	EnforceError      string          `json:"enforce_error,omitempty"`
+}
+
+// Filter narrows a report list. Zero values mean "any".
+type Filter struct {
+	Status   string
+	Detector string
+	Severity string
+	UserID   string
+	BeforeID int64 // keyset paging: reports with a smaller id
+	Limit    int
+}
+
+// Verdicts staff may give a confirmed report (enforce carries them out).
+var Verdicts = []string{"reverse_credit", "disable_account", "disable_leech", "reset_passkey"}
+
+// Review is a staff decision on an open report.
+type Review struct {
+	Status            string   `json:"status"` // confirmed or dismissed
+	Verdict           []string `json:"verdict"`
+	ReverseUploaded   string   `json:"reverse_uploaded"`   // bytes, decimal; with reverse_credit
+	ReverseDownloaded string   `json:"reverse_downloaded"` // bytes, decimal; with reverse_credit
+	Note              string   `json:"note"`
+}
+
+// Errors a caller can tell apart.
+var (
+	ErrNotFound        = errors.New("report not found")
+	ErrAlreadyReviewed = errors.New("report already reviewed")
+)
+
+// InputError is a review or filter that makes no sense; its text says why.
+type InputError struct{ Msg string }
+
+func (e InputError) Error() string { return e.Msg }
+
+// Validate checks a review and normalises it.
+func (r *Review) Validate() error {
+	r.Note = strings.TrimSpace(r.Note)
+	switch r.Status {
+	case "confirmed":
+		if len(r.Verdict) == 0 {
+			return InputError{"a confirmed report needs at least one verdict: " + strings.Join(Verdicts, ", ")}
+		}
+	case "dismissed":
+		if len(r.Verdict) != 0 {
+			return InputError{"a dismissed report takes no verdict"}
+		}
+		if r.Note == "" {
+			return InputError{"say why the report is dismissed (note)"}
+		}
+	default:
+		return InputError{fmt.Sprintf("status must be confirmed or dismissed, not %q", r.Status)}
+	}
+	seen := map[string]bool{}
+	for _, v := range r.Verdict {
+		if !contains(Verdicts, v) {
+			return InputError{fmt.Sprintf("unknown verdict %q (allowed: %s)", v, strings.Join(Verdicts, ", "))}
+		}
+		if seen[v] {
+			return InputError{fmt.Sprintf("verdict %q given twice", v)}
+		}
+		seen[v] = true
+	}
+	reverse := seen["reverse_credit"]
+	for name, p := range map[string]*string{"reverse_uploaded": &r.ReverseUploaded, "reverse_downloaded": &r.ReverseDownloaded} {
+		*p = strings.TrimSpace(*p)
+		if *p == "" {
+			continue
+		}
+		if !reverse {
+			return InputError{name + " only goes with the reverse_credit verdict"}
+		}
+		n, ok := new(big.Int).SetString(*p, 10)
+		if !ok || n.Sign() < 0 {
+			return InputError{fmt.Sprintf("%s must be a whole number of bytes ≥ 0, not %q", name, *p)}
+		}
+		*p = n.String()
+	}
+	if reverse && r.ReverseUploaded == "" && r.ReverseDownloaded == "" {
+		return InputError{"reverse_credit needs reverse_uploaded and/or reverse_downloaded (bytes)"}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Store reads and reviews cheat reports in Postgres.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns a Store over pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// List returns reports matching f, newest first.
+func (s *Store) List(ctx context.Context, f Filter) ([]Report, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list cheat reports: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Report, error) {
+		var r Report
+		err := row.Scan(&r.ID, &r.Detector, &r.SubjectKind, &r.SubjectID, &r.WindowStart, &r.WindowEnd,
+			&r.Score, &r.Severity, &r.Status, &r.Note, &r.CreatedAt, &r.UpdatedAt, &r.ReviewedAt,
+			&r.Reviewer, &r.Verdict, &r.EnforcedAt)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list cheat reports: %w", err)
+	}
+	return out, nil
+}
+
+// Get returns one report with its evidence.
+func (s *Store) Get(ctx context.Context, id int64) (ReportDetail, error) {
+	var d ReportDetail
+	var revUp, revDown *string
+	err := s.pool.QueryRow(ctx, sqlGetReport, id).Scan(&d.ID, &d.Detector, &d.SubjectKind, &d.SubjectID,
+		&d.WindowStart, &d.WindowEnd, &d.Score, &d.Severity, &d.Status, &d.Note, &d.CreatedAt, &d.UpdatedAt,
+		&d.ReviewedAt, &d.Reviewer, &d.Verdict, &d.EnforcedAt, &d.Evidence, &revUp, &revDown, &d.EnforceError)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("get cheat report %d: %w", id, err)
+	}
+	if revUp != nil {
+		d.ReverseUploaded = *revUp
+	}
+	if revDown != nil {
+		d.ReverseDownloaded = *revDown
+	}
+	return d, nil
+}
+
+// Counts returns the number of reports per status.
+func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, sqlCounts)
+	if err != nil {
+		return nil, fmt.Errorf("count cheat reports: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{"open": 0, "confirmed": 0, "dismissed": 0}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count cheat reports: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// Apply records a staff review of an open report and its audit row, in one
+// transaction. Reviewing a report twice is ErrAlreadyReviewed.
+func (s *Store) Apply(ctx context.Context, id int64, staff Staff, rv Review) (ReportDetail, error) {
+	if err := rv.Validate(); err != nil {
+		return ReportDetail{}, err
+	}
+	before, err := s.Get(ctx, id)
+	if err != nil {
+		return before, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return before, fmt.Errorf("review report %d: %w", id, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	verdict := rv.Verdict
+	if verdict == nil {
+		verdict = []string{}
+	}
+	var got int64
+	err = tx.QueryRow(ctx, sqlReviewReport, id, rv.Status, verdict, nullNumeric(rv.ReverseUploaded),
+		nullNumeric(rv.ReverseDownloaded), rv.Note, staff.ID).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return before, ErrAlreadyReviewed
+	}
+	if err != nil {
+		return before, fmt.Errorf("review report %d: %w", id, err)
+	}
+	beforeJSON, _ := json.Marshal(map[string]any{"status": before.Status, "verdict": before.Verdict})
+	afterJSON, _ := json.Marshal(rv)
+	_, err = tx.Exec(ctx, sqlInsertAudit, "staff:"+staff.Name, "report."+strings.TrimSuffix(rv.Status, "ed"),
+		"cheat_report", fmt.Sprint(id), rv.Note, beforeJSON, afterJSON)
+	if err != nil {
+		return before, fmt.Errorf("audit review of report %d: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return before, fmt.Errorf("review report %d: %w", id, err)
+	}
+	return s.Get(ctx, id)
+}
+
+func nullNumeric(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
