@@ -5,7 +5,12 @@
 // # Path of an event
 //
 // Publish puts the event on a bounded in-memory queue and returns (a mutex,
-// a slice store and a non-blocking wake-up: no I/O). One writer goroutine
+// a slot store, a wake-up only when the writer is idle: no I/O, no
+// allocation). While spooling it encodes the event and appends it to the
+// spool's 256 KiB write buffer (a write system call when the buffer fills;
+// fsync runs outside the lock). The switch to spooling moves the whole
+// queue to the spool under the lock: once per switch, Publish calls can
+// wait for QueueSize encodes (a few milliseconds at the default 16384). One writer goroutine
 // takes batches from the queue, encodes them with events.AppendEncode and
 // writes them with a synchronous kafka-go Writer (RequiredAcks=RequireAll,
 // the explicit Config.BatchTimeout, one attempt: no retries hidden inside

@@ -55,7 +55,10 @@ func (p *Producer) run() {
 				backoff = 0
 				if !p.backToQueue() {
 					// Appends raced with the check; give them a moment.
-					p.sleep(timer, time.Millisecond)
+					if !p.sleep(timer, time.Millisecond) {
+						p.finish(w) // Close: what is left stays in the spool
+						return
+					}
 					continue
 				}
 				p.log.Info("stream: spool replayed, events go to Kafka directly again",
@@ -140,6 +143,9 @@ func (p *Producer) replayStep(w *writerState, pos *cursor) (atEnd bool, err erro
 		return false, err
 	}
 	if len(recs) == 0 {
+		if next != *pos {
+			p.spool.ackTo(next, 0) // skipped a corrupt region or an empty segment
+		}
 		*pos = next
 		return true, nil
 	}
