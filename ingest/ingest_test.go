@@ -10,6 +10,8 @@ import (
 
 	"github.com/ratioguard/ratioguard/ingest"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
+	"github.com/ratioguard/ratioguard/ingest/ledger"
+	"github.com/ratioguard/ratioguard/ingest/reconcile"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 )
@@ -97,6 +99,30 @@ func TestIngestExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDeadLetters(t, dead, ds.Truth.Garbage, s.kafka.Topic)
+	checkReconcile(t, ctx, s)
+	checkReconcileFindsAdjustedAndLost(t, ctx, s)
+}
+
+// checkReconcileFindsAdjustedAndLost: an adjustment is not a difference
+// (it is accounted for); a row lost from the ledger is.
+func checkReconcileFindsAdjustedAndLost(t *testing.T, ctx context.Context, s stack) {
+	t.Helper()
+	if _, _, err := ledger.Adjust(ctx, s.pg.Pool, ledger.Adjustment{UserID: 7, CreditedUploaded: -1000,
+		Reason: "reversal of fake upload", ReportID: 99, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	checkReconcile(t, ctx, s)
+	if _, err := s.pg.Pool.Exec(ctx, "UPDATE ledger_user_totals SET raw_uploaded = raw_uploaded - 5 WHERE user_id = 8"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reconcile.Run(ctx, s.pg.Pool, s.ch.Conn, reconcile.Options{Topic: s.kafka.Topic, Wait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := reconcile.Diff{Check: "ledger", UserID: 8, Field: "raw_uploaded"}
+	if len(rep.Diffs) != 1 || rep.Diffs[0].Left+5 != rep.Diffs[0].Right || rep.Diffs[0].UserID != want.UserID || rep.Diffs[0].Field != want.Field {
+		t.Errorf("reconcile after a silent update: %+v, want one difference of -5 in %+v", rep.Diffs, want)
+	}
 }
 
 // checkDeadLetters: every garbage message is dead-lettered by each consumer
@@ -118,5 +144,17 @@ func checkDeadLetters(t *testing.T, dead []ingesttest.DeadLetter, garbage uint64
 		if got := len(origins[c]); uint64(got) != garbage {
 			t.Errorf("consumer %s dead-lettered %d distinct messages, want %d", c, got, garbage)
 		}
+	}
+}
+
+// checkReconcile: reconcile finds no difference between the sinks.
+func checkReconcile(t *testing.T, ctx context.Context, s stack) {
+	t.Helper()
+	rep, err := reconcile.Run(ctx, s.pg.Pool, s.ch.Conn, reconcile.Options{Topic: s.kafka.Topic, Wait: 10 * time.Second, Rollups: true})
+	if err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if len(rep.Diffs) > 0 || rep.LedgerUsers == 0 || len(rep.Cut) == 0 {
+		t.Errorf("reconcile: %d ledger users, cut %v, differences: %+v", rep.LedgerUsers, rep.Cut, rep.Diffs[:min(len(rep.Diffs), 10)])
 	}
 }

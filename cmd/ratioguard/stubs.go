@@ -4,5 +4,4 @@ import "context"
 
 // Subcommands whose issues have not landed yet: each says so and fails.
 
-func runReconcile(context.Context, *cliEnv, []string) error { return errNotImplemented("reconcile") }
-func runAll(context.Context, *cliEnv, []string) error       { return errNotImplemented("all") }
+func runAll(context.Context, *cliEnv, []string) error { return errNotImplemented("all") }

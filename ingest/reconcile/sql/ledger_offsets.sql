@@ -1,0 +1,3 @@
+SELECT partition, next_offset
+FROM consumer_offsets
+WHERE consumer = 'ledger' AND topic = $1
