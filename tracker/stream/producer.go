@@ -136,13 +136,7 @@ func (p *Producer) Publish(ev *events.Announce) {
 		p.publishSpooled(ev)
 		return
 	}
-	if p.q.push(ev) {
-		wake := p.idle
-		p.idle = false
-		p.mu.Unlock()
-		if wake {
-			p.notify()
-		}
+	if p.pushLocked(ev) {
 		return
 	}
 	p.startSpoolingLocked("in-memory queue full", nil)
@@ -171,13 +165,7 @@ func (p *Producer) publishSpooled(ev *events.Announce) {
 	case p.spooling:
 		p.appendFramesLocked(frame, 1)
 		p.mu.Unlock()
-	case p.q.push(ev):
-		wake := p.idle
-		p.idle = false
-		p.mu.Unlock()
-		if wake {
-			p.notify()
-		}
+	case p.pushLocked(ev):
 		return
 	default:
 		p.startSpoolingLocked("in-memory queue full", nil)
@@ -185,6 +173,21 @@ func (p *Producer) publishSpooled(ev *events.Announce) {
 		p.mu.Unlock()
 	}
 	p.recycle(ev)
+}
+
+// pushLocked queues ev. When it does, it also unlocks p.mu and wakes the
+// writer if it waits; when the queue is full it returns false, still locked.
+func (p *Producer) pushLocked(ev *events.Announce) bool {
+	if !p.q.push(ev) {
+		return false
+	}
+	wake := p.idle
+	p.idle = false
+	p.mu.Unlock()
+	if wake {
+		p.notify()
+	}
+	return true
 }
 
 // startSpoolingLocked switches to spooling: the queue goes to the spool in

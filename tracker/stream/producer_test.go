@@ -2,15 +2,20 @@ package stream
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ratioguard/ratioguard/schemas/events"
@@ -390,4 +395,64 @@ func assertNoSegments(t testing.TB, dir string) {
 	if s := segments(t, dir); len(s) != 0 {
 		t.Fatalf("spool segments left after a full replay: %v", s)
 	}
+}
+
+// Concurrent publishers, each the only one for its users, through queue
+// overflows and Kafka failures: every event arrives, and each user's events
+// arrive in the order their publisher called Publish.
+func TestConcurrentPublishersKeepPerUserOrder(t *testing.T) {
+	brokers, topic := newCluster(t, 4)
+	var f faults
+	cfg := testConfig(t, brokers, topic)
+	cfg.QueueSize, cfg.BatchSize = 32, 50
+	cfg.NewWriter = f.factory(KafkaWriter)
+	p := start(t, cfg)
+	const publishers, per = 6, 1500
+	var wg sync.WaitGroup
+	for g := range publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				if g == 0 && i%500 == 250 {
+					f.down.Store(!f.down.Load())
+				}
+				ev := event(uint64(g*per + i))
+				ev.UserId = uint64(g)
+				p.Publish(ev)
+			}
+		}()
+	}
+	wg.Wait()
+	f.down.Store(false)
+	eventually(t, "replay", 20*time.Second, func() bool {
+		st := p.Stats()
+		return !st.Spooling && st.SpoolRecords == 0
+	})
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := p.Stats()
+	t.Logf("stats %+v", st)
+	if st.Spooled == 0 || st.Dropped != 0 {
+		t.Fatalf("stats %+v: want some events spooled, none dropped", st)
+	}
+	readTopic(t, brokers, topic).check(t, publishers*per)
+}
+
+func TestSummarizeKafkaWriteErrors(t *testing.T) {
+	we := kafka.WriteErrors{nil, kafka.NotLeaderForPartition, kafka.NotLeaderForPartition,
+		reset(1), reset(3)}
+	got := summarize(fmt.Errorf("wrapped: %w", we)).Error()
+	if got != "4 of 5 messages failed: "+kafka.NotLeaderForPartition.Error()+"; read: connection reset by peer" {
+		t.Fatalf("summary %q", got)
+	}
+	if other := errors.New("plain"); summarize(other) != other {
+		t.Fatal("a plain error must be returned as is")
+	}
+}
+
+func reset(port int) error {
+	return fmt.Errorf("kafka.(*Client).Produce: %w", &net.OpError{Op: "read", Net: "tcp",
+		Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}, Err: syscall.ECONNRESET})
 }

@@ -227,7 +227,7 @@ func (p *Producer) write(w *writerState) error {
 	p.closeWriter(w.w)
 	w.w = nil
 	w.b.reset(true) // kafka-go may still hold the messages of an aborted write
-	return fmt.Errorf("write %d events to Kafka topic %s: %w", n, p.cfg.Topic, err)
+	return fmt.Errorf("write %d events to Kafka topic %s: %w", n, p.cfg.Topic, summarize(err))
 }
 
 func (p *Producer) closeWriter(mw MessageWriter) {
