@@ -199,7 +199,7 @@ func runSimLive(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := live.WaitForPasskey(ctx, *tracker, pop.Members[len(pop.Members)-1].Passkey, *header, 30*time.Second); err != nil {
+	if err := live.WaitForPasskey(ctx, *tracker, pop.Members[len(pop.Members)-1].Passkey, pop.Torrents[len(pop.Torrents)-1].InfoHash, *header, 30*time.Second); err != nil {
 		return err
 	}
 	// The wait may have taken a while: start the traffic now.
@@ -290,9 +290,9 @@ func runSimReplay(ctx context.Context, env *cliEnv, args []string) error {
 	if res.Unencodable > 0 {
 		env.log.Warn("tracker core produced events protobuf cannot encode; they were not written", "count", res.Unencodable, "first", res.FirstEncodeError)
 	}
-	return f.print(env, res, fmt.Sprintf("run %s: %s to %s, %d members: %d announces, %d events (%d refused %v, %d unencodable), %.1f MB, in %s; sha256 %s",
+	return f.print(env, res, fmt.Sprintf("run %s: %s to %s, %d members: %d announces, %d events (%d refused %v, %d with invalid UTF-8 replaced, %d unencodable), %.1f MB, in %s; sha256 %s",
 		*f.run, res.SimStart.Format(time.DateOnly), res.SimEnd.Format(time.DateOnly), res.Members, res.Announces, res.Events, res.Refused, res.Refusals,
-		res.Unencodable, float64(res.Bytes)/1e6, res.Elapsed.Round(time.Millisecond), res.Digest))
+		res.Sanitized, res.Unencodable, float64(res.Bytes)/1e6, res.Elapsed.Round(time.Millisecond), res.Digest))
 }
 
 func runSimEval(ctx context.Context, env *cliEnv, args []string) error {

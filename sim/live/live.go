@@ -263,10 +263,10 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// WaitForPasskey polls the tracker's scrape until it knows the passkey (the
+// WaitForPasskey polls the tracker's scrape of one torrent until it knows the passkey (the
 // tracker loads new members from Postgres asynchronously). Each probe comes
 // from its own address so the bad-passkey rate limit does not block the sim.
-func WaitForPasskey(ctx context.Context, tracker, passkey, addrHeader string, timeout time.Duration) error {
+func WaitForPasskey(ctx context.Context, tracker, passkey string, infoHash [20]byte, addrHeader string, timeout time.Duration) error {
 	base, err := checkBase(tracker)
 	if err != nil {
 		return err
@@ -278,7 +278,7 @@ func WaitForPasskey(ctx context.Context, tracker, passkey, addrHeader string, ti
 	client := &http.Client{Timeout: 5 * time.Second}
 	var last string
 	for i := 1; ; i++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/"+passkey+"/scrape", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/"+passkey+"/scrape?info_hash="+url.QueryEscape(string(infoHash[:])), nil)
 		if err != nil {
 			return err
 		}

@@ -156,10 +156,10 @@ func TestWaitForPasskey(t *testing.T) {
 		_, _ = w.Write([]byte("d5:filesdee"))
 	}))
 	defer srv.Close()
-	if err := WaitForPasskey(context.Background(), srv.URL, "abc", "", 5*time.Second); err != nil || calls != 3 {
+	if err := WaitForPasskey(context.Background(), srv.URL, "abc", [20]byte{1}, "", 5*time.Second); err != nil || calls != 3 {
 		t.Fatalf("WaitForPasskey = %v after %d calls", err, calls)
 	}
-	if err := WaitForPasskey(context.Background(), "ftp://x", "abc", "", time.Second); err == nil {
+	if err := WaitForPasskey(context.Background(), "ftp://x", "abc", [20]byte{}, "", time.Second); err == nil {
 		t.Fatal("a non-HTTP tracker URL was accepted")
 	}
 }

@@ -33,6 +33,8 @@ type Result struct {
 	Digest    string           `json:"sha256"`
 	Elapsed   time.Duration    `json:"elapsed_ns"`
 	Refusals  map[string]int64 `json:"refusals"`
+	// Sanitized events had invalid UTF-8 replaced (as tracker/stream does).
+	Sanitized int64 `json:"sanitized"`
 	// Unencodable events could not be encoded and were not written.
 	Unencodable      int64        `json:"unencodable"`
 	FirstEncodeError string       `json:"first_encode_error,omitempty"`
@@ -102,7 +104,7 @@ func Run(ctx context.Context, s *spec.Spec, pop *population.Population, opts Opt
 	fill()
 	res.Digest = sink.Digest()
 	res.Refusals = sink.Refusals
-	res.Unencodable, res.FirstEncodeError = sink.Unencodable, sink.FirstEncodeError
+	res.Sanitized, res.Unencodable, res.FirstEncodeError = sink.Sanitized, sink.Unencodable, sink.FirstEncodeError
 	res.Engine = eng.Stats()
 	res.Elapsed = time.Since(began)
 	if runErr != nil {

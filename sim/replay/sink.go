@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"strings"
 	"sync"
 
 	"github.com/segmentio/kafka-go"
@@ -37,8 +38,11 @@ type Sink struct {
 	Events, Accepted, Refused, Bytes int64
 	// Refusals counts refused events by reason.
 	Refusals map[string]int64
-	// Unencodable counts events the core produced that protobuf refuses to
-	// encode (e.g. a binary `key` in a string field); FirstEncodeError says why.
+	// Sanitized counts events whose strings held invalid UTF-8 (aria2's
+	// binary `key`), replaced by U+FFFD as the tracker's stream producer does.
+	Sanitized int64
+	// Unencodable counts events that could not be encoded even then;
+	// FirstEncodeError says why.
 	Unencodable      int64
 	FirstEncodeError string
 }
@@ -87,6 +91,11 @@ func (s *Sink) Publish(ev *events.Announce) {
 	ev.EventId = events.ID(s.producer, ev.GetSequence())
 	b, err := events.Encode(ev)
 	if err != nil {
+		sanitizeStrings(ev)
+		s.Sanitized++
+		b, err = events.Encode(ev)
+	}
+	if err != nil {
 		s.Unencodable++
 		if s.FirstEncodeError == "" {
 			s.FirstEncodeError = fmt.Sprintf("%v (user %d, peer_id %q, key %q, user agent %q)", err, ev.GetUserId(), ev.GetPeerId(), ev.GetKey(), ev.GetUserAgent())
@@ -131,3 +140,19 @@ func (s *Sink) Close() error {
 
 // Digest is the SHA-256 of every encoded event, length-prefixed, in order.
 func (s *Sink) Digest() string { return hex.EncodeToString(s.digest.Sum(nil)) }
+
+// sanitizeStrings replaces invalid UTF-8 by U+FFFD in the event's strings,
+// exactly as tracker/stream does before writing to Kafka, so replayed events
+// equal what the live tracker produces.
+func sanitizeStrings(ev *events.Announce) {
+	fix := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+	ev.UserAgent = fix(ev.UserAgent)
+	ev.Key = fix(ev.Key)
+	ev.RefusalMessage = fix(ev.RefusalMessage)
+	for i, s := range ev.ParamOrder {
+		ev.ParamOrder[i] = fix(s)
+	}
+	if ev.Promotion != nil {
+		ev.Promotion.Name = fix(ev.Promotion.Name)
+	}
+}
