@@ -70,6 +70,17 @@ func addSimFlags(fs *flag.FlagSet, durationHelp string) simFlags {
 	}
 }
 
+// span is the run length: --days, else --duration, else the spec's.
+func (f simFlags) span(s *spec.Spec, days int) time.Duration {
+	switch {
+	case days > 0:
+		return time.Duration(days) * 24 * time.Hour
+	case *f.duration > 0:
+		return *f.duration
+	}
+	return s.Duration
+}
+
 func (f simFlags) load(fs *flag.FlagSet, args []string) (*spec.Spec, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -135,10 +146,7 @@ func runSimSetup(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	d := s.Duration
-	if *f.duration > 0 {
-		d = *f.duration
-	}
+	d := f.span(s, 0)
 	pop, err := f.prepare(ctx, env, eng, s, s.Start, d, false)
 	if err != nil {
 		return err
@@ -158,13 +166,7 @@ func runSimLabels(_ context.Context, env *cliEnv, args []string) error {
 	if *f.labels == "" {
 		return usageError{"--labels FILE is required"}
 	}
-	d := s.Duration
-	if *f.duration > 0 {
-		d = *f.duration
-	}
-	if *days > 0 {
-		d = time.Duration(*days) * 24 * time.Hour
-	}
+	d := f.span(s, *days)
 	pop, err := population.Build(s, s.Start, s.Start.Add(d))
 	if err != nil {
 		return err
@@ -190,10 +192,7 @@ func runSimLive(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	d := s.Duration
-	if *f.duration > 0 {
-		d = *f.duration
-	}
+	d := f.span(s, 0)
 	start := time.Now().Truncate(time.Second).Add(time.Second)
 	pop, err := f.prepare(ctx, env, eng, s, start, d, *noSetup)
 	if err != nil {
@@ -261,13 +260,7 @@ func runSimReplay(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	d := s.Duration
-	if *f.duration > 0 {
-		d = *f.duration
-	}
-	if *days > 0 {
-		d = time.Duration(*days) * 24 * time.Hour
-	}
+	d := f.span(s, *days)
 	pop, err := f.prepare(ctx, env, eng, s, s.Start, d, *noSetup || *dryRun)
 	if err != nil {
 		return err

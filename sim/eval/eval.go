@@ -192,32 +192,25 @@ func (r Report) Markdown(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %.2f | %d |\n", s.Detector, s.Flagged, s.TruePositives, s.FalsePositives, s.Precision, s.Recall, la)
 	}
-	b.WriteString("\n### Recall by cheat kind (flagged / total)\n\n| detector |")
-	for _, k := range population.CheatKinds {
-		fmt.Fprintf(&b, " %s |", k)
-	}
-	b.WriteString("\n|---|" + strings.Repeat("---:|", len(population.CheatKinds)) + "\n")
-	for _, s := range r.Detectors {
-		fmt.Fprintf(&b, "| %s |", s.Detector)
-		for _, k := range population.CheatKinds {
-			c := s.ByKind[string(k)]
-			fmt.Fprintf(&b, " %d/%d |", c.Flagged, c.Total)
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString("\n### Honest look-alikes flagged (flagged / total)\n\n| detector |")
-	for _, k := range population.LookalikeKinds {
-		fmt.Fprintf(&b, " %s |", k)
-	}
-	b.WriteString("\n|---|" + strings.Repeat("---:|", len(population.LookalikeKinds)) + "\n")
-	for _, s := range r.Detectors {
-		fmt.Fprintf(&b, "| %s |", s.Detector)
-		for _, k := range population.LookalikeKinds {
-			c := s.Lookalikes[string(k)]
-			fmt.Fprintf(&b, " %d/%d |", c.Flagged, c.Total)
-		}
-		b.WriteString("\n")
-	}
+	r.countTable(&b, "Recall by cheat kind", population.CheatKinds, func(s Score) map[string]Count { return s.ByKind })
+	r.countTable(&b, "Honest look-alikes flagged", population.LookalikeKinds, func(s Score) map[string]Count { return s.Lookalikes })
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// countTable writes one row per detector of flagged/total per kind.
+func (r Report) countTable(b *strings.Builder, title string, kinds []population.Kind, counts func(Score) map[string]Count) {
+	fmt.Fprintf(b, "\n### %s (flagged / total)\n\n| detector |", title)
+	for _, k := range kinds {
+		fmt.Fprintf(b, " %s |", k)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|", len(kinds)) + "\n")
+	for _, s := range r.Detectors {
+		fmt.Fprintf(b, "| %s |", s.Detector)
+		for _, k := range kinds {
+			c := counts(s)[string(k)]
+			fmt.Fprintf(b, " %d/%d |", c.Flagged, c.Total)
+		}
+		b.WriteString("\n")
+	}
 }
