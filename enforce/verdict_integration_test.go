@@ -119,11 +119,27 @@ func TestBadVerdictIsRecordedNotLost(t *testing.T) {
 	if f.count("audit_log") != 0 || f.count("ledger_adjustments") != 0 {
 		t.Fatal("a failed verdict changed something")
 	}
-	// Staff fix the amount: carried out on the next pass.
+	// Staff set an amount larger than the member's credit: the ledger refuses
+	// to go negative, and that is recorded too.
 	f.exec(`UPDATE cheat_reports SET reverse_uploaded = 1000 WHERE id = $1`, id)
+	res, err = f.runner(false).Once(f.ctx)
+	if err != nil || res.Applied != 0 || res.Failed != 2 {
+		t.Fatalf("negative reversal: %v %+v", err, res)
+	}
+	f.scalar(&msg, `SELECT enforce_error FROM cheat_reports WHERE id = $1`, id)
+	if !strings.Contains(msg, "negative") {
+		t.Fatalf("enforce_error %q", msg)
+	}
+	// Staff fix the amount: carried out on the next pass.
+	f.totals(u, 5000, 0)
 	res, err = f.runner(false).Once(f.ctx)
 	if err != nil || res.Applied != 1 || res.Failed != 1 {
 		t.Fatalf("after fix: %v %+v", err, res)
+	}
+	var up float64
+	f.scalar(&up, `SELECT credited_uploaded::float8 FROM ledger_user_totals WHERE user_id = $1`, u)
+	if up != 4000 {
+		t.Fatalf("credited upload %g after reversing 1000 of 5000", up)
 	}
 	f.scalar(&msg, `SELECT COALESCE(enforce_error, '') FROM cheat_reports WHERE id = $1`, id)
 	if msg != "" {

@@ -59,12 +59,12 @@ func (c BonusAccrual) apply(ctx context.Context, tx pgx.Tx, a *applier) ([]Audit
 			return nil, fmt.Errorf("bonus cursor user %d torrent %d: %w", c.UserID, it.TorrentID, ErrConflict)
 		}
 	}
-	before, after, err := adjustLedger(ctx, tx, a.now, Adjustment{UserID: c.UserID, BonusPoints: c.Total,
-		Reason: fmt.Sprintf("seeding bonus: %d hours on %d torrents", c.Hours(), len(c.Items)), Actor: ActorBonus})
+	before, after, err := creditBonus(ctx, tx, a.now, bonusAdjustment{UserID: c.UserID, BonusPoints: c.Total,
+		Reason: fmt.Sprintf("seeding bonus: %d hours on %d torrents", c.Hours(), len(c.Items))})
 	if err != nil {
 		return nil, err
 	}
 	return []Audit{userAudit(ActorBonus, "bonus.accrue", c.UserID, fmt.Sprintf("%d seeding hours", c.Hours()),
-		map[string]any{"bonus_points": before.BonusPoints},
-		map[string]any{"bonus_points": after.BonusPoints, "items": c.Items})}, nil
+		map[string]any{"bonus_points": before},
+		map[string]any{"bonus_points": after, "items": c.Items})}, nil
 }

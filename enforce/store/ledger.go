@@ -8,18 +8,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Adjustment is a correction of a member's ledger totals that no announce
-// caused: one ledger_adjustments row, applied to ledger_user_totals in the
-// same transaction. (Ingest owns the ledger; until it exposes its own
-// adjustment API this is enforce's, following the same contract.)
-type Adjustment struct {
-	UserID             int64
-	CreditedUploaded   int64
-	CreditedDownloaded int64
-	BonusPoints        float64
-	Reason             string
-	ReportID           *int64
-	Actor              string
+// bonusAdjustment credits seeding-bonus points: one ledger_adjustments row,
+// applied to ledger_user_totals in the caller's transaction, the same
+// contract as ingest/ledger.Adjust. It is enforce's own because Adjust opens
+// its own transaction, and a bonus credit must commit atomically with the
+// seedtime cursors it moves (a credit without a report id is not
+// deduplicated by the ledger).
+type bonusAdjustment struct {
+	UserID      int64
+	BonusPoints float64
+	Reason      string
 }
 
 // Totals are a member's credited figures after an adjustment.
@@ -29,25 +27,14 @@ type Totals struct {
 	BonusPoints        float64 `json:"bonus_points"`
 }
 
-// adjustLedger writes the adjustment and returns the totals before and after.
-func adjustLedger(ctx context.Context, tx pgx.Tx, now time.Time, adj Adjustment) (before, after Totals, err error) {
-	if adj.Reason == "" {
-		return before, after, fmt.Errorf("ledger adjustment for user %d: a reason is required", adj.UserID)
+// creditBonus writes the adjustment and returns the points before and after.
+func creditBonus(ctx context.Context, tx pgx.Tx, now time.Time, adj bonusAdjustment) (before, after float64, err error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO ledger_adjustments (user_id, bonus_points, reason, actor, created_at)
+		VALUES ($1, $2, $3, $4, $5)`, adj.UserID, adj.BonusPoints, adj.Reason, ActorBonus, now); err != nil {
+		return 0, 0, fmt.Errorf("insert bonus adjustment for user %d: %w", adj.UserID, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO ledger_adjustments
-		(user_id, credited_uploaded, credited_downloaded, bonus_points, reason, report_id, actor, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, adj.UserID, adj.CreditedUploaded, adj.CreditedDownloaded,
-		adj.BonusPoints, adj.Reason, adj.ReportID, adj.Actor, now); err != nil {
-		return before, after, fmt.Errorf("insert ledger adjustment for user %d: %w", adj.UserID, err)
+	if err := tx.QueryRow(ctx, bonusCreditSQL, adj.UserID, adj.BonusPoints, now).Scan(&after); err != nil {
+		return 0, 0, fmt.Errorf("credit bonus to user %d totals: %w", adj.UserID, err)
 	}
-	if err := tx.QueryRow(ctx, ledgerAdjustSQL, adj.UserID, adj.CreditedUploaded, adj.CreditedDownloaded,
-		adj.BonusPoints, now).Scan(&after.CreditedUploaded, &after.CreditedDownloaded, &after.BonusPoints); err != nil {
-		return before, after, fmt.Errorf("apply ledger adjustment to user %d totals: %w", adj.UserID, err)
-	}
-	before = Totals{
-		CreditedUploaded:   after.CreditedUploaded - float64(adj.CreditedUploaded),
-		CreditedDownloaded: after.CreditedDownloaded - float64(adj.CreditedDownloaded),
-		BonusPoints:        after.BonusPoints - adj.BonusPoints,
-	}
-	return before, after, nil
+	return after - adj.BonusPoints, after, nil
 }

@@ -19,6 +19,6 @@ var (
 	seedPruneSQL string
 	//go:embed sql/leech_state.sql
 	leechStateSQL string
-	//go:embed sql/ledger_adjust.sql
-	ledgerAdjustSQL string
+	//go:embed sql/bonus_credit.sql
+	bonusCreditSQL string
 )

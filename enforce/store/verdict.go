@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ratioguard/ratioguard/ingest/ledger"
 )
 
 // Verdict actions staff put in cheat_reports.verdict (combinable).
@@ -109,9 +111,7 @@ func (c VerdictChange) apply(ctx context.Context, tx pgx.Tx, a *applier) ([]Audi
 		var before, after any
 		switch v {
 		case VerdictReverseCredit:
-			id := r.ID
-			b, aft, err := adjustLedger(ctx, tx, a.now, Adjustment{UserID: uid, CreditedUploaded: -deref(r.ReverseUploaded),
-				CreditedDownloaded: deref(r.ReverseDownloaded), Reason: "fake credit reversed: " + why, ReportID: &id, Actor: ActorVerdicts})
+			b, aft, err := reverseCredit(ctx, tx, a, r, uid, why)
 			if err != nil {
 				return nil, err
 			}
@@ -169,4 +169,26 @@ func NewPasskey() (string, error) {
 		return "", fmt.Errorf("random passkey: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// reverseCredit reverses the fake credit through ingest's ledger API, which
+// applies an adjustment carrying a report id once per member (a retry after
+// a failure later in this transaction changes nothing), then reads the
+// totals for the audit row.
+func reverseCredit(ctx context.Context, tx pgx.Tx, a *applier, r Report, uid int64, why string) (before, after Totals, err error) {
+	adj := ledger.Adjustment{UserID: uid, CreditedUploaded: -deref(r.ReverseUploaded), CreditedDownloaded: deref(r.ReverseDownloaded),
+		Reason: "fake credit reversed: " + why, ReportID: r.ID, Actor: ActorVerdicts}
+	if adj.CreditedUploaded == 0 && adj.CreditedDownloaded == 0 {
+		return before, after, nil // a zero reversal: nothing to adjust
+	}
+	if _, _, err := ledger.Adjust(ctx, a.s.pool, adj); err != nil {
+		return before, after, fmt.Errorf("reverse credit of report %d: %w", r.ID, err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT credited_uploaded::float8, credited_downloaded::float8, bonus_points::float8
+		FROM ledger_user_totals WHERE user_id = $1`, uid).Scan(&after.CreditedUploaded, &after.CreditedDownloaded, &after.BonusPoints); err != nil {
+		return before, after, fmt.Errorf("read totals of user %d: %w", uid, err)
+	}
+	before = Totals{CreditedUploaded: after.CreditedUploaded - float64(adj.CreditedUploaded),
+		CreditedDownloaded: after.CreditedDownloaded - float64(adj.CreditedDownloaded), BonusPoints: after.BonusPoints}
+	return before, after, nil
 }
