@@ -1,10 +1,3 @@
-// Package enforce owns the enforcement batch jobs: one pass reads a
-// consistent snapshot (enforce/store), plans every change with the policy of
-// enforce/rules (ratio watch, hit-and-run, seeding bonus, confirmed cheat
-// verdicts), and applies each change in its own transaction with one
-// audit_log row per change. A dry run prints the plan and changes nothing;
-// a second pass over the same state changes nothing. users.can_leech and
-// users.enabled changes reach the tracker through the users NOTIFY trigger.
 package enforce
 
 import (
