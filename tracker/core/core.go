@@ -316,7 +316,10 @@ func (c *Core) account(s *swarm, h uint64, pos int32, r *Request, ev *events.Ann
 	if wasSeeder && ev.SecondsSincePrevious > 0 {
 		ev.SeedtimeSeconds = min(ev.SecondsSincePrevious, c.expiry())
 	}
-	if r.Event == events.Event_EVENT_COMPLETED && p.flags&flagSnatched == 0 {
+	// A snatch: the completed event, or a leecher seen reaching left=0 (some
+	// clients stop right away and never send completed). Once per session.
+	completedNow := r.Event == events.Event_EVENT_COMPLETED || (!wasSeeder && r.Left == 0)
+	if completedNow && p.flags&flagSnatched == 0 {
 		p.flags |= flagSnatched
 		ev.Snatch = true
 		s.snatches++
