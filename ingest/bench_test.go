@@ -33,16 +33,7 @@ func TestLedgerThroughput(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	ds := ingesttest.NewDataset(6, n, 20_000, 10_000, 0, 0)
-	if err := ingesttest.SeedPostgres(ctx, s.pg.Pool, 20_000, 10_000); err != nil {
-		t.Fatal(err)
-	}
-	if err := ingesttest.Produce(ctx, s.kafka.Brokers, s.kafka.Topic, ds.Msgs); err != nil {
-		t.Fatal(err)
-	}
-	ends, err := ingesttest.EndOffsets(ctx, s.kafka.Brokers, s.kafka.Topic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ends := s.prefill(t, ctx, ds, 20_000, 10_000)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	t0 := time.Now()
@@ -50,7 +41,7 @@ func TestLedgerThroughput(t *testing.T) {
 		done <- ingest.Run(runCtx, ingest.Config{Engines: s.engines(), Topic: s.kafka.Topic,
 			Sinks: []string{ingest.SinkLedger}, LedgerBatch: 20_000, Log: testLog()})
 	}()
-	err = ingesttest.WaitCaughtUp(ctx, ends, ingesttest.LedgerOffsets(s.pg.Pool, s.kafka.Topic))
+	err := ingesttest.WaitCaughtUp(ctx, ends, ledgerOffsets(s.pg.Pool, s.kafka.Topic))
 	elapsed := time.Since(t0)
 	stop()
 	<-done
@@ -121,7 +112,7 @@ func TestQueryableLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = ingesttest.WaitCaughtUp(ctx, ends, ingesttest.ClickHouseOffsets(s.ch.Conn, s.kafka.Topic))
+	err = ingesttest.WaitCaughtUp(ctx, ends, chOffsets(s.ch.Conn, s.kafka.Topic))
 	stop()
 	<-done
 	if err != nil {

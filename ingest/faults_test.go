@@ -24,8 +24,9 @@ func faultSize() (events, kills int) {
 
 // child is one ingest process (this test binary re-executed).
 type child struct {
-	cmd *exec.Cmd
-	log string
+	cmd    *exec.Cmd
+	log    string
+	exited chan struct{}
 }
 
 func startChild(t *testing.T, s stack, n int) *child {
@@ -44,21 +45,20 @@ func startChild(t *testing.T, s stack, n int) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start ingest child %d: %v", n, err)
 	}
-	go func() { _ = cmd.Wait(); f.Close() }()
-	return &child{cmd: cmd, log: logPath}
+	c := &child{cmd: cmd, log: logPath, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(c.exited) }()
+	return c
 }
 
 func (c *child) signal(sig syscall.Signal) { _ = c.cmd.Process.Signal(sig) }
 
 func (c *child) wait(t *testing.T) {
 	t.Helper()
-	for i := 0; i < 600; i++ {
-		if c.cmd.ProcessState != nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	select {
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("ingest child %d did not exit", c.cmd.Process.Pid)
 	}
-	t.Fatalf("ingest child %d did not exit", c.cmd.Process.Pid)
 }
 
 // TestIngestSurvivesKills produces a stream with duplicates and garbage
@@ -109,7 +109,7 @@ func TestIngestSurvivesKills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = ingesttest.WaitCaughtUp(ctx, ends, ingesttest.ClickHouseOffsets(s.ch.Conn, s.kafka.Topic), ingesttest.LedgerOffsets(s.pg.Pool, s.kafka.Topic))
+	err = ingesttest.WaitCaughtUp(ctx, ends, chOffsets(s.ch.Conn, s.kafka.Topic), ledgerOffsets(s.pg.Pool, s.kafka.Topic))
 	final.signal(syscall.SIGTERM)
 	final.wait(t)
 	if err != nil {

@@ -8,10 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ratioguard/ratioguard/ingest"
+	"github.com/ratioguard/ratioguard/ingest/clickhouse"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
 	"github.com/ratioguard/ratioguard/ingest/ledger"
 	"github.com/ratioguard/ratioguard/ingest/reconcile"
+	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 )
@@ -30,6 +34,31 @@ func newStack(t *testing.T, partitions int) stack {
 
 func (s stack) engines() config.Engines {
 	return config.Engines{PostgresURL: s.pg.URL, ClickHouseURL: s.ch.URL, KafkaBrokers: joinList(s.kafka.Brokers)}
+}
+
+// prefill seeds the members and torrents, produces the data set and
+// returns the topic's end offsets.
+func (s stack) prefill(t *testing.T, ctx context.Context, ds *ingesttest.Dataset, users, torrents int) map[int32]int64 {
+	t.Helper()
+	if err := ingesttest.SeedPostgres(ctx, s.pg.Pool, users, torrents); err != nil {
+		t.Fatal(err)
+	}
+	if err := ingesttest.Produce(ctx, s.kafka.Brokers, s.kafka.Topic, ds.Msgs); err != nil {
+		t.Fatal(err)
+	}
+	ends, err := ingesttest.EndOffsets(ctx, s.kafka.Brokers, s.kafka.Topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ends
+}
+
+func chOffsets(conn chconn.Conn, topic string) ingesttest.Offsets {
+	return func(ctx context.Context) (map[int32]int64, error) { return clickhouse.StoredOffsets(ctx, conn, topic) }
+}
+
+func ledgerOffsets(pool *pgxpool.Pool, topic string) ingesttest.Offsets {
+	return func(ctx context.Context) (map[int32]int64, error) { return ledger.StoredOffsets(ctx, pool, topic) }
 }
 
 func joinList(l []string) string {
@@ -58,16 +87,7 @@ func TestIngestExactlyOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ds := ingesttest.NewDataset(1, 20_000, 300, 200, 7, 25)
-	if err := ingesttest.SeedPostgres(ctx, s.pg.Pool, 300, 200); err != nil {
-		t.Fatal(err)
-	}
-	if err := ingesttest.Produce(ctx, s.kafka.Brokers, s.kafka.Topic, ds.Msgs); err != nil {
-		t.Fatal(err)
-	}
-	ends, err := ingesttest.EndOffsets(ctx, s.kafka.Brokers, s.kafka.Topic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ends := s.prefill(t, ctx, ds, 300, 200)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
@@ -76,7 +96,7 @@ func TestIngestExactlyOnce(t *testing.T) {
 			ClickHouseBatch: 3000, LedgerBatch: 2000, Linger: 200 * time.Millisecond, Log: testLog(),
 		})
 	}()
-	err = ingesttest.WaitCaughtUp(ctx, ends, ingesttest.ClickHouseOffsets(s.ch.Conn, s.kafka.Topic), ingesttest.LedgerOffsets(s.pg.Pool, s.kafka.Topic))
+	err := ingesttest.WaitCaughtUp(ctx, ends, chOffsets(s.ch.Conn, s.kafka.Topic), ledgerOffsets(s.pg.Pool, s.kafka.Topic))
 	stop()
 	if runErr := <-done; runErr != nil {
 		t.Errorf("ingest.Run: %v", runErr)

@@ -103,7 +103,9 @@ func TestLoaderThroughput(t *testing.T) {
 				stored.Add(int64(len(b.Events)))
 			}}, l)
 	}()
-	err = ingesttest.WaitCaughtUp(ctx, ends, ingesttest.ClickHouseOffsets(ch.Conn, k.Topic))
+	err = ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
+		return StoredOffsets(ctx, ch.Conn, k.Topic)
+	})
 	total := time.Since(t1)
 	fromFirst := time.Since(time.Unix(0, first.Load()))
 	stop()

@@ -17,16 +17,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ratioguard/ratioguard/ingest/clickhouse"
+	"github.com/ratioguard/ratioguard/ingest/ledger"
 	"github.com/ratioguard/ratioguard/internal/chconn"
 )
 
 var (
-	//go:embed sql/ledger_offsets.sql
-	ledgerOffsetsSQL string
 	//go:embed sql/ledger_users.sql
 	ledgerUsersSQL string
-	//go:embed sql/clickhouse_offsets.sql
-	clickhouseOffsetsSQL string
 	//go:embed sql/clickhouse_users.sql
 	clickhouseUsersSQL string
 	//go:embed sql/raw_users.sql
@@ -105,25 +103,11 @@ func readLedger(ctx context.Context, pg *pgxpool.Pool, topic string) (map[uint64
 		return nil, nil, fmt.Errorf("begin ledger snapshot: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	cut := map[int32]int64{}
-	rows, err := tx.Query(ctx, ledgerOffsetsSQL, topic)
+	cut, err := ledger.StoredOffsets(ctx, tx, topic)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read ledger offsets: %w", err)
+		return nil, nil, err
 	}
-	for rows.Next() {
-		var p int32
-		var n int64
-		if err := rows.Scan(&p, &n); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("scan ledger offsets: %w", err)
-		}
-		cut[p] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read ledger offsets: %w", err)
-	}
-	rows, err = tx.Query(ctx, ledgerUsersSQL)
+	rows, err := tx.Query(ctx, ledgerUsersSQL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read ledger totals: %w", err)
 	}
@@ -152,7 +136,7 @@ func readLedger(ctx context.Context, pg *pgxpool.Pool, topic string) (map[uint64
 func waitLoader(ctx context.Context, ch chconn.Conn, topic string, cut map[int32]int64, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
-		stored, err := loaderOffsets(ctx, ch, topic)
+		stored, err := clickhouse.StoredOffsets(ctx, ch, topic)
 		if err != nil {
 			return err
 		}
@@ -175,24 +159,6 @@ func waitLoader(ctx context.Context, ch chconn.Conn, topic string, cut map[int32
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-}
-
-func loaderOffsets(ctx context.Context, ch chconn.Conn, topic string) (map[int32]int64, error) {
-	rows, err := ch.Query(ctx, clickhouseOffsetsSQL, topic)
-	if err != nil {
-		return nil, fmt.Errorf("read clickhouse offsets: %w", err)
-	}
-	defer rows.Close()
-	out := map[int32]int64{}
-	for rows.Next() {
-		var p uint32
-		var n uint64
-		if err := rows.Scan(&p, &n); err != nil {
-			return nil, fmt.Errorf("scan clickhouse offsets: %w", err)
-		}
-		out[int32(p)] = int64(n)
-	}
-	return out, rows.Err()
 }
 
 // cutCondition selects rows below the cut (integers only: no injection).
