@@ -97,7 +97,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.QueueSize < 0 || c.BatchSize < 0 || c.BatchTimeout < 0 || c.WriteTimeout < 0 ||
 		c.RetryMin < 0 || c.RetryMax < c.RetryMin || c.SpoolFsyncInterval < 0 ||
 		c.SpoolMaxBytes < 0 || c.SpoolSegmentBytes < 0 {
-		errs = append(errs, fmt.Errorf("negative size or duration, or RetryMax < RetryMin, in %+v", c))
+		errs = append(errs, errors.New("a size or duration is negative, or RetryMax < RetryMin"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("stream config: %w", err)

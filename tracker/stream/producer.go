@@ -68,12 +68,16 @@ type Stats struct {
 }
 
 // New opens the spool (replaying what a previous run left there) and starts
-// the writer. ctx bounds the producer's life: cancelling it aborts Kafka
-// writes, which then go to the spool; call Close in any case.
+// the writer. ctx only bounds the start: the producer runs until Close, so
+// that a signal context cancelled on SIGTERM does not cut the drain to
+// Kafka short (Close's own context bounds the drain).
 func New(ctx context.Context, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Producer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("start event producer: %w", err)
 	}
 	if log == nil {
 		log = slog.Default()
@@ -107,13 +111,9 @@ func New(ctx context.Context, cfg Config, reg prometheus.Registerer, log *slog.L
 		p.spoolingHint.Store(true)
 	}
 	p.wctx, p.abort = context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, p.abort)
 	p.bg.Add(1)
 	go p.flusher()
-	go func() {
-		defer stop()
-		p.run()
-	}()
+	go p.run()
 	return p, nil
 }
 

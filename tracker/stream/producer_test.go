@@ -456,3 +456,24 @@ func reset(port int) error {
 	return fmt.Errorf("kafka.(*Client).Produce: %w", &net.OpError{Op: "read", Net: "tcp",
 		Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}, Err: syscall.ECONNRESET})
 }
+
+// The tracker passes its signal context to New; SIGTERM cancels it before
+// Close runs. The drain must still go to Kafka, not to the spool.
+func TestCancelledStartContextDoesNotCutTheDrainShort(t *testing.T) {
+	brokers, topic := newCluster(t, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := testConfig(t, brokers, topic)
+	cfg.QueueSize = 3000
+	p, err := New(ctx, cfg, nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishRange(p, 0, 3000)
+	cancel()
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Produced != 3000 || st.Spooled != 0 {
+		t.Fatalf("stats %+v: want every event written to Kafka by Close", st)
+	}
+}
