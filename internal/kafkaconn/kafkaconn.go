@@ -56,7 +56,7 @@ func EnsureTopic(ctx context.Context, brokers []string, topic string, partitions
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		parts, err := conn.ReadPartitions(topic)
-		if err == nil && len(parts) > 0 {
+		if err == nil && len(parts) > 0 && allLed(parts) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -86,4 +86,14 @@ func NewWriter(brokers []string, topic string, batchTimeout time.Duration) *kafk
 		MaxAttempts:  1,
 		Async:        false,
 	}
+}
+
+// allLed reports whether every partition has an elected leader, i.e. accepts writes.
+func allLed(parts []kafka.Partition) bool {
+	for _, p := range parts {
+		if p.Leader.Host == "" || p.Leader.ID < 0 {
+			return false
+		}
+	}
+	return true
 }
