@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"path/filepath"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/kafkaconn"
 	"github.com/ratioguard/ratioguard/internal/pgconn"
 	"github.com/ratioguard/ratioguard/schemas/events"
 	"github.com/ratioguard/ratioguard/tracker"
@@ -44,6 +47,8 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
 	spoolDir := fs.String("spool-dir", filepath.Join(".stack", "spool", "tracker"), "directory of the disk spool used while Kafka is unreachable")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on stop, how long to drain queued events to Kafka before spooling them")
+	createTopic := fs.Int("create-topic", 0, "create the topic with this many partitions if it does not exist (0: expect it to exist, see ratioguard migrate)")
+	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +66,16 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 		return usageError{"no Kafka brokers: every announce must be streamed (set --kafka-brokers or " + config.EnvKafkaBrokers + ")"}
 	}
 
+	if *pprofAddr != "" {
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			env.log.Error("pprof server stopped", "err", http.ListenAndServe(*pprofAddr, mux))
+		}()
+	}
 	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
 	if err != nil {
 		return err
@@ -68,6 +83,11 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	defer pool.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if *createTopic > 0 {
+		if err := kafkaconn.EnsureTopic(ctx, eng.Brokers(), *topic, *createTopic); err != nil {
+			return err
+		}
+	}
 	producer, err := stream.New(ctx, stream.Config{Brokers: eng.Brokers(), Topic: *topic, SpoolDir: *spoolDir}, reg, env.log)
 	if err != nil {
 		return fmt.Errorf("start the event producer: %w", err)

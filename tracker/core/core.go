@@ -24,6 +24,8 @@ type Core struct {
 	users    *userStore
 	limiter  *badKeyLimiter
 	blocked  [65536 / 64]uint64 // port bitmap
+
+	msgTooOften, msgTooManyIPs, msgTooManyPeers string // formatted once
 }
 
 // New builds a core. sink receives every event; clock tells the time.
@@ -40,6 +42,9 @@ func New(cfg Config, policy Policy, sink Sink, clock Clock) *Core {
 		limiter: newBadKeyLimiter(cfg.BadPasskeyLimit, uint32(cfg.BadPasskeyWindow/time.Second)),
 	}
 	_, _ = crand.Read(c.producer[:])
+	c.msgTooOften = fmt.Sprintf(msgTooOften, int(cfg.MinInterval/time.Second))
+	c.msgTooManyIPs = fmt.Sprintf(msgTooManyIPs, cfg.MaxIPs)
+	c.msgTooManyPeers = fmt.Sprintf(msgTooManyPeers, cfg.MaxPeers)
 	for _, p := range cfg.BlockedPorts {
 		c.blocked[p/64] |= 1 << (p % 64)
 	}
@@ -212,11 +217,11 @@ func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, t
 			}
 		} else if s.userSessions(user.ID) >= c.cfg.MaxPeers {
 			c.dropIfEmpty(sh, tor.ID, s)
-			return events.Refusal_REFUSAL_TOO_MANY_PEERS, fmt.Sprintf(msgTooManyPeers, c.cfg.MaxPeers)
+			return events.Refusal_REFUSAL_TOO_MANY_PEERS, c.msgTooManyPeers
 		}
 		if !c.users.touch(c.policy, user.ID, r.Addr, linked, t, cutoff, c.cfg.MaxIPs) {
 			c.dropIfEmpty(sh, tor.ID, s)
-			return events.Refusal_REFUSAL_TOO_MANY_IPS, fmt.Sprintf(msgTooManyIPs, c.cfg.MaxIPs)
+			return events.Refusal_REFUSAL_TOO_MANY_IPS, c.msgTooManyIPs
 		}
 	}
 
@@ -245,7 +250,7 @@ func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, t
 			pos = s.move(h, pos, c.swarms.seed, seeder)
 		}
 		if r.Event == events.Event_EVENT_NONE && ev.SecondsSincePrevious < uint32(c.cfg.MinInterval/time.Second) && !ev.DualStackDuplicate {
-			ans.Warning = fmt.Sprintf(msgTooOften, int(c.cfg.MinInterval/time.Second))
+			ans.Warning = c.msgTooOften
 		}
 	}
 	if !stopped {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Scripted keep-alive load run of the tracker (issue "Tracker", target
+# >= 25,000 announces/s with events streaming to the real Kafka), side by side
+# in the same run with two baselines: a bare net/http handler answering a fixed
+# bencoded answer, and Debian's opentracker. Each target gets a closed-loop
+# peak run and then a run paced at half its peak, for p99 latency.
+#
+#   scripts/bench-tracker.sh            # needs the local stack (scripts/stack up)
+#   BENCH_SECONDS=30 scripts/bench-tracker.sh
+#
+# Writes a summary to stdout and the raw wrk outputs to $BENCH_OUT (default a
+# temp dir). Uses only loopback; every process it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+[ -f .stack/env ] && source .stack/env
+: "${RG_POSTGRES_URL:?RG_POSTGRES_URL not set (scripts/stack up; source .stack/env)}"
+: "${RG_KAFKA_BROKERS:?RG_KAFKA_BROKERS not set}"
+SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+CONNS=${BENCH_CONNECTIONS:-64}
+OUT=${BENCH_OUT:-$(mktemp -d /tmp/bench-tracker.XXXXXX)}
+PORT_RG=16970 PORT_BARE=16971 PORT_OT=16972
+
+for tool in wrk opentracker psql; do
+  if ! command -v "$tool" >/dev/null; then
+    pkg=$tool; [ "$tool" = psql ] && pkg=postgresql-client
+    echo "installing $pkg" >&2
+    apt-get install -y "$pkg" >/dev/null
+  fi
+done
+
+pids=()
+DB=rgbench_$$_$RANDOM
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  psql "$RG_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "building" >&2
+go build -o "$OUT/ratioguard" ./cmd/ratioguard
+go build -o "$OUT/barehttp" ./tracker/internal/barehttp
+
+echo "preparing database $DB (5k members, 10k torrents)" >&2
+psql "$RG_POSTGRES_URL" -qc "CREATE DATABASE $DB" >/dev/null
+DB_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$RG_POSTGRES_URL" "$DB")
+for f in schemas/postgres/migrations/*.sql; do
+  sed '/^-- +goose Down/,$d' "$f" | psql "$DB_URL" -q -v ON_ERROR_STOP=1 >/dev/null
+done
+psql "$DB_URL" -q -v ON_ERROR_STOP=1 -f scripts/bench-tracker/seed.sql >/dev/null
+
+TOPIC=rgbench_announces_$$
+echo "starting ratioguard tracker (Kafka topic $TOPIC), barehttp, opentracker" >&2
+RG_POSTGRES_URL=$DB_URL "$OUT/ratioguard" tracker --addr 127.0.0.1:$PORT_RG --topic "$TOPIC" \
+  --create-topic 4 --spool-dir "$OUT/spool" --min-interval 1s --jitter 0 >"$OUT/tracker.log" 2>&1 &
+pids+=($!)
+"$OUT/barehttp" -addr 127.0.0.1:$PORT_BARE >"$OUT/barehttp.log" 2>&1 &
+pids+=($!)
+# Debian's opentracker is built with a whitelist; it chroots to -d and drops to nobody.
+python3 -c 'for i in range(1, 10001): print(("%020d" % i).encode().hex())' >"$OUT/whitelist"
+chmod 755 "$OUT"; chmod 644 "$OUT/whitelist"
+opentracker -i 127.0.0.1 -p $PORT_OT -P $PORT_OT -d "$OUT" -w /whitelist >"$OUT/opentracker.log" 2>&1 &
+pids+=($!)
+for port in $PORT_RG $PORT_BARE $PORT_OT; do
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.1
+  done
+done
+curl -sf "http://127.0.0.1:$PORT_RG/readyz" >/dev/null || { echo "tracker not ready:" >&2; cat "$OUT/tracker.log" >&2; exit 1; }
+
+# run NAME URL PATHMODE DELAY_MS -> prints "rate p50 p99"
+run() {
+  local name=$1 url=$2 mode=$3 delay=$4 f="$OUT/wrk-$1-$4.txt"
+  BENCH_PATH=$mode BENCH_DELAY_MS=$delay wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency \
+    -s scripts/bench-tracker/announce.lua "$url" >"$f" 2>&1
+  local rate p50 p99 errs
+  rate=$(awk '/^Requests\/sec:/ {print $2}' "$f")
+  p50=$(awk '$1=="50%" {print $2}' "$f")
+  p99=$(awk '$1=="99%" {print $2}' "$f")
+  errs=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' "$f")
+  echo "$rate $p50 $p99 ${errs:-}"
+}
+
+printf '%-22s %12s %10s %10s   %s\n' target "req/s" p50 p99 notes
+for target in "ratioguard http://127.0.0.1:$PORT_RG passkey" "barehttp http://127.0.0.1:$PORT_BARE passkey" "opentracker http://127.0.0.1:$PORT_OT plain"; do
+  set -- $target
+  read -r rate p50 p99 notes < <(run "$1" "$2" "$3" 0)
+  printf '%-22s %12s %10s %10s   %s\n' "$1 peak" "$rate" "$p50" "$p99" "$notes"
+  # Pace each connection so the total is about half the peak.
+  delay=$(awk -v r="$rate" -v c="$CONNS" 'BEGIN { d = int(c * 1000 / (r / 2)); if (d < 1) d = 1; print d }')
+  read -r rate2 p50 p99 notes < <(run "$1" "$2" "$3" "$delay")
+  printf '%-22s %12s %10s %10s   %s\n' "$1 @half (${delay}ms)" "$rate2" "$p50" "$p99" "$notes"
+done
+
+echo
+echo "tracker counters after the runs:"
+sleep 2
+curl -s "http://127.0.0.1:$PORT_RG/metrics" | grep -E '^ratioguard_(tracker_announces_total|tracker_peers |tracker_torrents |stream_events_(published|produced|dropped)_total|stream_kafka_errors_total|stream_spool_writes_total)' | grep -v ' 0$' || true
+echo "raw outputs in $OUT"
