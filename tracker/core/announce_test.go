@@ -2,8 +2,10 @@ package core_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -409,6 +411,81 @@ func TestStoppedRemovesThePeer(t *testing.T) {
 		t.Fatalf("stopped: delta %d incomplete %d peers %d leechers-before %d", ev.DeltaDownloaded, ans.Incomplete, len(ans.Peers), ev.Leechers)
 	}
 	if s := f.core.Stats(); s.Peers != 0 || s.Torrents != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestPeerCapInALargeSwarm(t *testing.T) {
+	f := newFixture(t, core.Config{MaxPeers: 2})
+	f.torrent(1, core.NoPromotion)
+	for u := uint64(1); u <= 100; u++ { // beyond the size where sessions per member are counted in a map
+		f.user(u)
+		f.mustAccept(req(u, 1, "a", netip.AddrFrom4([4]byte{10, 1, 0, byte(u)}).String(), 0))
+	}
+	f.mustAccept(req(7, 1, "b", "10.1.0.7", 0))
+	f.mustRefuse(req(7, 1, "c", "10.1.0.7", 0), events.Refusal_REFUSAL_TOO_MANY_PEERS)
+	stop := req(7, 1, "a", "10.1.0.7", 0)
+	stop.Event = events.Event_EVENT_STOPPED
+	f.mustAccept(stop)
+	f.mustAccept(req(7, 1, "c", "10.1.0.7", 0))
+	if s := f.core.Stats(); s.Peers != 101 {
+		t.Fatalf("peers %d, want 101", s.Peers)
+	}
+}
+
+func TestMissingAddressIsRefused(t *testing.T) {
+	f := newFixture(t, core.Config{})
+	f.user(1)
+	f.torrent(1, core.NoPromotion)
+	r := req(1, 1, "a", "10.0.0.1", 0)
+	r.Addr = netip.Addr{}
+	f.mustRefuse(r, events.Refusal_REFUSAL_MALFORMED)
+}
+
+// TestConcurrentAnnounces exercises the shard locks under the race detector:
+// announces, stops, expiry and stats at once, then checks the counts add up.
+func TestConcurrentAnnounces(t *testing.T) {
+	f := newFixture(t, core.Config{MaxIPs: 100})
+	for u := uint64(1); u <= 50; u++ {
+		f.user(u)
+	}
+	for tid := uint64(1); tid <= 20; tid++ {
+		f.torrent(tid, core.NoPromotion)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			f.core.Expire()
+			f.core.Stats()
+		}
+	}()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			ans := &core.Answer{}
+			for i := 0; i < 2000; i++ {
+				u, tid := uint64(i%50+1), uint64((i+g)%20+1)
+				r := req(u, tid, fmt.Sprintf("g%d", g), "10.2.0.1", uint64(i%2))
+				r.Uploaded = uint64(i)
+				if i%50 == 49 {
+					r.Event = events.Event_EVENT_STOPPED
+				}
+				f.core.Announce(r, ans)
+			}
+		}(g)
+	}
+	wg.Wait()
+	<-done
+	f.sink.mu.Lock()
+	n := len(f.sink.evs)
+	f.sink.mu.Unlock()
+	if n != 4*2000 {
+		t.Fatalf("%d events for %d announces", n, 4*2000)
+	}
+	if s := f.core.Stats(); s.Peers > 4*50*20 || s.Peers == 0 {
 		t.Fatalf("stats %+v", s)
 	}
 }

@@ -97,6 +97,10 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_MALFORMED, r.Malformed)
 		return
 	}
+	if !r.Addr.IsValid() {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_MALFORMED, "the tracker could not determine your IP address")
+		return
+	}
 	if c.limiter.blocked(r.Addr, t) {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
 		return
