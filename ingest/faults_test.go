@@ -24,7 +24,8 @@ func faultSize() (events, kills int) {
 
 // child is one ingest process (this test binary re-executed).
 type child struct {
-	cmd    *exec.Cmd
+	proc   *os.Process // captured at start: cmd.Wait writes cmd's fields concurrently
+	pid    int
 	log    string
 	exited chan struct{}
 }
@@ -45,19 +46,19 @@ func startChild(t *testing.T, s stack, n int) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start ingest child %d: %v", n, err)
 	}
-	c := &child{cmd: cmd, log: logPath, exited: make(chan struct{})}
+	c := &child{proc: cmd.Process, pid: cmd.Process.Pid, log: logPath, exited: make(chan struct{})}
 	go func() { _ = cmd.Wait(); f.Close(); close(c.exited) }()
 	return c
 }
 
-func (c *child) signal(sig syscall.Signal) { _ = c.cmd.Process.Signal(sig) }
+func (c *child) signal(sig syscall.Signal) { _ = c.proc.Signal(sig) }
 
 func (c *child) wait(t *testing.T) {
 	t.Helper()
 	select {
 	case <-c.exited:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("ingest child %d did not exit", c.cmd.Process.Pid)
+		t.Fatalf("ingest child %d did not exit", c.pid)
 	}
 }
 
@@ -98,7 +99,7 @@ func TestIngestSurvivesKills(t *testing.T) {
 		time.Sleep(time.Duration(800+rng.IntN(3000)) * time.Millisecond)
 		c.signal(syscall.SIGKILL)
 		c.wait(t)
-		t.Logf("kill %d: ingest child %d killed", k+1, c.cmd.Process.Pid)
+		t.Logf("kill %d: ingest child %d killed", k+1, c.pid)
 	}
 	if err := <-produced; err != nil {
 		t.Fatal(err)
