@@ -15,7 +15,7 @@ var DefaultClientRules = []core.ClientRule{
 	{Prefix: "-qB", MinVersion: "4.0.0", UAFamily: "qbittorrent", Allowed: true},
 	{Prefix: "-TR", MinVersion: "2.90", UAFamily: "transmission", Allowed: true},
 	{Prefix: "-DE", MinVersion: "1.3.0", UAFamily: "deluge", Allowed: true},
-	{Prefix: "-lt", MinVersion: "0.16.0", UAFamily: "rtorrent", Allowed: true},
+	{Prefix: "-lt", MinVersion: "0.13.0", UAFamily: "rtorrent", Allowed: true},
 	{Prefix: "-LT", MinVersion: "1.2.0", UAFamily: "libtorrent", Allowed: true},
 	{Prefix: "A2-", MinVersion: "1.30.0", UAFamily: "aria2", Allowed: true},
 	{Prefix: "-UT", MinVersion: "3.5.5", UAFamily: "utorrent", Allowed: true},

@@ -220,7 +220,7 @@ INSERT INTO client_rules (peer_id_prefix, min_version, max_version, ua_family, a
     ('-qB', '4.0.0', NULL, 'qbittorrent', TRUE, ''),
     ('-TR', '2.90', NULL, 'transmission', TRUE, ''),
     ('-DE', '1.3.0', NULL, 'deluge', TRUE, ''),
-    ('-lt', '0.16.0', NULL, 'rtorrent', TRUE, ''),
+    ('-lt', '0.13.0', NULL, 'rtorrent', TRUE, ''),
     ('-LT', '1.2.0', NULL, 'libtorrent', TRUE, ''),
     ('A2-', '1.30.0', NULL, 'aria2', TRUE, ''),
     ('-UT', '3.5.5', NULL, 'utorrent', TRUE, ''),
