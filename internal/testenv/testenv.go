@@ -62,7 +62,13 @@ type PG struct {
 // Postgres creates a database, applies the migrations, and drops it when the test ends.
 func Postgres(t testing.TB) PG {
 	t.Helper()
-	base := engineURL(t, config.EnvPostgresURL)
+	return PostgresAt(t, engineURL(t, config.EnvPostgresURL))
+}
+
+// PostgresAt is Postgres on the server that base (a database URL) points at,
+// e.g. a PostgresServer's.
+func PostgresAt(t testing.TB, base string) PG {
+	t.Helper()
 	c := ctx(t)
 	admin, err := pgx.Connect(c, base)
 	if err != nil {
@@ -107,7 +113,13 @@ type CH struct {
 // ClickHouse creates a database, applies the DDL, and drops it when the test ends.
 func ClickHouse(t testing.TB) CH {
 	t.Helper()
-	base := engineURL(t, config.EnvClickHouseURL)
+	return ClickHouseAt(t, engineURL(t, config.EnvClickHouseURL))
+}
+
+// ClickHouseAt is ClickHouse on the server that base (a database URL) points
+// at, e.g. a ClickHouseServer's.
+func ClickHouseAt(t testing.TB, base string) CH {
+	t.Helper()
 	c := ctx(t)
 	u, err := url.Parse(base)
 	if err != nil {
