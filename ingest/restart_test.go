@@ -1,0 +1,173 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ratioguard/ratioguard/ingest"
+	"github.com/ratioguard/ratioguard/ingest/ingesttest"
+	"github.com/ratioguard/ratioguard/internal/kafkaconn"
+	"github.com/ratioguard/ratioguard/internal/testenv"
+)
+
+// restartSize is the CI size; RG_LONG=1 runs 1M events and six restarts.
+func restartSize() (events, restarts int) {
+	if os.Getenv("RG_LONG") == "1" {
+		return 1_000_000, 6
+	}
+	return 60_000, 2
+}
+
+// engine is a private engine the test kills or stops and starts again.
+type engine interface {
+	Kill()
+	Stop()
+	Start()
+}
+
+// TestIngestSurvivesKafkaRestarts, ...ClickHouseRestarts and
+// ...PostgresRestarts restart one engine (a private instance on its own
+// ports; the other two are the shared ones) while the stream is produced
+// and consumed by both sinks: alternately SIGKILL (a crash) and a clean
+// stop, each followed by a start on the same data. Afterwards every table
+// equals the truth exactly and reconcile finds nothing.
+func TestIngestSurvivesKafkaRestarts(t *testing.T) {
+	b := testenv.StartKafkaBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := testenv.KafkaTopic{Brokers: []string{b.Addr}, Topic: testenv.UniqueName("rgrestart")}
+	if err := kafkaconn.EnsureTopic(ctx, k.Brokers, k.Topic, 4); err != nil {
+		t.Fatal(err)
+	}
+	runRestarts(t, stack{pg: testenv.Postgres(t), ch: testenv.ClickHouse(t), kafka: k}, b)
+}
+
+func TestIngestSurvivesClickHouseRestarts(t *testing.T) {
+	srv := testenv.StartClickHouseServer(t)
+	runRestarts(t, stack{pg: testenv.Postgres(t), ch: testenv.ClickHouseAt(t, srv.URL("default")), kafka: testenv.Kafka(t, 4)}, srv)
+}
+
+func TestIngestSurvivesPostgresRestarts(t *testing.T) {
+	srv := testenv.StartPostgresServer(t)
+	runRestarts(t, stack{pg: testenv.PostgresAt(t, srv.URL("postgres")), ch: testenv.ClickHouse(t), kafka: testenv.Kafka(t, 4)}, srv)
+}
+
+func runRestarts(t *testing.T, s stack, eng engine) {
+	n, restarts := restartSize()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	ds := ingesttest.NewDataset(uint64(time.Now().UnixNano()), n, 2000, 1000, 13, 20)
+	if err := ingesttest.SeedPostgres(ctx, s.pg.Pool, 2000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "ingest.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+
+	runCtx, stopIngest := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- ingest.Run(runCtx, ingest.Config{Engines: s.engines(), Topic: s.kafka.Topic,
+			Sinks: []string{ingest.SinkClickHouse, ingest.SinkLedger}, ClickHouseBatch: 5000, LedgerBatch: 3000,
+			Linger: 200 * time.Millisecond, Log: slog.New(slog.NewTextHandler(logFile, nil))})
+	}()
+	defer func() {
+		stopIngest()
+		if err := <-done; err != nil {
+			t.Errorf("ingest.Run: %v", err)
+		}
+	}()
+
+	// Produce in chunks spread over the restarts (the producer retries while
+	// a restarted broker is down).
+	produced := make(chan error, 1)
+	go func() {
+		const chunks = 40
+		size := (len(ds.Msgs) + chunks - 1) / chunks
+		pause := time.Duration(restarts) * 3 * time.Second / chunks
+		for i := 0; i < len(ds.Msgs); i += size {
+			if err := ingesttest.Produce(ctx, s.kafka.Brokers, s.kafka.Topic, ds.Msgs[i:min(i+size, len(ds.Msgs))]); err != nil {
+				produced <- err
+				return
+			}
+			time.Sleep(pause)
+		}
+		produced <- nil
+	}()
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
+	for r := 0; r < restarts; r++ {
+		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
+		stored := storedTotal(ctx, t, s)
+		if r == 0 && stored >= int64(len(ds.Msgs)) {
+			t.Fatalf("the stream was consumed (%d of %d messages) before the first restart", stored, len(ds.Msgs))
+		}
+		t0 := time.Now()
+		if r%2 == 0 {
+			eng.Kill()
+		} else {
+			eng.Stop()
+		}
+		time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
+		eng.Start()
+		t.Logf("restart %d (%s) with %d messages stored by the slower sink: down for %v", r+1,
+			map[bool]string{true: "SIGKILL", false: "clean stop"}[r%2 == 0], stored, time.Since(t0).Round(time.Millisecond))
+	}
+	if err := <-produced; err != nil {
+		t.Fatal(err)
+	}
+	ends, err := ingesttest.EndOffsets(ctx, s.kafka.Brokers, s.kafka.Topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingesttest.WaitCaughtUp(ctx, ends, chOffsets(s.ch.Conn, s.kafka.Topic), ledgerOffsets(s.pg.Pool, s.kafka.Topic)); err != nil {
+		dumpLogs(t, []string{logPath})
+		t.Fatal(err)
+	}
+	t.Logf("%d messages: %d events, %d duplicates, %d garbage; %d restarts", len(ds.Msgs), ds.Truth.Events, ds.Dups, ds.Truth.Garbage, restarts)
+	failed := false
+	if err := ingesttest.CheckClickHouse(ctx, s.ch.Conn, ds.Truth); err != nil {
+		t.Error(err)
+		failed = true
+	}
+	if err := ingesttest.CheckLedger(ctx, s.pg.Pool, ds.Truth); err != nil {
+		t.Error(err)
+		failed = true
+	}
+	checkReconcile(t, ctx, s)
+	logged, _ := os.ReadFile(logPath)
+	warnings := bytes.Count(logged, []byte("level=WARN"))
+	t.Logf("the ingest logged %d warnings (retries, fetch errors)", warnings)
+	if warnings == 0 {
+		t.Error("the ingest never noticed an engine going away")
+	}
+	if failed || t.Failed() {
+		dumpLogs(t, []string{logPath})
+	}
+}
+
+// storedTotal is the number of messages the slower sink has stored.
+func storedTotal(ctx context.Context, t *testing.T, s stack) int64 {
+	t.Helper()
+	total := func(o ingesttest.Offsets) int64 {
+		m, err := o(ctx)
+		if err != nil {
+			t.Fatalf("read stored offsets: %v", err)
+		}
+		var n int64
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
+	return min(total(chOffsets(s.ch.Conn, s.kafka.Topic)), total(ledgerOffsets(s.pg.Pool, s.kafka.Topic)))
+}
