@@ -5,15 +5,15 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"fmt"
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,181 +23,19 @@ import (
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/schemas/events"
 	"github.com/ratioguard/ratioguard/tracker/admin"
-	"github.com/ratioguard/ratioguard/tracker/bencode"
 	"github.com/ratioguard/ratioguard/tracker/core"
+	"github.com/ratioguard/ratioguard/tracker/stream"
 )
 
-// memSink keeps every event (the stream producer's place in production).
-type memSink struct {
-	mu  sync.Mutex
-	evs []*events.Announce
-}
-
-func (s *memSink) Publish(ev *events.Announce) { s.mu.Lock(); s.evs = append(s.evs, ev); s.mu.Unlock() }
-func (s *memSink) all() []*events.Announce {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*events.Announce(nil), s.evs...)
-}
-
-// needTools skips (laptop) or fails (CI) when a client is missing.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed (apt-get install aria2 transmission-cli mktorrent)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// client is a BitTorrent client process, killed at cleanup.
-type client struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process exited; err is then set
-	err  error
-}
-
-func startClient(t *testing.T, name string, dir string, args ...string) *client {
-	t.Helper()
-	logf, err := os.Create(filepath.Join(dir, name+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	c := &client{name: name, cmd: cmd, done: make(chan struct{})}
-	go func() { c.err = cmd.Wait(); logf.Close(); close(c.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-c.done:
-		default:
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-c.done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("--- %s output (last 3000 bytes) ---\n%s", name, tail(b, 3000))
-		}
-	})
-	return c
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
-// stop asks the client to quit (it sends its "stopped" announce) and waits.
-func (c *client) stop(t *testing.T, sig syscall.Signal, within time.Duration) {
-	t.Helper()
-	_ = c.cmd.Process.Signal(sig)
-	select {
-	case <-c.done:
-	case <-time.After(within):
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.done
-		t.Logf("%s did not stop within %v after %v: killed", c.name, within, sig)
-	}
-}
-
-func (c *client) wait(t *testing.T, within time.Duration) {
-	t.Helper()
-	select {
-	case <-c.done:
-		if c.err != nil {
-			t.Fatalf("%s exited: %v", c.name, c.err)
-		}
-	case <-time.After(within):
-		t.Fatalf("%s did not finish within %v", c.name, within)
-	}
-}
-
-func fileHash(path string) ([32]byte, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return [32]byte{}, false
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return [32]byte{}, false
-	}
-	return [32]byte(h.Sum(nil)), true
-}
-
-func waitFile(t *testing.T, path string, want [32]byte, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		if got, ok := fileHash(path); ok && got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not arrive intact within %v", path, within)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func waitEvent(t *testing.T, sink *memSink, what string, within time.Duration, match func(*events.Announce) bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		for _, ev := range sink.all() {
-			if match(ev) {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v", what, within)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// withAnnounce rewrites a .torrent for another member's announce URL; the
-// info dictionary (and so the info_hash) is kept byte for byte.
-func withAnnounce(t *testing.T, file []byte, url string) []byte {
-	t.Helper()
-	top, err := bencode.DictRaw(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := []byte{'d'}
-	b = bencode.AppendString(b, "announce")
-	b = bencode.AppendString(b, url)
-	b = bencode.AppendString(b, "info")
-	b = append(b, top["info"]...)
-	return append(b, 'e')
-}
-
 // TestEndToEndWithRealClients: aria2c seeds (member A); transmission-cli and
-// then aria2c download (member B) through the tracker on loopback. The file
-// arrives intact and the events account for the bytes each side reported.
+// then aria2c download (member B) through the tracker on loopback, the
+// tracker streaming to a fresh topic on the real Kafka broker through
+// tracker/stream. The file arrives intact, and the events read back from
+// Kafka (deduplicated by event id) are one per announce answered and account
+// for the bytes each side's clients reported, to the right members.
 func TestEndToEndWithRealClients(t *testing.T) {
 	pg := testenv.Postgres(t)
+	k := testenv.Kafka(t, 4)
 	needTools(t, "mktorrent", "aria2c", "transmission-cli")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -245,23 +83,50 @@ func TestEndToEndWithRealClients(t *testing.T) {
 		t.Fatalf("registered %+v", reg)
 	}
 
-	sink := &memSink{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv, err := New(Config{Core: core.Config{Interval: 5 * time.Second, MinInterval: time.Second}}, pg.Pool, sink, prometheus.NewRegistry(), log)
+	metrics := prometheus.NewRegistry()
+	producer, err := stream.New(ctx, stream.Config{Brokers: k.Brokers, Topic: k.Topic, SpoolDir: filepath.Join(dir, "spool")},
+		metrics, log.With("component", "stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	srv, err := New(Config{Core: core.Config{Interval: 5 * time.Second, MinInterval: time.Second}, Wrap: rec.wrap},
+		pg.Pool, producer, metrics, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
-	defer func() {
+	// Stops the tracker (no announce is answered after it) and then the
+	// producer, which writes its queue to Kafka.
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		if err := <-served; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-	}()
+		// Anything the producer spooled (a failed write) is replayed while
+		// it runs: give the replay a bounded time before closing.
+		waitFor(t, "the producer's spool to drain to Kafka", 20*time.Second, func() bool {
+			st := producer.Stats()
+			return st.SpoolRecords == 0
+		})
+		cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer ccancel()
+		if err := producer.Close(cctx); err != nil {
+			t.Errorf("close the producer: %v", err)
+		}
+	}
+	defer stop()
+	waitFor(t, "/readyz to answer 200", 15*time.Second, func() bool { return httpStatus(base+"/readyz") == http.StatusOK })
 
 	aria2 := func(extra ...string) []string {
 		return append([]string{"aria2c", "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
@@ -275,9 +140,7 @@ func TestEndToEndWithRealClients(t *testing.T) {
 		"-w", filepath.Join(dir, "dl-transmission"), "-p", strconv.Itoa(freePort(t)), "-er", torrentB)
 	waitFile(t, filepath.Join(dir, "dl-transmission", "payload.bin"), want, 90*time.Second)
 	// Let transmission tell the tracker it has finished before stopping it.
-	waitEvent(t, sink, "transmission's announce with left=0", 30*time.Second, func(ev *events.Announce) bool {
-		return ev.UserId == uint64(userB.ID) && bytes.HasPrefix(ev.PeerId, []byte("-TR")) && ev.Left == 0
-	})
+	waitFor(t, "transmission's announce with left=0", 30*time.Second, func() bool { return rec.sawFinished(userB.Passkey, "-TR") })
 	tr.stop(t, syscall.SIGINT, 20*time.Second)
 
 	dl := startClient(t, "aria2-leecher", dir, aria2("--dir="+filepath.Join(dir, "dl-aria2"), "--seed-time=0",
@@ -287,82 +150,126 @@ func TestEndToEndWithRealClients(t *testing.T) {
 		t.Fatal("aria2 download is not intact")
 	}
 	seeder.stop(t, syscall.SIGINT, 20*time.Second) // aria2: SIGINT is the graceful stop (stopped announce)
+	stop()
 
-	// Accounting: per session, the deltas add up to what the client
-	// reported between its first and last announce; the downloader's sessions
-	// belong to B and downloaded the whole file; A's uploads cover both.
-	type session struct {
-		user                       uint64
-		first, last                *events.Announce
-		sumUp, sumDown, sumCredUp  uint64
-		snatches, accepted, resets int
+	st := producer.Stats()
+	evs, dups := readTopicEvents(t, k.Brokers, k.Topic)
+	up, down, sessions, answered := rec.reported()
+	t.Logf("%s: %d announces answered; producer %+v; %d distinct events on the topic, %d duplicates%s",
+		k.Describe(), answered, st, len(evs), dups, rec.describe())
+	if st.Dropped != 0 || st.SpoolRecords != 0 || st.Published != uint64(answered) {
+		t.Fatalf("producer stats %+v: want %d published, none dropped or left in the spool", st, answered)
 	}
-	sessions := map[string]*session{}
-	var order []string
-	for _, ev := range sink.all() {
-		if err := events.Validate(ev); err != nil {
-			t.Fatalf("invalid event: %v", err)
+	if len(evs) != answered {
+		t.Fatalf("%d distinct events on Kafka, want one per announce answered (%d)", len(evs), answered)
+	}
+	checkAccounting(t, evs, reg.ID, size, map[uint64]admin.User{uint64(userA.ID): userA, uint64(userB.ID): userB},
+		up, down, sessions)
+}
+
+// checkAccounting checks the events read from Kafka against what the
+// clients reported over HTTP: per member, the raw deltas add up to the
+// bytes its clients reported, the sessions are the member's, each download
+// is a snatch once, and member A uploaded (at least) both downloads.
+func checkAccounting(t *testing.T, evs []consumedEvent, torrentID int64, size uint64, users map[uint64]admin.User,
+	reportedUp, reportedDown map[string]uint64, reportedSessions map[string]int) {
+	t.Helper()
+	type total struct {
+		up, down, credUp, credDown uint64
+		snatches                   int
+		peers                      map[string]bool
+	}
+	totals := map[uint64]*total{}
+	seqs := map[uint64]bool{}
+	for _, ce := range evs {
+		ev := ce.ev
+		if seqs[ev.Sequence] {
+			t.Errorf("two different events with sequence %d", ev.Sequence)
 		}
+		seqs[ev.Sequence] = true
 		if ev.Result != events.Result_RESULT_ACCEPTED {
-			t.Fatalf("announce refused: %v %q (peer %q)", ev.Refusal, ev.RefusalMessage, ev.PeerId)
+			t.Errorf("announce refused: %v %q (peer %q)", ev.Refusal, ev.RefusalMessage, ev.PeerId)
 		}
-		key := fmt.Sprintf("%d/%x", ev.UserId, ev.PeerId)
-		s := sessions[key]
-		if s == nil {
-			s = &session{user: ev.UserId, first: ev}
-			sessions[key] = s
-			order = append(order, key)
+		if ev.TorrentId != uint64(torrentID) {
+			t.Errorf("event for torrent %d, want %d", ev.TorrentId, torrentID)
 		}
-		s.last = ev
-		s.accepted++
-		s.sumUp += ev.DeltaUploaded
-		s.sumDown += ev.DeltaDownloaded
-		s.sumCredUp += ev.CreditedUploaded
+		if _, ok := users[ev.UserId]; !ok {
+			t.Errorf("event for unexpected user %d", ev.UserId)
+			continue
+		}
+		if !bytes.Equal(ce.key, binary.BigEndian.AppendUint64(nil, ev.UserId)) {
+			t.Errorf("event of user %d has Kafka key %x", ev.UserId, ce.key)
+		}
+		tot := totals[ev.UserId]
+		if tot == nil {
+			tot = &total{peers: map[string]bool{}}
+			totals[ev.UserId] = tot
+		}
+		tot.up += ev.DeltaUploaded
+		tot.down += ev.DeltaDownloaded
+		tot.credUp += ev.CreditedUploaded
+		tot.credDown += ev.CreditedDownloaded
+		tot.peers[string(ev.PeerId)] = true
 		if ev.Snatch {
-			s.snatches++
-		}
-		if ev.CounterReset {
-			s.resets++
-		}
-		if ev.TorrentId != uint64(reg.ID) {
-			t.Fatalf("event for torrent %d, want %d", ev.TorrentId, reg.ID)
+			tot.snatches++
 		}
 	}
-	var aUploaded, bDownloaded uint64
+	var a, b *total
+	for id, u := range users {
+		tot := totals[id]
+		if tot == nil {
+			t.Fatalf("no events for member %s", u.Name)
+		}
+		t.Logf("member %s (user %d): %d sessions, deltas up %d down %d; clients reported up %d down %d",
+			u.Name, id, len(tot.peers), tot.up, tot.down, reportedUp[u.Passkey], reportedDown[u.Passkey])
+		if tot.up != reportedUp[u.Passkey] || tot.down != reportedDown[u.Passkey] {
+			t.Errorf("member %s: events account for up %d down %d, clients reported up %d down %d",
+				u.Name, tot.up, tot.down, reportedUp[u.Passkey], reportedDown[u.Passkey])
+		}
+		if len(tot.peers) != reportedSessions[u.Passkey] {
+			t.Errorf("member %s: %d sessions in the events, %d seen over HTTP", u.Name, len(tot.peers), reportedSessions[u.Passkey])
+		}
+		if tot.credUp != tot.up || tot.credDown != tot.down {
+			t.Errorf("member %s: credited %d/%d != raw %d/%d without a promotion", u.Name, tot.credUp, tot.credDown, tot.up, tot.down)
+		}
+		if u.Name == "alice" {
+			a = tot
+		} else {
+			b = tot
+		}
+	}
 	clients := map[string]bool{}
-	for _, key := range order {
-		s := sessions[key]
-		pid := string(s.first.PeerId[:3])
-		t.Logf("session %s (%s…): %d announces, reported up %d→%d down %d→%d, deltas up %d down %d, snatches %d, last event %v",
-			key, pid, s.accepted, s.first.Uploaded, s.last.Uploaded, s.first.Downloaded, s.last.Downloaded, s.sumUp, s.sumDown, s.snatches, s.last.Event)
-		if s.resets == 0 && (s.sumUp != s.last.Uploaded-s.first.Uploaded || s.sumDown != s.last.Downloaded-s.first.Downloaded) {
-			t.Errorf("session %s: deltas %d/%d do not add up to reported %d/%d", key, s.sumUp, s.sumDown,
-				s.last.Uploaded-s.first.Uploaded, s.last.Downloaded-s.first.Downloaded)
-		}
-		if s.sumCredUp != s.sumUp {
-			t.Errorf("session %s: credited upload %d != raw %d without promotion", key, s.sumCredUp, s.sumUp)
-		}
-		switch s.user {
-		case uint64(userA.ID):
-			if pid != "A2-" {
-				t.Errorf("member A's session has peer id %q", s.first.PeerId)
-			}
-			aUploaded += s.sumUp
-		case uint64(userB.ID):
-			clients[pid] = true
-			bDownloaded += s.sumDown
-			if s.sumDown < size || s.snatches != 1 || s.last.Left != 0 {
-				t.Errorf("downloader session %s: downloaded %d (size %d), snatches %d, left %d", key, s.sumDown, size, s.snatches, s.last.Left)
-			}
-		default:
-			t.Errorf("event for unexpected user %d", s.user)
-		}
+	for p := range b.peers {
+		clients[p[:3]] = true
 	}
 	if !clients["-TR"] || !clients["A2-"] {
 		t.Errorf("member B's clients seen: %v, want transmission and aria2", clients)
 	}
-	if aUploaded < 2*size {
-		t.Errorf("member A's events account for %d uploaded bytes, want at least %d (two full downloads)", aUploaded, 2*size)
+	if b.down < 2*size || b.snatches != 2 {
+		t.Errorf("member B downloaded %d bytes (two downloads of %d) with %d snatches, want ≥ %d and 2", b.down, size, b.snatches, 2*size)
 	}
-	t.Logf("A uploaded %d, B downloaded %d (file %d bytes)", aUploaded, bDownloaded, size)
+	if a.up < 2*size || a.down != 0 || a.snatches != 0 {
+		t.Errorf("member A (seeder) uploaded %d, downloaded %d, snatched %d; want ≥ %d, 0, 0", a.up, a.down, a.snatches, 2*size)
+	}
+}
+
+func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v", what, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func httpStatus(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -31,6 +31,9 @@ type Config struct {
 	ExpireEvery time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on stop (default 10 s).
 	ShutdownTimeout time.Duration
+	// Wrap, when set, wraps the HTTP handler Serve answers with (access
+	// logs, request recording in tests).
+	Wrap func(http.Handler) http.Handler
 }
 
 // Server is a wired tracker.
@@ -107,8 +110,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { _ = s.syncer.Run(bg) }()
 	go s.expireLoop(bg)
 
+	h := s.frontend.Handler()
+	if s.cfg.Wrap != nil {
+		h = s.cfg.Wrap(h)
+	}
 	srv := &http.Server{
-		Handler:           s.frontend.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
