@@ -91,13 +91,14 @@ type MultiIPConfig struct {
 	TravelMinJumpKM float64  `json:"travel_min_jump_km"`
 }
 
-// AccountSellingConfig tunes the baseline/recent change point.
+// AccountSellingConfig tunes the change-point search.
 type AccountSellingConfig struct {
-	Baseline     Duration `json:"baseline"`
-	Recent       Duration `json:"recent"`
-	Dormancy     Duration `json:"dormancy"`
+	Baseline     Duration `json:"baseline"` // history searched for a change point
+	Recent       Duration `json:"recent"`   // invite trees count bad invitees reported this recently
+	MinGap       Duration `json:"min_gap"`  // silence required at the change point
+	Dormancy     Duration `json:"dormancy"` // silence at which the dormancy signal is at full strength
 	MinScore     float64  `json:"min_score"`
-	MinAnnounces int      `json:"min_announces"` // in each of baseline and recent
+	MinAnnounces int      `json:"min_announces"` // before and after the change point
 }
 
 // InviteTreeConfig tunes invite-tree reports.
@@ -159,7 +160,7 @@ func DefaultConfig() *Config {
 		},
 		MultiIP: MultiIPConfig{
 			Lookback:        days(7),
-			MaxSites:        2,
+			MaxSites:        1,
 			MinHours:        3,
 			MaxClients:      3,
 			NATMinUsers:     4,
@@ -170,8 +171,9 @@ func DefaultConfig() *Config {
 		AccountSelling: AccountSellingConfig{
 			Baseline:     days(60),
 			Recent:       days(7),
-			Dormancy:     days(30),
-			MinScore:     0.6,
+			MinGap:       Duration{48 * time.Hour},
+			Dormancy:     days(7),
+			MinScore:     0.65,
 			MinAnnounces: 10,
 		},
 		InviteTree:    InviteTreeConfig{MinBadInvitees: 2},
@@ -224,6 +226,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("multi_ip.max_sites must be >= 1")
 	case c.AccountSelling.Recent.Duration <= 0 || c.AccountSelling.Baseline.Duration <= c.AccountSelling.Recent.Duration:
 		return fmt.Errorf("account_selling.baseline must be longer than recent (> 0)")
+	case c.AccountSelling.MinGap.Duration <= 0 || c.AccountSelling.Dormancy.Duration < c.AccountSelling.MinGap.Duration:
+		return fmt.Errorf("account_selling: min_gap must be > 0 and dormancy >= min_gap")
 	}
 	for _, n := range c.AllowNetworks {
 		if _, err := parseCIDR(n); err != nil {

@@ -47,7 +47,7 @@ type fuPeerRow struct {
 	Downloaded         uint64  `ch:"downloaded"`
 	Announces          uint64  `ch:"announces"`
 	MaxRate            float64 `ch:"max_rate"`
-	MaxDelta           uint64  `ch:"max_delta"`
+	MaxDelta           float64 `ch:"max_delta"`
 	NoLeecherUp        uint64  `ch:"no_leecher_up"`
 	NoLeecherAnnounces uint64  `ch:"no_leecher_announces"`
 	Rated              uint64  `ch:"rated"`
@@ -154,7 +154,7 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 		u.noLeecherAnnounces += r.NoLeecherAnnounces
 		t.Values["no_leecher_upload_bytes"] += float64(r.NoLeecherUp)
 		if size := sizes[r.TorrentID]; size > 0 {
-			j := float64(r.MaxDelta) / float64(size)
+			j := r.MaxDelta / float64(size)
 			t.Values["max_delta_size_multiple"] = math.Max(t.Values["max_delta_size_multiple"], j)
 			if j > u.maxJump {
 				u.maxJump, u.maxJumpTorrent = j, r.TorrentID
@@ -260,34 +260,34 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 	sig = append(sig, signal("impossible_rate", u.maxRate, math.Max(u.rateLimit, c.MaxRate), 0.9, "bytes/s",
 		"fastest announce (≥ min_rate_bytes) on torrent "+strconv.FormatUint(u.maxRateTorrent, 10)))
 	nl := Signal{Name: "no_leecher_upload", Value: float64(u.noLeecherUp), Threshold: float64(c.NoLeecherMinBytes),
-		Unit: "bytes", Weight: 0.6,
+		Unit: "bytes", Weight: 0.15,
 		Note: fmt.Sprintf("%d announces uploaded with no other leecher at this and the previous announce", u.noLeecherAnnounces)}
 	if u.noLeecherAnnounces >= 3 && u.noLeecherUp >= c.NoLeecherMinBytes && u.uploaded > 0 {
 		nl.Strength = strength(float64(u.noLeecherUp)/float64(u.uploaded), 0.5)
 		nl.Fired = nl.Strength > 0
 	}
 	sig = append(sig, nl)
-	sig = append(sig, signal("counter_jump", u.maxJump, c.JumpSizeMultiple, 0.95, "× torrent size",
-		"largest single upload delta on torrent "+strconv.FormatUint(u.maxJumpTorrent, 10)))
-	blame := signal("conservation_blame_z", u.blameZ, c.RobustZ, 0.45, "robust z",
+	sig = append(sig, signal("counter_jump", u.maxJump, c.JumpSizeMultiple, 0.95, "× torrent size per leecher",
+		"largest single upload delta, per leecher the swarm had at that or the previous announce, on torrent "+strconv.FormatUint(u.maxJumpTorrent, 10)))
+	blame := signal("conservation_blame_z", u.blameZ, c.RobustZ, 0.15, "robust z",
 		fmt.Sprintf("%.0f bytes of unbalanced swarms blamed on this member", u.blame))
 	if u.blame < float64(c.MinBlameBytes) {
 		blame.Fired, blame.Strength = false, 0
 	}
 	sig = append(sig, blame)
-	ex := signal("conservation_explains", float64(u.explains), 1, 0.75, "torrents",
+	ex := signal("conservation_explains", float64(u.explains), 1, 0.25, "torrents",
 		"torrents whose swarm excess disappears without this member's upload")
 	if u.blame < float64(c.MinBlameBytes) {
 		ex.Fired, ex.Strength = false, 0
 	}
 	sig = append(sig, ex)
-	reg := Signal{Name: "unnatural_regularity", Value: float64(u.regularPeers), Threshold: 1, Unit: "peers", Weight: 0.4,
+	reg := Signal{Name: "unnatural_regularity", Value: float64(u.regularPeers), Threshold: 1, Unit: "peers", Weight: 0.3,
 		Note: "peers whose upload rate varies less than regular_max_cv or repeats the same delta"}
 	if u.regularPeers > 0 {
 		reg.Fired, reg.Strength = true, strengthBelow(math.Max(u.minCV, 0), c.RegularMaxCV)
 	}
 	sig = append(sig, reg)
-	fp := Signal{Name: "fingerprint_mismatch", Value: u.fingerprintStrength, Threshold: 0.5, Weight: 0.5}
+	fp := Signal{Name: "fingerprint_mismatch", Value: u.fingerprintStrength, Threshold: 0.5, Weight: 0.6}
 	if u.fingerprintStrength > 0 {
 		fp.Fired, fp.Strength = true, u.fingerprintStrength
 		fp.Note = joinNotes(u.fingerprint)

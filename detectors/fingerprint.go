@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -66,18 +67,66 @@ func familyOf(peerPrefix string, fams map[string]string) (string, string) {
 	return best, fams[best]
 }
 
-// versionDigits returns the first two digits of a version string.
-func versionDigits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsDigit(r) {
-			b.WriteRune(r)
-			if b.Len() == 2 {
-				break
+// peerVersion decodes the version in a peer_id after its client prefix:
+// Azureus style ("-qB4670-", "-lt0G00-") has one base-36 digit per
+// component; Shadow/aria2 style ("A2-1-37-0-") separates decimal components
+// with '-'.
+func peerVersion(prefix, rest string) []int {
+	var out []int
+	if strings.HasSuffix(prefix, "-") && !strings.HasPrefix(prefix, "-") {
+		for _, p := range strings.Split(rest, "-") {
+			if n, err := strconv.Atoi(p); err == nil {
+				out = append(out, n)
 			}
 		}
+		return out
 	}
-	return b.String()
+	for i := 0; i < len(rest) && i < 4 && rest[i] != '-'; i++ {
+		c := rest[i]
+		switch {
+		case c >= '0' && c <= '9':
+			out = append(out, int(c-'0'))
+		case c >= 'A' && c <= 'Z':
+			out = append(out, int(c-'A')+10)
+		case c >= 'a' && c <= 'z':
+			out = append(out, int(c-'a')+10)
+		default:
+			return out
+		}
+	}
+	return out
+}
+
+// uaVersion decodes the version after the first '/' of a user agent:
+// dotted ("4.6.7", "0.16.0/0.16.0") or one digit per component ("355(46206)").
+func uaVersion(ua string) []int {
+	_, after, ok := strings.Cut(ua, "/")
+	if !ok {
+		return nil
+	}
+	end := strings.IndexFunc(after, func(r rune) bool { return r != '.' && !unicode.IsDigit(r) })
+	if end >= 0 {
+		after = after[:end]
+	}
+	var out []int
+	if strings.Contains(after, ".") {
+		for _, p := range strings.Split(after, ".") {
+			if n, err := strconv.Atoi(p); err == nil {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	for _, r := range after {
+		out = append(out, int(r-'0'))
+	}
+	return out
+}
+
+// versionsDisagree reports whether both versions are known to two
+// components and differ in them.
+func versionsDisagree(a, b []int) bool {
+	return len(a) >= 2 && len(b) >= 2 && (a[0] != b[0] || a[1] != b[1])
 }
 
 // fingerprints flags members whose peer_id contradicts their user agent, or
@@ -127,9 +176,7 @@ func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult,
 				note(r.UserID, 1, fmt.Sprintf("peer_id %q is %s but the user agent is %q", printable(r.PeerPrefix), uaFam, r.UA))
 				continue
 			}
-			pv := versionDigits(r.PeerPrefix[len(prefix):])
-			_, after, _ := strings.Cut(r.UA, "/")
-			if uv := versionDigits(after); len(pv) == 2 && len(uv) == 2 && pv != uv {
+			if versionsDisagree(peerVersion(prefix, r.PeerPrefix[len(prefix):]), uaVersion(r.UA)) {
 				note(r.UserID, 0.9, fmt.Sprintf("peer_id %q and user agent %q disagree on the version", printable(r.PeerPrefix), r.UA))
 				continue
 			}
@@ -138,7 +185,7 @@ func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult,
 		n := len(famUsers[fam])
 		shared := len(comboUsers[combo{fam, r.KeyClass, r.ParamOrder}])
 		if n >= 10 && float64(shared)/float64(n) < maxShare {
-			note(r.UserID, 0.8, fmt.Sprintf("key format %s with parameter order %q is used by %d of %d members of client %s",
+			note(r.UserID, 0.85, fmt.Sprintf("key format %s with parameter order %q is used by %d of %d members of client %s",
 				r.KeyClass, r.ParamOrder, shared, n, printable(fam)))
 		}
 	}

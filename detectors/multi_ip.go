@@ -27,11 +27,11 @@ func (MultiIP) Doc() Doc {
 		Title:   "Multi-IP sharing",
 		Catches: "shared accounts, leaked passkeys",
 		Signals: []string{
-			"hours with more than max_sites concurrent sites (networks joined by a shared peer_id), at least min_hours of them",
+			"hours with more than max_sites concurrent sites (networks joined by a shared peer_id or by one IPv4 /16, a provider's renumbering range), at least min_hours of them",
 			"peak concurrent sites",
 			"with a geo database: hours with more than max_asns concurrent ASNs; impossible travel (consecutive locations farther apart than max_travel_kmh allows)",
 		},
-		LookAlikes: "declared seedboxes (ranges excluded), NAT households and carrier NAT (networks shared by nat_min_users members excluded; address rotation within one peer_id is one site), dual stack and IPv6 privacy addresses (same peer_id, one /64), restarts (new peer_id on the same network), travel (networks follow each other, not concurrent)",
+		LookAlikes: "declared seedboxes (ranges excluded), NAT households and carrier NAT (networks shared by nat_min_users members excluded; address rotation within one peer_id is one site), dual stack and IPv6 privacy addresses (same peer_id, one /64), provider renumbering (same /16), restarts (new peer_id on the same network), travel (networks follow each other, not concurrent)",
 	}
 }
 
@@ -59,7 +59,7 @@ type mipHour struct {
 }
 
 // sitesOf merges one member-hour's networks into sites (union-find on
-// shared peer ids) and returns the site count and distinct user agents.
+// shared peer ids and on IPv4 /16) and returns the site count and distinct user agents.
 func sitesOf(rows []mipRow) (int, int) {
 	parent := make([]int, len(rows))
 	for i := range parent {
@@ -73,8 +73,19 @@ func sitesOf(rows []mipRow) (int, int) {
 		return parent[i]
 	}
 	byPeer := map[string]int{}
+	byArea := map[string]int{}
 	uas := map[string]bool{}
 	for i, r := range rows {
+		// Provider renumbering moves an IPv4 home between /24s of one /16:
+		// two networks of one /16 in the same hour are one site.
+		if n := NetworkFromString(r.Network); n.IsV4() {
+			area := string(n[:14])
+			if j, ok := byArea[area]; ok {
+				parent[find(i)] = find(j)
+			} else {
+				byArea[area] = i
+			}
+		}
 		for _, p := range r.Peers {
 			if j, ok := byPeer[p]; ok {
 				parent[find(i)] = find(j)

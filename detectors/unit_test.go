@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestRobustZAndStrength(t *testing.T) {
@@ -67,11 +68,43 @@ func TestLoadConfigRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestTVDAndVersionDigits(t *testing.T) {
-	if d := tvd(map[uint8]float64{1: 1}, map[uint8]float64{2: 5}); d != 1 {
+func TestTVDAndVersions(t *testing.T) {
+	var a, b [24]float64
+	a[1], b[2] = 1, 5
+	if d := tvd24(a, b); d != 1 {
 		t.Fatalf("tvd disjoint = %v", d)
 	}
-	if versionDigits("4620-") != "46" || versionDigits("3.00") != "30" {
-		t.Fatal("versionDigits")
+	for _, c := range []struct {
+		prefix, rest, ua string
+		disagree         bool
+	}{
+		{"-qB", "4670-", "qBittorrent/4.6.7", false},
+		{"-lt", "0G00-", "rtorrent/0.16.0/0.16.0", false},
+		{"-UT", "355W-", "uTorrent/355(46206)", false},
+		{"-DE", "211s-", "Deluge/2.1.1 libtorrent/2.0.9.0", false},
+		{"A2-", "1-37-", "aria2/1.37.0", false},
+		{"-TR", "4060-", "Transmission/4.0.6", false},
+		{"-qB", "4390-", "qBittorrent/4.6.7", true},
+		{"-TR", "3000-", "Transmission/4.0.6", true},
+	} {
+		if got := versionsDisagree(peerVersion(c.prefix, c.rest), uaVersion(c.ua)); got != c.disagree {
+			t.Errorf("%s%s vs %s: disagree = %v", c.prefix, c.rest, c.ua, got)
+		}
+	}
+}
+
+func TestChangePointNeedsACleanSplit(t *testing.T) {
+	day := 24 * time.Hour
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	era := func(area string, from, to int) *sellEra {
+		return &sellEra{area: area, client: "c", first: t0.Add(time.Duration(from) * day), last: t0.Add(time.Duration(to) * day), n: 10}
+	}
+	cut, ok := changePoint([]*sellEra{era("home", 0, 10), era("new", 15, 20)})
+	if !ok || cut.at.Sub(cut.lastBefore) != 5*day || len(cut.before) != 1 {
+		t.Fatalf("sale not split: %+v %v", cut, ok)
+	}
+	// A trip: the home network is used again afterwards, so no clean split.
+	if cut, ok := changePoint([]*sellEra{era("home", 0, 20), era("trip", 5, 9)}); ok {
+		t.Fatalf("trip split: %+v", cut)
 	}
 }

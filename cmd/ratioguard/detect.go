@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ratioguard/ratioguard/detectors"
+	"github.com/ratioguard/ratioguard/detectors/quality"
 	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/pgconn"
@@ -24,9 +25,20 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	cfgPath := fs.String("config", "", "detector thresholds and exemptions (JSON; default built-in)")
 	only := fs.String("detectors", "", "comma-separated detector names (default all)")
 	describe := fs.Bool("describe", false, "print the detectors and thresholds as Markdown and exit")
+	qual := fs.Bool("quality", false, "print the quality-bar tables of docs/DETECTION.md for the arguments SPEC=EVAL.json[=TIMES] (sim eval --json output) and exit")
 	asJSON := fs.Bool("json", false, "print pass statistics as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *qual {
+		pops, err := quality.Load(fs.Args())
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		return quality.Markdown(env.stdout, pops)
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected arguments %v", fs.Args())}
 	}
 	cfg, err := detectors.LoadConfig(*cfgPath)
 	if err != nil {

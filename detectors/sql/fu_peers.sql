@@ -11,7 +11,7 @@ SELECT
     toUInt64(dn) AS downloaded,
     toUInt64(length(ups)) AS announces,
     toFloat64(arrayReduce('max', arrayMap((u, s) -> if(s >= 10 AND u >= @min_rate_bytes, u / s, 0), ups, secs))) AS max_rate,
-    toUInt64(arrayReduce('max', ups)) AS max_delta,
+    toFloat64(arrayReduce('max', arrayMap((u, o, p) -> u / greatest(1, greatest(o, p)), ups, others, arrayPushFront(arrayPopBack(others), 0)))) AS max_delta,
     toUInt64(arraySum(arrayMap((u, o, p) -> if(o = 0 AND p = 0, u, 0), ups, others, arrayPushFront(arrayPopBack(others), 1)))) AS no_leecher_up,
     toUInt64(arraySum(arrayMap((u, o, p) -> if(o = 0 AND p = 0 AND u > 0, 1, 0), ups, others, arrayPushFront(arrayPopBack(others), 1)))) AS no_leecher_announces,
     toUInt64(length(rates)) AS rated,
