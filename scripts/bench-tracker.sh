@@ -70,10 +70,13 @@ for port in $PORT_RG $PORT_BARE $PORT_OT; do
 done
 curl -sf "http://127.0.0.1:$PORT_RG/readyz" >/dev/null || { echo "tracker not ready:" >&2; cat "$OUT/tracker.log" >&2; exit 1; }
 
-# run NAME URL PATHMODE DELAY_MS -> prints "rate p50 p99"
+# run NAME URL PATHMODE RATE -> prints "rate p50 p99"; RATE is the total
+# request rate to pace at (0: closed loop, the peak)
+THREADS=2
 run() {
-  local name=$1 url=$2 mode=$3 delay=$4 f="$OUT/wrk-$1-$4.txt"
-  BENCH_PATH=$mode BENCH_DELAY_MS=$delay wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency \
+  local name=$1 url=$2 mode=$3 total=$4 f="$OUT/wrk-$1-$4.txt"
+  BENCH_PATH=$mode BENCH_RATE=$(awk -v r="$total" -v t=$THREADS 'BEGIN { print r / t }') \
+    wrk -t$THREADS -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency \
     -s scripts/bench-tracker/announce.lua "$url" >"$f" 2>&1
   local rate p50 p99 errs
   rate=$(awk '/^Requests\/sec:/ {print $2}' "$f")
@@ -83,15 +86,17 @@ run() {
   echo "$rate $p50 $p99 ${errs:-}"
 }
 
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-22s %12s %10s %10s   %s\n' target "req/s" p50 p99 notes
 for target in "ratioguard http://127.0.0.1:$PORT_RG passkey" "barehttp http://127.0.0.1:$PORT_BARE passkey" "opentracker http://127.0.0.1:$PORT_OT plain"; do
   set -- $target
   read -r rate p50 p99 notes < <(run "$1" "$2" "$3" 0)
   printf '%-22s %12s %10s %10s   %s\n' "$1 peak" "$rate" "$p50" "$p99" "$notes"
-  # Pace each connection so the total is about half the peak.
-  delay=$(awk -v r="$rate" -v c="$CONNS" 'BEGIN { d = int(c * 1000 / (r / 2)); if (d < 1) d = 1; print d }')
-  read -r rate2 p50 p99 notes < <(run "$1" "$2" "$3" "$delay")
-  printf '%-22s %12s %10s %10s   %s\n' "$1 @half (${delay}ms)" "$rate2" "$p50" "$p99" "$notes"
+  # Paced at half the peak (constant throughput, see announce.lua).
+  half=$(awk -v r="$rate" 'BEGIN { printf "%d", r / 2 }')
+  read -r rate2 p50 p99 notes < <(run "$1" "$2" "$3" "$half")
+  printf '%-22s %12s %10s %10s   %s\n' "$1 @half ($half/s)" "$rate2" "$p50" "$p99" "$notes"
+  echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
 echo

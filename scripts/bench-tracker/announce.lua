@@ -3,11 +3,31 @@
 -- scripts/bench-tracker.sh inserts: passkey = %032x of the user id,
 -- info_hash = the torrent id as 20 ASCII digits.
 -- Environment: BENCH_PATH=passkey (default, /PASSKEY/announce) or plain
--- (/announce, for opentracker); BENCH_DELAY_MS: pause between requests of a
--- connection (rate-limited run for latency at a fixed load).
+-- (/announce, for opentracker); BENCH_RATE: requests per second of each wrk
+-- thread (0: closed loop, as fast as the target answers).
+--
+-- Pacing (wrk2-style constant throughput, since Debian's wrk has no -R): each
+-- thread keeps an absolute schedule of send times, one every 1/BENCH_RATE s,
+-- read from CLOCK_MONOTONIC through LuaJIT's ffi; delay() returns the wait
+-- until the connection's slot. wrk's timer has whole milliseconds, so a
+-- request may leave up to 1 ms late, but the schedule never drifts: the
+-- achieved rate is the asked rate as long as a connection is free. Latency
+-- is still wrk's (from the write to the answer), not from the slot.
 local mode = os.getenv("BENCH_PATH") or "passkey"
-local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local counter = 0
+
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } rg_timespec;
+int clock_gettime(int clk_id, rg_timespec *tp);
+]]
+local ts = ffi.new("rg_timespec")
+local function now()
+  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+local next_slot = nil
 
 function setup(thread)
   counter = counter + 1
@@ -19,8 +39,23 @@ function init(args)
   uploaded = {}
 end
 
+-- Only a paced run defines delay(): wrk then puts every request on a timer.
+if rate > 0 then
 function delay()
-  return delay_ms
+  local t = now()
+  if next_slot == nil or next_slot < t - 0.05 then
+    -- start, or more than 50 ms behind (the target stalled): do not burst
+    -- to catch up, restart the schedule from now
+    next_slot = t
+  end
+  local slot = next_slot
+  next_slot = next_slot + 1 / rate
+  local wait = (slot - t) * 1000
+  if wait <= 0 then
+    return 0
+  end
+  return math.ceil(wait)
+end
 end
 
 local events = { "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "started", "completed", "stopped", "" }
