@@ -129,7 +129,10 @@ func TestTrackerObeysEnforcement(t *testing.T) {
 	seedHash := f.torrentHash(f.torrent("olga-seed", 8*gib))
 	lt := startTracker(f)
 
-	leech := func() string { return lt.announce(key, leechHash, peerID("L"), 4*gib) }
+	// One client session: retries while waiting for NOTIFY must not pile up
+	// peers and run into the per-torrent peer cap.
+	leechPeer := peerID("L")
+	leech := func() string { return lt.announce(key, leechHash, leechPeer, 4*gib) }
 	seed := func() string { return lt.announce(key, seedHash, "-qB4650-seedseedseed", 0) }
 	if r := leech(); r != "" {
 		t.Fatalf("leech before enforcement refused: %q", r)
