@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -81,4 +82,21 @@ func Validate(a *Announce) error {
 		return fmt.Errorf("%w: ip has %d bytes", ErrInvalid, len(a.GetIp()))
 	}
 	return nil
+}
+
+// SanitizeStrings replaces invalid UTF-8 in the event's strings by U+FFFD:
+// a client's user agent or key (aria2 sends raw bytes) need not be valid
+// UTF-8, and the event must still be encodable rather than lost. Producers
+// and the simulator share it so replayed events equal live ones.
+func SanitizeStrings(a *Announce) {
+	fix := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+	a.UserAgent = fix(a.UserAgent)
+	a.Key = fix(a.Key)
+	a.RefusalMessage = fix(a.RefusalMessage)
+	for i, s := range a.ParamOrder {
+		a.ParamOrder[i] = fix(s)
+	}
+	if a.Promotion != nil {
+		a.Promotion.Name = fix(a.Promotion.Name)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"strings"
 	"sync"
 
 	"github.com/segmentio/kafka-go"
@@ -91,7 +90,7 @@ func (s *Sink) Publish(ev *events.Announce) {
 	ev.EventId = events.ID(s.producer, ev.GetSequence())
 	b, err := events.Encode(ev)
 	if err != nil {
-		sanitizeStrings(ev)
+		events.SanitizeStrings(ev)
 		s.Sanitized++
 		b, err = events.Encode(ev)
 	}
@@ -140,19 +139,3 @@ func (s *Sink) Close() error {
 
 // Digest is the SHA-256 of every encoded event, length-prefixed, in order.
 func (s *Sink) Digest() string { return hex.EncodeToString(s.digest.Sum(nil)) }
-
-// sanitizeStrings replaces invalid UTF-8 by U+FFFD in the event's strings,
-// exactly as tracker/stream does before writing to Kafka, so replayed events
-// equal what the live tracker produces.
-func sanitizeStrings(ev *events.Announce) {
-	fix := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
-	ev.UserAgent = fix(ev.UserAgent)
-	ev.Key = fix(ev.Key)
-	ev.RefusalMessage = fix(ev.RefusalMessage)
-	for i, s := range ev.ParamOrder {
-		ev.ParamOrder[i] = fix(s)
-	}
-	if ev.Promotion != nil {
-		ev.Promotion.Name = fix(ev.Promotion.Name)
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -41,28 +40,12 @@ func encodeEvent(b []byte, ev *events.Announce) ([]byte, error) {
 		return out, nil
 	}
 	fixed := proto.Clone(ev).(*events.Announce)
-	sanitizeStrings(fixed)
+	events.SanitizeStrings(fixed)
 	out, err2 := events.AppendEncode(b, fixed)
 	if err2 != nil {
 		return b, fmt.Errorf("%w (also after replacing invalid UTF-8: %v)", err, err2)
 	}
 	return out, nil
-}
-
-// sanitizeStrings replaces invalid UTF-8 in ev's strings by U+FFFD: a
-// client's user agent or key need not be valid UTF-8, and the event must
-// still be encodable rather than lost.
-func sanitizeStrings(ev *events.Announce) {
-	fix := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
-	ev.UserAgent = fix(ev.UserAgent)
-	ev.Key = fix(ev.Key)
-	ev.RefusalMessage = fix(ev.RefusalMessage)
-	for i, s := range ev.ParamOrder {
-		ev.ParamOrder[i] = fix(s)
-	}
-	if ev.Promotion != nil {
-		ev.Promotion.Name = fix(ev.Promotion.Name)
-	}
 }
 
 // appendRecord appends one framed spool record holding ev to b.
