@@ -17,11 +17,11 @@ import (
 )
 
 var (
-	sqlInsertStaff   = mustSQL("insert_staff.sql")
-	sqlStaffByName   = mustSQL("staff_by_name.sql")
-	sqlInsertSession = mustSQL("insert_session.sql")
-	sqlSessionStaff  = mustSQL("session_staff.sql")
-	sqlDeleteSession = mustSQL("delete_session.sql")
+	sqlInsertStaff   = query("insert_staff")
+	sqlStaffByName   = query("staff_by_name")
+	sqlInsertSession = query("insert_session")
+	sqlSessionStaff  = query("session_staff")
+	sqlDeleteSession = query("delete_session")
 )
 
 // Staff is a signed-in staff member.

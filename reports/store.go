@@ -12,25 +12,21 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ratioguard/ratioguard/internal/sqlfile"
 )
 
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-func mustSQL(name string) string {
-	b, err := sqlFS.ReadFile("sql/" + name)
-	if err != nil {
-		panic(fmt.Sprintf("reports: embedded sql/%s missing: %v", name, err))
-	}
-	return string(b)
-}
+var query = sqlfile.Queries(sqlFS)
 
 var (
-	sqlListReports  = mustSQL("list_reports.sql")
-	sqlGetReport    = mustSQL("get_report.sql")
-	sqlReviewReport = mustSQL("review_report.sql")
-	sqlInsertAudit  = mustSQL("insert_audit.sql")
-	sqlCounts       = mustSQL("counts.sql")
+	sqlListReports  = query("list_reports")
+	sqlGetReport    = query("get_report")
+	sqlReviewReport = query("review_report")
+	sqlInsertAudit  = query("insert_audit")
+	sqlCounts       = query("counts")
 )
 
 // Report is a cheat report as staff see it in a list.

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ratioguard/ratioguard/internal/sqlfile"
 	"github.com/ratioguard/ratioguard/sim/labels"
 	"github.com/ratioguard/ratioguard/sim/population"
 )
@@ -23,13 +24,7 @@ import (
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-func query(name string) string {
-	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
-	if err != nil {
-		panic(fmt.Sprintf("setup: embedded query %s: %v", name, err))
-	}
-	return string(b)
-}
+var query = sqlfile.Queries(sqlFS)
 
 // Run describes the run row.
 type Run struct {

@@ -16,18 +16,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ratioguard/ratioguard/internal/sqlfile"
 )
 
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-func query(name string) string {
-	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
-	if err != nil {
-		panic(err) // embedded at build time
-	}
-	return string(b)
-}
+var query = sqlfile.Queries(sqlFS)
 
 var (
 	qInsertUser    = query("insert_user")

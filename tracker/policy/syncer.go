@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ratioguard/ratioguard/internal/sqlfile"
 	"github.com/ratioguard/ratioguard/tracker/core"
 )
 
@@ -23,13 +24,7 @@ const Channel = "ratioguard_policy"
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-func query(name string) string {
-	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
-	if err != nil {
-		panic(err) // embedded at build time: cannot happen
-	}
-	return string(b)
-}
+var query = sqlfile.Queries(sqlFS)
 
 var (
 	qUsers          = query("users")
