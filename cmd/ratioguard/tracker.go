@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,8 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on stop, how long to drain queued events to Kafka before spooling them")
 	createTopic := fs.Int("create-topic", 0, "create the topic with this many partitions if it does not exist (0: expect it to exist, see ratioguard migrate)")
 	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; default off)")
+	queueSize := fs.Int("queue-size", defaultTrackerQueue, "events held in memory on their way to Kafka; beyond, they go to the disk spool")
+	gcPercent := fs.Int("gc-percent", defaultGCPercent(), "Go GC target percentage; 0 leaves it to GOGC (default 400 when GOGC is unset: the live heap is small, so collections run a quarter as often on the hot path; GOMEMLIMIT caps memory as usual)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +68,12 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if len(eng.Brokers()) == 0 {
 		return usageError{"no Kafka brokers: every announce must be streamed (set --kafka-brokers or " + config.EnvKafkaBrokers + ")"}
+	}
+	if *queueSize <= 0 {
+		return usageError{"--queue-size must be positive"}
+	}
+	if *gcPercent != 0 {
+		debug.SetGCPercent(*gcPercent)
 	}
 
 	if *pprofAddr != "" {
@@ -88,7 +98,11 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
-	producer, err := stream.New(ctx, stream.Config{Brokers: eng.Brokers(), Topic: *topic, SpoolDir: *spoolDir}, reg, env.log)
+	// Events are pooled: the core takes them from the pool, the producer
+	// gives each back once it is encoded for Kafka or the spool.
+	cfg.Core.Events = core.NewEventPool()
+	producer, err := stream.New(ctx, stream.Config{Brokers: eng.Brokers(), Topic: *topic, SpoolDir: *spoolDir,
+		QueueSize: *queueSize, Recycle: cfg.Core.Events.Put}, reg, env.log)
 	if err != nil {
 		return fmt.Errorf("start the event producer: %w", err)
 	}
@@ -108,6 +122,19 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return srv.Serve(ctx, ln)
+}
+
+// defaultTrackerQueue absorbs a few seconds of peak load before the spool
+// takes over (4x tracker/stream's default; ~50 MB of events at most).
+const defaultTrackerQueue = 4 * stream.DefaultQueueSize
+
+// defaultGCPercent is 400 unless GOGC is set (then 0: Go's runtime already
+// applied it).
+func defaultGCPercent() int {
+	if os.Getenv("GOGC") != "" {
+		return 0
+	}
+	return 400
 }
 
 func joinPorts(ps []uint16) string {

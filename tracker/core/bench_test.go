@@ -14,10 +14,15 @@ type discardSink struct{}
 func (discardSink) Publish(*events.Announce) {}
 
 // warmCore builds a core with 5k users on 2k torrents, 20k sessions (10 per
-// swarm), and returns the requests that re-announce those sessions.
-func warmCore(tb testing.TB) (*core.Core, []*core.Request) {
+// swarm), and returns the requests that re-announce those sessions. With a
+// pool, the core takes its events from it and the sink gives them back.
+func warmCore(tb testing.TB, pool *core.EventPool) (*core.Core, []*core.Request) {
 	f := newFixture(tb, core.Config{})
-	f.core = core.New(core.Config{Interval: interval, MinInterval: 1}, f.pol, discardSink{}, f.clock)
+	var sink core.Sink = discardSink{}
+	if pool != nil {
+		sink = &recycleSink{pool: pool}
+	}
+	f.core = core.New(core.Config{Interval: interval, MinInterval: 1, Events: pool}, f.pol, sink, f.clock)
 	for u := uint64(1); u <= 5000; u++ {
 		f.user(u)
 	}
@@ -44,7 +49,7 @@ func warmCore(tb testing.TB) (*core.Core, []*core.Request) {
 // BenchmarkAnnounce: parsed request in, answer and event out (regular
 // re-announce of an existing session in a 10-peer swarm).
 func BenchmarkAnnounce(b *testing.B) {
-	c, reqs := warmCore(b)
+	c, reqs := warmCore(b, nil)
 	ans := &core.Answer{Peers: make([]core.Peer, 0, 64)}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -56,7 +61,7 @@ func BenchmarkAnnounce(b *testing.B) {
 }
 
 func BenchmarkAnnounceParallel(b *testing.B) {
-	c, reqs := warmCore(b)
+	c, reqs := warmCore(b, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var next atomicCounter
@@ -70,19 +75,41 @@ func BenchmarkAnnounceParallel(b *testing.B) {
 }
 
 func TestAnnounceAllocations(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector adds allocations")
+	for _, tc := range []struct {
+		name   string
+		pool   *core.EventPool
+		budget float64
+	}{{"fresh events", nil, 3}, {"event pool", core.NewEventPool(), 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if raceEnabled {
+				t.Skip("the race detector adds allocations")
+			}
+			c, reqs := warmCore(t, tc.pool)
+			ans := &core.Answer{Peers: make([]core.Peer, 0, 64)}
+			i := 0
+			n := testing.AllocsPerRun(2000, func() {
+				r := reqs[i%len(reqs)]
+				r.Uploaded += 1
+				c.Announce(r, ans)
+				i++
+			})
+			if n > tc.budget {
+				t.Fatalf("announce allocates %.1f times per op, budget %v", n, tc.budget)
+			}
+		})
 	}
-	c, reqs := warmCore(t)
+}
+
+// BenchmarkAnnouncePooled: BenchmarkAnnounce with an event pool and a sink
+// that encodes each event and gives it back (what tracker/stream does).
+func BenchmarkAnnouncePooled(b *testing.B) {
+	c, reqs := warmCore(b, core.NewEventPool())
 	ans := &core.Answer{Peers: make([]core.Peer, 0, 64)}
-	i := 0
-	n := testing.AllocsPerRun(2000, func() {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
 		r := reqs[i%len(reqs)]
-		r.Uploaded += 1
+		r.Uploaded += 16384
 		c.Announce(r, ans)
-		i++
-	})
-	if n > 3 {
-		t.Fatalf("announce allocates %.1f times per op, budget 3", n)
 	}
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/binary"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -22,9 +23,41 @@ type eventBox struct {
 	params [12]string
 }
 
+// EventPool recycles the events a Core publishes, so that the request path
+// allocates no event once the pool is warm. Give it to the Core
+// (Config.Events) and give Put to the sink (tracker/stream's
+// Config.Recycle): the sink must call Put exactly once per event, after it
+// no longer reads it, or never. Without a pool every event is a fresh
+// allocation, which a sink that keeps events (tests, the simulator) needs.
+type EventPool struct{ p sync.Pool }
+
+// NewEventPool returns an empty pool.
+func NewEventPool() *EventPool { return &EventPool{} }
+
+// Put hands back an event published by a Core that uses this pool.
+func (p *EventPool) Put(ev *events.Announce) {
+	if ev == nil {
+		return
+	}
+	// ev is the first field of the eventBox newEvent made it in.
+	b := (*eventBox)(unsafe.Pointer(ev))
+	*b = eventBox{}
+	p.p.Put(b)
+}
+
+func (p *EventPool) get() *eventBox {
+	if p == nil {
+		return &eventBox{}
+	}
+	if b, ok := p.p.Get().(*eventBox); ok {
+		return b
+	}
+	return &eventBox{}
+}
+
 // newEvent fills what every event carries, accepted or refused.
 func (c *Core) newEvent(now time.Time, r *Request) *events.Announce {
-	b := &eventBox{}
+	b := c.cfg.Events.get()
 	ev := &b.ev
 	seq := c.seq.Add(1)
 	// Same bytes as events.ID(c.producer, seq), without its allocation.

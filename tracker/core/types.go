@@ -144,6 +144,9 @@ type Config struct {
 	// BadPasskeyWindow block that address until the window ends (default 10 per minute).
 	BadPasskeyLimit  int
 	BadPasskeyWindow time.Duration
+	// Events, when set, is where events come from; the sink gives them back
+	// (see EventPool). Nil: each event is a fresh allocation.
+	Events *EventPool
 }
 
 // DefaultBlockedPorts are well-known service and file-sharing ports that a

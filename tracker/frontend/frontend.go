@@ -39,6 +39,7 @@ type Frontend struct {
 	metrics *metrics
 	pool    sync.Pool
 	router  chi.Router
+	handler http.Handler
 }
 
 // state is the per-request scratch space, pooled.
@@ -62,8 +63,9 @@ func New(c *core.Core, cfg Config, reg prometheus.Registerer, gather prometheus.
 		return &state{out: make([]byte, 0, 2048), ans: core.Answer{Peers: make([]core.Peer, 0, 64)}}
 	}
 	r := chi.NewRouter()
-	r.Use(f.recoverer)
-	r.Get("/{passkey}/announce", f.announce)
+	r.Get("/{passkey}/announce", func(w http.ResponseWriter, r *http.Request) {
+		f.announce(w, r, chi.URLParam(r, "passkey"))
+	})
 	r.Get("/{passkey}/scrape", f.scrape)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Get("/readyz", f.readyz)
@@ -75,11 +77,35 @@ func New(c *core.Core, cfg Config, reg prometheus.Registerer, gather prometheus.
 		writeFailure(w, "the tracker only answers GET requests")
 	})
 	f.router = r
+	f.handler = f.recoverer(http.HandlerFunc(f.route))
 	return f, nil
 }
 
 // Handler returns the HTTP handler.
-func (f *Frontend) Handler() http.Handler { return f.router }
+func (f *Frontend) Handler() http.Handler { return f.handler }
+
+// route answers GET /{passkey}/announce directly (the hot path: chi's
+// routing context costs three allocations per request) and everything else
+// through chi. The passkey is taken from the decoded path.
+func (f *Frontend) route(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		if pk, ok := announcePasskey(r.URL.Path); ok {
+			f.announce(w, r, pk)
+			return
+		}
+	}
+	f.router.ServeHTTP(w, r)
+}
+
+// announcePasskey returns PASSKEY of "/PASSKEY/announce" (a non-empty
+// segment without a slash, as chi's {passkey} matches).
+func announcePasskey(path string) (string, bool) {
+	rest, ok := strings.CutSuffix(path, "/announce")
+	if !ok || len(rest) < 2 || rest[0] != '/' || strings.IndexByte(rest[1:], '/') >= 0 {
+		return "", false
+	}
+	return rest[1:], true
+}
 
 var textPlain = []string{"text/plain"}
 
@@ -120,11 +146,11 @@ func (f *Frontend) readyz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-func (f *Frontend) announce(w http.ResponseWriter, r *http.Request) {
+func (f *Frontend) announce(w http.ResponseWriter, r *http.Request, passkey string) {
 	start := time.Now()
 	st := f.pool.Get().(*state)
 	st.req = core.Request{
-		Passkey:   chi.URLParam(r, "passkey"),
+		Passkey:   passkey,
 		Addr:      f.clientAddr(r),
 		UserAgent: r.Header.Get("User-Agent"),
 	}
