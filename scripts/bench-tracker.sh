@@ -7,6 +7,7 @@
 #
 #   scripts/bench-tracker.sh            # needs the local stack (scripts/stack up)
 #   BENCH_SECONDS=30 scripts/bench-tracker.sh
+#   TRACKER_ARGS="--gc-percent 100 --queue-size 16384" BENCH_TARGETS=ratioguard scripts/bench-tracker.sh   # A/B a setting
 #
 # Writes a summary to stdout and the raw wrk outputs to $BENCH_OUT (default a
 # temp dir). Uses only loopback; every process it starts is stopped on exit.
@@ -53,7 +54,7 @@ psql "$DB_URL" -q -v ON_ERROR_STOP=1 -f scripts/bench-tracker/seed.sql >/dev/nul
 TOPIC=rgbench_announces_$$
 echo "starting ratioguard tracker (Kafka topic $TOPIC), barehttp, opentracker" >&2
 RG_POSTGRES_URL=$DB_URL "$OUT/ratioguard" tracker --addr 127.0.0.1:$PORT_RG --topic "$TOPIC" \
-  --create-topic 4 --spool-dir "$OUT/spool" --min-interval 1s --jitter 0 >"$OUT/tracker.log" 2>&1 &
+  --create-topic 4 --spool-dir "$OUT/spool" --min-interval 1s --jitter 0 ${TRACKER_ARGS:-} >"$OUT/tracker.log" 2>&1 &
 pids+=($!)
 "$OUT/barehttp" -addr 127.0.0.1:$PORT_BARE >"$OUT/barehttp.log" 2>&1 &
 pids+=($!)
@@ -86,16 +87,40 @@ run() {
   echo "$rate $p50 $p99 ${errs:-}"
 }
 
+# metric NAME -> the tracker's current value of a Prometheus metric
+metric() {
+  curl -s "http://127.0.0.1:$PORT_RG/metrics" | awk -v n="$1" '$1 == n { printf "%d", $2; found = 1 } END { if (!found) print 0 }'
+}
+# mark / since: during a run, what the tracker spooled, how many GC cycles it
+# ran, and its own time per announce (handler only, from its histogram: what
+# wrk sees beyond it is the kernel, the scheduler and wrk itself)
+H=ratioguard_tracker_announce_seconds
+mark() {
+  sp0=$(metric ratioguard_stream_spool_writes_total) gc0=$(metric go_gc_duration_seconds_count)
+  n0=$(metric ${H}_count) f0=$(metric "${H}_bucket{le=\"0.001\"}") v0=$(metric "${H}_bucket{le=\"0.005\"}")
+}
+since() {
+  local n=$(( $(metric ${H}_count) - n0 ))
+  local f=$(( $(metric "${H}_bucket{le=\"0.001\"}") - f0 )) v=$(( $(metric "${H}_bucket{le=\"0.005\"}") - v0 ))
+  echo "  tracker during the run: $(( $(metric ratioguard_stream_spool_writes_total) - sp0 )) events spooled, $(( $(metric go_gc_duration_seconds_count) - gc0 )) GC cycles;" \
+    "handler time > 1 ms: $(awk -v a=$((n - f)) -v n=$n 'BEGIN { printf "%.3f%%", n ? 100 * a / n : 0 }'), > 5 ms: $(awk -v a=$((n - v)) -v n=$n 'BEGIN { printf "%.3f%%", n ? 100 * a / n : 0 }')"
+}
+
 echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-22s %12s %10s %10s   %s\n' target "req/s" p50 p99 notes
 for target in "ratioguard http://127.0.0.1:$PORT_RG passkey" "barehttp http://127.0.0.1:$PORT_BARE passkey" "opentracker http://127.0.0.1:$PORT_OT plain"; do
   set -- $target
+  case " ${BENCH_TARGETS:-ratioguard barehttp opentracker} " in *" $1 "*) ;; *) continue ;; esac
+  mark
   read -r rate p50 p99 notes < <(run "$1" "$2" "$3" 0)
   printf '%-22s %12s %10s %10s   %s\n' "$1 peak" "$rate" "$p50" "$p99" "$notes"
+  if [ "$1" = ratioguard ]; then since; fi
   # Paced at half the peak (constant throughput, see announce.lua).
   half=$(awk -v r="$rate" 'BEGIN { printf "%d", r / 2 }')
+  mark
   read -r rate2 p50 p99 notes < <(run "$1" "$2" "$3" "$half")
   printf '%-22s %12s %10s %10s   %s\n' "$1 @half ($half/s)" "$rate2" "$p50" "$p99" "$notes"
+  if [ "$1" = ratioguard ]; then since; fi
   echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
