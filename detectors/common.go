@@ -31,6 +31,29 @@ func torrentSizes(ctx context.Context, env *Env, w Window, ids []uint64) (map[ui
 	return out, nil
 }
 
+type peakRow struct {
+	TorrentID uint64 `ch:"torrent_id"`
+	Peak      uint64 `ch:"peak_leechers"`
+}
+
+// swarmPeaks returns the most leechers each torrent had in the window.
+func swarmPeaks(ctx context.Context, env *Env, w Window, ids []uint64) (map[uint64]uint64, error) {
+	out := map[uint64]uint64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []peakRow
+	p := windowParams(w)
+	p["torrents"] = ids
+	if err := selectRows(ctx, env, &rows, "fu_swarm_peaks", p); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.TorrentID] = r.Peak
+	}
+	return out, nil
+}
+
 type seriesRow struct {
 	UserID   uint64    `ch:"user_id"`
 	Hour     time.Time `ch:"hour"`

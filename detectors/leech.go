@@ -99,10 +99,11 @@ func (GhostLeecher) Doc() Doc {
 		Title:   "Ghost leechers",
 		Catches: "ghost leechers (download for real, report downloaded=0 and left unchanged)",
 		Signals: []string{
-			"peers uploading while reporting they hold nothing (left unchanged, downloaded 0): impossible for an honest client",
+			"peers uploading while reporting they hold nothing (left = the torrent's size, downloaded 0): impossible for an honest client",
+			"blind completions: a peer's left goes from > 0 to 0 while it never reports a downloaded byte",
 			"peers stuck at their first `left` with nothing downloaded for ≥ 2 h in a swarm with seeders, on ≥ min_torrents torrents",
 		},
-		LookAlikes: "stalled leechers in swarms without seeders (not counted), cross-seeders (left 0 from the start)",
+		LookAlikes: "stalled leechers in swarms without seeders (not counted), cross-seeders (left 0 from the start), resumed leechers (left below the size), restarted clients keeping their peer_id (they reported downloaded bytes before the reset)",
 	}
 }
 
@@ -110,6 +111,7 @@ type ghostRow struct {
 	UserID           uint64   `ch:"user_id"`
 	Stuck            uint64   `ch:"stuck"`
 	ImpossibleUpload uint64   `ch:"impossible_upload"`
+	BlindCompletions uint64   `ch:"blind_completions"`
 	Uploaded         uint64   `ch:"uploaded"`
 	ClaimedLeft      uint64   `ch:"claimed_left"`
 	Torrents         []uint64 `ch:"torrents"`
@@ -128,11 +130,12 @@ func (d GhostLeecher) Run(ctx context.Context, env *Env, w Window) ([]Finding, e
 	for _, r := range rows {
 		sig := []Signal{
 			signal("upload_while_holding_nothing", float64(r.ImpossibleUpload), 1, 0.9, "torrents", fmt.Sprintf("%d bytes uploaded", r.Uploaded)),
+			signal("blind_completions", float64(r.BlindCompletions), 1, 0.9, "torrents", "left reached 0 with nothing downloaded"),
 			signal("stuck_with_seeders", float64(r.Stuck), float64(c.MinTorrents), 0.7, "torrents", ""),
 		}
 		f := userFinding(d.Name(), r.UserID, w, sig, float64(r.ClaimedLeft),
-			fmt.Sprintf("member %d: %d peers uploaded while claiming nothing downloaded, %d stuck with seeders; %s",
-				r.UserID, r.ImpossibleUpload, r.Stuck, firedNames(sig)))
+			fmt.Sprintf("member %d: %d peers uploaded while claiming nothing downloaded, %d completed without downloading, %d stuck with seeders; %s",
+				r.UserID, r.ImpossibleUpload, r.BlindCompletions, r.Stuck, firedNames(sig)))
 		f.Evidence.Details = map[string]any{"torrents": r.Torrents}
 		out = append(out, f)
 	}

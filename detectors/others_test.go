@@ -27,7 +27,7 @@ func TestAccountSellingFlagsSaleNotTravel(t *testing.T) {
 	}
 	got := f.run(AccountSelling{})
 	sold := reported(t, got, 1)
-	if sold.Evidence.Details["recent_announces"] == nil || len(sold.Evidence.Series) != 2 {
+	if sold.Evidence.Details["announces_after"] == nil || len(sold.Evidence.Series) != 2 {
 		t.Errorf("selling evidence incomplete: %+v", sold.Evidence)
 	}
 	notReported(t, got, 2)

@@ -45,7 +45,11 @@ func unix(t time.Time) uint32 { return uint32(t.Unix()) }
 // windowParams are the parameters every detector query takes: @from,
 // @until, @active_since as unix seconds.
 func windowParams(w Window) params {
-	return params{"from": unix(w.From), "until": unix(w.Until), "active_since": unix(w.ActiveSince)}
+	active := w.ActiveSince
+	if active.Before(w.From) {
+		active = w.From // a zero ActiveSince means every subject of the window
+	}
+	return params{"from": unix(w.From), "until": unix(w.Until), "active_since": unix(active)}
 }
 
 // selectRows runs an embedded query into dest (a pointer to a slice of

@@ -120,12 +120,11 @@ func (r *Runner) runOne(ctx context.Context, d Detector, w Window) (RunStats, []
 		}
 		st.Findings = len(kept)
 		if r.Store != nil {
-			for _, f := range kept {
-				out, uerr := r.Store.Upsert(ctx, f)
-				if uerr != nil {
-					err = uerr
-					break
-				}
+			outs, uerr := r.Store.UpsertAll(ctx, kept)
+			if uerr != nil {
+				err = uerr
+			}
+			for _, out := range outs {
 				switch out {
 				case Inserted:
 					st.Inserted++

@@ -32,9 +32,9 @@ func (AccountSelling) Doc() Doc {
 			"share of announces after the change from clients never seen before (0.4)",
 			"total-variation distance between the hour-of-day profiles before and after (0.15)",
 			"dormancy: the silence at the change point, full strength at `dormancy` (0.15)",
-			"score = weighted sum (not a noisy-OR: one change alone is not a sale), reported from min_score",
+			"score = weighted sum (not a noisy-OR: one change alone is not a sale), reported from min_score when at least half the announces after the change come from new network areas",
 		},
-		LookAlikes: "travel (the home network comes back after the trip, so no clean change point; and the client stays), provider renumbering (same /16), client restarts and dual stack (same client, same areas), members idle for days (they come back on the same network and client), a member who replaces a client without a pause (no silence: min_gap)",
+		LookAlikes: "travel (the home network comes back after the trip, so no clean change point; and the client stays), provider renumbering (same /16), client restarts and dual stack (same client, same areas), members idle for days (they come back on the same network and client), a client switch on the same networks (no new area), a member who replaces a client without a pause (no silence: min_gap)",
 	}
 }
 
@@ -191,7 +191,9 @@ func (d AccountSelling) judge(rows []sellEraRow, c AccountSellingConfig, w Windo
 	for _, s := range sig {
 		score += s.Weight * s.Strength
 	}
-	if score < c.MinScore {
+	// A new owner announces from elsewhere: a change of client alone on the
+	// old networks is a client switch (or a cheat tool, another detector's).
+	if score < c.MinScore || netNew < 0.5 {
 		return Finding{}, false
 	}
 	id := rows[0].UserID

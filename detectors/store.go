@@ -36,49 +36,81 @@ type Store struct {
 // gets a new open report only when the finding is materially worse (a
 // higher severity, or a magnitude MaterialIncrease times larger).
 func (s *Store) Upsert(ctx context.Context, f Finding) (Outcome, error) {
-	f.Evidence.Magnitude = f.Magnitude
-	f.Evidence.UserID = f.UserID
-	if f.Evidence.LastSeen.IsZero() {
-		f.Evidence.LastSeen = f.WindowEnd
-	}
-	ev, err := json.Marshal(f.Evidence)
+	outs, err := s.UpsertAll(ctx, []Finding{f})
 	if err != nil {
-		return "", fmt.Errorf("encode evidence of %s %s/%s: %w", f.Detector, f.Kind, f.SubjectID, err)
+		return "", err
+	}
+	return outs[0], nil
+}
+
+// UpsertAll applies Upsert's rule to every finding in one transaction (one
+// commit per detector pass instead of one per report). When a concurrent
+// writer opened a report for one of the subjects first, the whole batch is
+// retried.
+func (s *Store) UpsertAll(ctx context.Context, fs []Finding) ([]Outcome, error) {
+	evs := make([][]byte, len(fs))
+	for i := range fs {
+		f := &fs[i]
+		f.Evidence.Magnitude = f.Magnitude
+		f.Evidence.UserID = f.UserID
+		if f.Evidence.LastSeen.IsZero() {
+			f.Evidence.LastSeen = f.WindowEnd
+		}
+		ev, err := json.Marshal(f.Evidence)
+		if err != nil {
+			return nil, fmt.Errorf("encode evidence of %s %s/%s: %w", f.Detector, f.Kind, f.SubjectID, err)
+		}
+		evs[i] = ev
+	}
+	if len(fs) == 0 {
+		return nil, nil
 	}
 	for attempt := 0; attempt < 3; attempt++ {
-		out, err := s.upsertOnce(ctx, f, ev)
+		outs, err := s.upsertBatch(ctx, fs, evs)
 		if errors.Is(err, errRaced) {
 			continue
 		}
-		return out, err
+		return outs, err
 	}
-	return "", fmt.Errorf("upsert report %s %s/%s: concurrent writers kept racing", f.Detector, f.Kind, f.SubjectID)
+	return nil, fmt.Errorf("upsert %d reports of %s: concurrent writers kept racing", len(fs), fs[0].Detector)
 }
 
 var errRaced = errors.New("report changed concurrently")
 
-func (s *Store) upsertOnce(ctx context.Context, f Finding, ev []byte) (out Outcome, err error) {
+func (s *Store) upsertBatch(ctx context.Context, fs []Finding, evs [][]byte) (outs []Outcome, err error) {
 	tx, err := s.PG.Begin(ctx)
 	if err != nil {
-		return "", fmt.Errorf("begin report upsert: %w", err)
+		return nil, fmt.Errorf("begin report upsert: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback(ctx)
 		}
 	}()
+	outs = make([]Outcome, len(fs))
+	for i, f := range fs {
+		if outs[i], err = s.upsertTx(ctx, tx, f, evs[i]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit report upsert: %w", err)
+	}
+	return outs, nil
+}
+
+func (s *Store) upsertTx(ctx context.Context, tx pgx.Tx, f Finding, ev []byte) (Outcome, error) {
 	key := []any{f.Detector, string(f.Kind), f.SubjectID}
 	sev := f.Severity()
-
 	var id int64
 	var oldScore, oldMag float64
 	var oldSev string
-	err = tx.QueryRow(ctx, sqlText("pg_open_report"), key...).Scan(&id, &oldScore, &oldSev, &oldMag)
+	err := tx.QueryRow(ctx, sqlText("pg_open_report"), key...).Scan(&id, &oldScore, &oldSev, &oldMag)
 	switch {
 	case err == nil:
+		out := Updated
 		if f.Score >= oldScore {
 			_, err = tx.Exec(ctx, sqlText("pg_replace_report"), id, f.WindowStart, f.WindowEnd, f.Score, string(sev), ev)
-			out = Updated
 		} else {
 			_, err = tx.Exec(ctx, sqlText("pg_touch_report"), id, f.WindowEnd, f.WindowEnd.UTC().Format(time.RFC3339))
 			out = Touched
@@ -86,18 +118,17 @@ func (s *Store) upsertOnce(ctx context.Context, f Finding, ev []byte) (out Outco
 		if err != nil {
 			return "", fmt.Errorf("update open report %d: %w", id, err)
 		}
-		return out, commit(ctx, tx)
+		return out, nil
 	case !errors.Is(err, pgx.ErrNoRows):
 		return "", fmt.Errorf("read open report %s %s/%s: %w", f.Detector, f.Kind, f.SubjectID, err)
 	}
-
 	var status string
 	err = tx.QueryRow(ctx, sqlText("pg_last_reviewed"), key...).Scan(&status, &oldSev, &oldMag)
 	switch {
 	case err == nil:
 		worse := sev.Rank() > Severity(oldSev).Rank() || f.Magnitude >= oldMag*s.factor() && f.Magnitude > oldMag
 		if !worse {
-			return Suppressed, commit(ctx, tx)
+			return Suppressed, nil
 		}
 	case !errors.Is(err, pgx.ErrNoRows):
 		return "", fmt.Errorf("read reviewed report %s %s/%s: %w", f.Detector, f.Kind, f.SubjectID, err)
@@ -105,13 +136,12 @@ func (s *Store) upsertOnce(ctx context.Context, f Finding, ev []byte) (out Outco
 	err = tx.QueryRow(ctx, sqlText("pg_insert_report"), f.Detector, string(f.Kind), f.SubjectID,
 		f.WindowStart, f.WindowEnd, f.Score, string(sev), ev).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		_ = tx.Rollback(ctx)
 		return "", errRaced
 	}
 	if err != nil {
 		return "", fmt.Errorf("insert report %s %s/%s: %w", f.Detector, f.Kind, f.SubjectID, err)
 	}
-	return Inserted, commit(ctx, tx)
+	return Inserted, nil
 }
 
 func (s *Store) factor() float64 {
@@ -119,13 +149,6 @@ func (s *Store) factor() float64 {
 		return 1.5
 	}
 	return s.MaterialIncrease
-}
-
-func commit(ctx context.Context, tx pgx.Tx) error {
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit report upsert: %w", err)
-	}
-	return nil
 }
 
 // Report is one cheat_reports row.

@@ -21,6 +21,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	once := fs.Bool("once", false, "run one pass and exit")
 	since := fs.String("since", "", "backfill: evaluate history from this time (RFC 3339), implies --once")
 	until := fs.String("until", "", "backfill: evaluate up to this time (RFC 3339; default now)")
+	activeSince := fs.String("active-since", "", "incremental pass: re-evaluate only subjects active since this time (RFC 3339), each detector over its lookback; implies --once")
 	interval := fs.Duration("interval", 5*time.Minute, "time between scheduled passes")
 	cfgPath := fs.String("config", "", "detector thresholds and exemptions (JSON; default built-in)")
 	only := fs.String("detectors", "", "comma-separated detector names (default all)")
@@ -64,6 +65,13 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		*once = true
 	}
+	var active time.Time
+	if *activeSince != "" {
+		if active, err = time.Parse(time.RFC3339, *activeSince); err != nil {
+			return usageError{fmt.Sprintf("--active-since: %v", err)}
+		}
+		*once = true
+	}
 	if !from.IsZero() && !to.IsZero() && !to.After(from) {
 		return usageError{"--until must be after --since"}
 	}
@@ -98,7 +106,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		if to.IsZero() {
 			to = time.Now()
 		}
-		stats, _, err := runner.Pass(ctx, from, to, time.Time{})
+		stats, _, err := runner.Pass(ctx, from, to, active)
 		if perr := print(stats); perr != nil {
 			return perr
 		}

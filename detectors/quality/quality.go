@@ -154,7 +154,9 @@ func ratioOr1(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-func name(p Population) string { return strings.TrimSuffix(filepath.Base(p.Spec), filepath.Ext(p.Spec)) }
+func name(p Population) string {
+	return strings.TrimSuffix(filepath.Base(p.Spec), filepath.Ext(p.Spec))
+}
 
 // Markdown writes the quality-bar tables, the baseline comparison and each
 // population's full evaluation.

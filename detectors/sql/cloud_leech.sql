@@ -1,6 +1,7 @@
--- Offline-download / cloud leech: per member, torrents completed and
--- stopped within @max_seed_seconds, against all completed torrents, with
--- the raw transfer totals and the fastest download.
+-- Offline-download / cloud leech: per member, peer sessions (torrent ×
+-- peer_id) completed and stopped within @max_seed_seconds with no announce
+-- after, against all completed sessions, with the raw transfer totals and
+-- the fastest download.
 SELECT
     user_id,
     toUInt64(countIf(completed_at > 0)) AS completed,
@@ -14,7 +15,7 @@ FROM (
         user_id,
         torrent_id,
         any(network) AS network,
-        toUInt32(minIf(time, event = 'completed')) AS completed_at,
+        toUInt32(maxIf(time, event = 'completed')) AS completed_at,
         toUInt32(maxIf(time, event = 'stopped')) AS stopped_at,
         toUInt32(max(time)) AS last_at,
         sum(delta_uploaded) AS up,
@@ -24,7 +25,7 @@ FROM (
     WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
       AND result = 'accepted' AND dual_stack_duplicate = 0
       AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)))
-    GROUP BY user_id, torrent_id
+    GROUP BY user_id, torrent_id, peer_id
 )
 GROUP BY user_id
 HAVING dumped >= @min_torrents

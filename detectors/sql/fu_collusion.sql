@@ -1,6 +1,8 @@
 -- Collusion: torrent-hours where exactly one member uploaded and exactly one
 -- other member downloaded, counted per (uploader, downloader) pair, with the
--- uploader's whole upload in the window to compare against.
+-- uploader's whole upload in the window (user_hour rollup) to compare
+-- against. Read from announces_by_torrent (narrow, ordered by torrent);
+-- dual-stack duplicates carry no delta.
 SELECT
     p.up_user AS up_user,
     p.down_user AS down_user,
@@ -16,9 +18,9 @@ FROM (
             groupUniqArrayIf(user_id, delta_uploaded > 0) AS ups,
             groupUniqArrayIf(user_id, delta_downloaded > 0) AS downs,
             sum(delta_uploaded) AS b
-        FROM announces
-        WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
-          AND result = 'accepted' AND dual_stack_duplicate = 0
+        FROM announces_by_torrent
+        PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+        WHERE result = 'accepted' AND (delta_uploaded > 0 OR delta_downloaded > 0)
         GROUP BY torrent_id, h
         HAVING length(ups) = 1 AND length(downs) = 1 AND ups[1] != downs[1]
     )
@@ -26,9 +28,8 @@ FROM (
     HAVING torrents >= @min_torrents
 ) AS p
 ANY LEFT JOIN (
-    SELECT user_id AS up_user, sum(delta_uploaded) AS total_up
-    FROM announces
-    WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
-      AND result = 'accepted' AND dual_stack_duplicate = 0
+    SELECT user_id AS up_user, sumMerge(delta_uploaded) AS total_up
+    FROM user_hour
+    WHERE hour >= toStartOfHour(toDateTime(@from)) AND hour < toDateTime(@until)
     GROUP BY user_id
 ) AS tot USING up_user

@@ -1,15 +1,25 @@
 -- Client fingerprints per member: peer_id prefix (client and version), user
--- agent, key format class (length + charset) and parameter order, with
+-- agent, key format class (hex keys: case and length; decimal; other
+-- characters, whose length varies with peer_id tails) and parameter order
+-- without the optional event and corrupt (present only sometimes), with
 -- announce counts. Go compares peer_id against user agent and ranks each
 -- (client family, key class, param order) by how many members share it.
+-- Grouped by raw key first, so the pattern matching runs once per key.
 SELECT
     user_id,
-    substring(peer_id, 1, 8) AS peer_prefix,
-    toString(user_agent) AS ua,
-    concat(toString(length(key)), multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), 'HEX', match(key, '^[0-9a-f]+$'), 'hex', match(key, '^[0-9]+$'), 'dec', 'alnum')) AS key_class,
-    toString(param_order) AS param_order,
-    toUInt64(count()) AS announces,
-    toUInt64(sum(delta_uploaded)) AS uploaded
-FROM announces
-WHERE time >= toDateTime(@from) AND time < toDateTime(@until) AND result = 'accepted'
+    peer_prefix,
+    ua,
+    multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), concat('HEX', toString(length(key))), match(key, '^[0-9a-f]+$'), concat('hex', toString(length(key))), match(key, '^[0-9]+$'), 'dec', 'alnum') AS key_class,
+    replaceAll(replaceAll(concat(',', po, ','), ',event,', ','), ',corrupt,', ',') AS param_order,
+    toUInt64(sum(n)) AS announces,
+    toUInt64(sum(up)) AS uploaded
+FROM (
+    SELECT user_id, substring(peer_id, 1, 8) AS peer_prefix, toString(user_agent) AS ua, key, toString(param_order) AS po,
+           count() AS n, sum(delta_uploaded) AS up
+    FROM announces
+    PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+    WHERE result = 'accepted' AND dual_stack_duplicate = 0
+      AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))
+    GROUP BY user_id, peer_prefix, ua, key, po
+)
 GROUP BY user_id, peer_prefix, ua, key_class, param_order

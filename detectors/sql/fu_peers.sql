@@ -1,51 +1,47 @@
--- Faked upload, per member × torrent × peer: impossible rate, upload while
--- the swarm had no other leecher at this and the previous announce, the
--- largest single counter jump, and the regularity of the upload rate.
--- Raw deltas only (never credited); dual-stack duplicates are not summed.
+-- Faked upload, per member × torrent × peer, in one pass of plain
+-- aggregates (no per-peer arrays): the fastest announce (impossible rate),
+-- upload announced while the swarm had no other leecher, the largest single
+-- upload delta, and the regularity of the upload rate (coefficient of
+-- variation, share of distinct deltas). Raw deltas only (never credited);
+-- dual-stack duplicates carry no delta and are skipped.
 SELECT
     user_id,
     torrent_id,
     hex(peer_id) AS peer,
     network,
-    toUInt64(arraySum(ups)) AS uploaded,
+    toUInt64(up) AS uploaded,
     toUInt64(dn) AS downloaded,
-    toUInt64(length(ups)) AS announces,
-    toFloat64(arrayReduce('max', arrayMap((u, s) -> if(s >= 10 AND u >= @min_rate_bytes, u / s, 0), ups, secs))) AS max_rate,
-    toFloat64(arrayReduce('max', arrayMap((u, o, p) -> u / greatest(1, greatest(o, p)), ups, others, arrayPushFront(arrayPopBack(others), 0)))) AS max_delta,
-    toUInt64(arraySum(arrayMap((u, o, p) -> if(o = 0 AND p = 0, u, 0), ups, others, arrayPushFront(arrayPopBack(others), 1)))) AS no_leecher_up,
-    toUInt64(arraySum(arrayMap((u, o, p) -> if(o = 0 AND p = 0 AND u > 0, 1, 0), ups, others, arrayPushFront(arrayPopBack(others), 1)))) AS no_leecher_announces,
-    toUInt64(length(rates)) AS rated,
-    toFloat64(if(length(rates) > 1, arrayReduce('stddevPop', rates) / (arraySum(rates) / length(rates)), 1)) AS rate_cv,
-    toFloat64(if(length(rates) > 1, arrayReduce('uniqExact', arrayFilter(u -> u > 0, ups)) / length(rates), 1)) AS distinct_delta_share,
+    toUInt64(n) AS announces,
+    toFloat64(max_rate) AS max_rate,
+    toFloat64(max_delta) AS max_delta,
+    toUInt64(nl_up) AS no_leecher_up,
+    toUInt64(nl_n) AS no_leecher_announces,
+    toUInt64(rated) AS rated,
+    toFloat64(if(rated > 1 AND rate_avg > 0, rate_sd / rate_avg, 1)) AS rate_cv,
+    toFloat64(if(rated > 1, distinct_deltas / rated, 1)) AS distinct_delta_share,
     toUInt64(max_left) AS max_left
 FROM (
     SELECT
         user_id,
         torrent_id,
         peer_id,
-        network,
-        dn,
-        max_left,
-        ups,
-        secs,
-        others,
-        arrayFilter((r, u, s) -> u > 0 AND s > 0, arrayMap((u, s) -> u / greatest(s, 1), ups, secs), ups, secs) AS rates
-    FROM (
-        SELECT
-            user_id,
-            torrent_id,
-            peer_id,
-            any(network) AS network,
-            sum(delta_downloaded) AS dn,
-            max(left) AS max_left,
-            arraySort((x, t) -> t, groupArray(delta_uploaded), groupArray(time_ms)) AS ups,
-            arraySort((x, t) -> t, groupArray(seconds_since_previous), groupArray(time_ms)) AS secs,
-            arraySort((x, t) -> t, groupArray(greatest(toInt64(leechers) - if(left > 0, 1, 0), 0)), groupArray(time_ms)) AS others
-        FROM announces
-        WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
-          AND result = 'accepted' AND dual_stack_duplicate = 0
-          AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)))
-        GROUP BY user_id, torrent_id, peer_id
-        HAVING sum(delta_uploaded) > 0
-    )
+        any(network) AS network,
+        sum(delta_uploaded) AS up,
+        sum(delta_downloaded) AS dn,
+        count() AS n,
+        maxIf(delta_uploaded / seconds_since_previous, seconds_since_previous >= 10 AND delta_uploaded >= @min_rate_bytes) AS max_rate,
+        max(delta_uploaded) AS max_delta,
+        sumIf(delta_uploaded, leechers <= (left > 0)) AS nl_up,
+        countIf(delta_uploaded > 0 AND leechers <= (left > 0)) AS nl_n,
+        countIf(delta_uploaded > 0 AND seconds_since_previous > 0) AS rated,
+        stddevPopIf(delta_uploaded / seconds_since_previous, delta_uploaded > 0 AND seconds_since_previous > 0) AS rate_sd,
+        avgIf(delta_uploaded / seconds_since_previous, delta_uploaded > 0 AND seconds_since_previous > 0) AS rate_avg,
+        uniqExactIf(delta_uploaded, delta_uploaded > 0 AND seconds_since_previous > 0) AS distinct_deltas,
+        max(left) AS max_left
+    FROM announces
+    PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+    WHERE result = 'accepted' AND dual_stack_duplicate = 0
+      AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))
+    GROUP BY user_id, torrent_id, peer_id
+    HAVING up > 0
 )

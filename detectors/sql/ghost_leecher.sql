@@ -1,10 +1,13 @@
--- Ghost leechers: peers that stay at their first `left` and report nothing
--- downloaded for hours while the swarm has seeders, and those that upload
--- while claiming to have nothing (impossible for an honest client).
+-- Ghost leechers: peers that never report a downloaded byte yet leave their
+-- `left` at the full size for hours in swarms with seeders (stuck), upload
+-- while claiming to hold no piece (left = the torrent's size, downloaded 0;
+-- size unknown: left never moved),
+-- or go from left > 0 to 0 with nothing downloaded (a blind completion).
 SELECT
     user_id,
-    toUInt64(countIf(stuck_hours >= 2 AND seeders > 0)) AS stuck,
-    toUInt64(countIf(up > 0)) AS impossible_upload,
+    toUInt64(countIf(stuck_hours >= 2 AND seeders > 0 AND left_min = left_max)) AS stuck,
+    toUInt64(countIf(up_left > 0 AND if(size > 0, up_left >= size, left_min = left_max))) AS impossible_upload,
+    toUInt64(countIf(left_min = 0)) AS blind_completions,
     toUInt64(sum(up)) AS uploaded,
     toUInt64(sum(left_max)) AS claimed_left,
     groupUniqArray(torrent_id) AS torrents
@@ -17,6 +20,7 @@ FROM (
         min(left) AS left_min,
         max(downloaded) AS down_max,
         sum(delta_uploaded) AS up,
+        maxIf(left, delta_uploaded > 0) AS up_left,
         max(seeders) AS seeders,
         (toUInt32(max(time)) - toUInt32(min(time))) / 3600 AS stuck_hours
     FROM announces
@@ -24,7 +28,11 @@ FROM (
       AND result = 'accepted' AND dual_stack_duplicate = 0
       AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)))
     GROUP BY user_id, torrent_id, peer_id
-    HAVING left_min = left_max AND left_max > 0 AND down_max = 0
-)
+    HAVING left_max > 0 AND down_max = 0
+) ANY LEFT JOIN (
+    SELECT torrent_id, toUInt64(argMax(size, version)) AS size
+    FROM detector_torrents
+    GROUP BY torrent_id
+) USING torrent_id
 GROUP BY user_id
-HAVING stuck >= @min_torrents OR impossible_upload > 0
+HAVING stuck >= @min_torrents OR impossible_upload > 0 OR blind_completions > 0
