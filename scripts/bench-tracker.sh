@@ -3,7 +3,8 @@
 # >= 25,000 announces/s with events streaming to the real Kafka), side by side
 # in the same run with two baselines: a bare net/http handler answering a fixed
 # bencoded answer, and Debian's opentracker. Each target gets a closed-loop
-# peak run and then a run paced at half its peak, for p99 latency.
+# peak run and then (BENCH_REPEAT, default 3, rounds of) runs paced at half
+# its peak, for p99 latency.
 #
 #   scripts/bench-tracker.sh            # needs the local stack (scripts/stack up)
 #   BENCH_SECONDS=30 scripts/bench-tracker.sh
@@ -75,7 +76,7 @@ curl -sf "http://127.0.0.1:$PORT_RG/readyz" >/dev/null || { echo "tracker not re
 # request rate to pace at (0: closed loop, the peak)
 THREADS=2
 run() {
-  local name=$1 url=$2 mode=$3 total=$4 f="$OUT/wrk-$1-$4.txt"
+  local name=$1 url=$2 mode=$3 total=$4 f="$OUT/wrk-$1-$4${RUN_TAG:+-$RUN_TAG}.txt"
   BENCH_PATH=$mode BENCH_RATE=$(awk -v r="$total" -v t=$THREADS 'BEGIN { print r / t }') \
     wrk -t$THREADS -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency \
     -s scripts/bench-tracker/announce.lua "$url" >"$f" 2>&1
@@ -106,21 +107,36 @@ since() {
     "handler time > 1 ms: $(awk -v a=$((n - f)) -v n=$n 'BEGIN { printf "%.3f%%", n ? 100 * a / n : 0 }'), > 5 ms: $(awk -v a=$((n - v)) -v n=$n 'BEGIN { printf "%.3f%%", n ? 100 * a / n : 0 }')"
 }
 
-echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-22s %12s %10s %10s   %s\n' target "req/s" p50 p99 notes
+TARGETS=()
 for target in "ratioguard http://127.0.0.1:$PORT_RG passkey" "barehttp http://127.0.0.1:$PORT_BARE passkey" "opentracker http://127.0.0.1:$PORT_OT plain"; do
   set -- $target
-  case " ${BENCH_TARGETS:-ratioguard barehttp opentracker} " in *" $1 "*) ;; *) continue ;; esac
+  case " ${BENCH_TARGETS:-ratioguard barehttp opentracker} " in *" $1 "*) TARGETS+=("$target") ;; esac
+done
+# one NAME URL MODE RATE LABEL: a wrk run, its row, the tracker's own figures
+one() {
   mark
-  read -r rate p50 p99 notes < <(run "$1" "$2" "$3" 0)
-  printf '%-22s %12s %10s %10s   %s\n' "$1 peak" "$rate" "$p50" "$p99" "$notes"
+  read -r got p50 p99 notes < <(run "$1" "$2" "$3" "$4")
+  printf '%-26s %10s %10s %10s   %s\n' "$5" "$got" "$p50" "$p99" "$notes"
   if [ "$1" = ratioguard ]; then since; fi
-  # Paced at half the peak (constant throughput, see announce.lua).
-  half=$(awk -v r="$rate" 'BEGIN { printf "%d", r / 2 }')
-  mark
-  read -r rate2 p50 p99 notes < <(run "$1" "$2" "$3" "$half")
-  printf '%-22s %12s %10s %10s   %s\n' "$1 @half ($half/s)" "$rate2" "$p50" "$p99" "$notes"
-  if [ "$1" = ratioguard ]; then since; fi
+}
+
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-26s %10s %10s %10s   %s\n' target "req/s" p50 p99 notes
+# Peaks (closed loop) first; then REPEAT rounds of runs paced at half of each
+# target's peak (constant throughput, see announce.lua), the targets taking
+# turns so that the machine's load drifts alike for all of them.
+declare -A HALF
+for target in "${TARGETS[@]}"; do
+  set -- $target
+  one "$1" "$2" "$3" 0 "$1 peak"
+  HALF[$1]=$(awk -v r="$got" 'BEGIN { printf "%d", r / 2 }')
+done
+echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+for rep in $(seq "${BENCH_REPEAT:-3}"); do
+  for target in "${TARGETS[@]}"; do
+    set -- $target
+    RUN_TAG=$rep one "$1" "$2" "$3" "${HALF[$1]}" "$1 @half ${HALF[$1]}/s #$rep"
+  done
   echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
