@@ -88,23 +88,39 @@ run() {
   echo "$rate $p50 $p99 ${errs:-}"
 }
 
-# metric NAME -> the tracker's current value of a Prometheus metric
-metric() {
-  curl -s "http://127.0.0.1:$PORT_RG/metrics" | awk -v n="$1" '$1 == n { printf "%d", $2; found = 1 } END { if (!found) print 0 }'
+# snap FILE: the tracker's metrics now; metric FILE NAME -> a value in it
+snap() { curl -s "http://127.0.0.1:$PORT_RG/metrics" >"$1"; }
+metric() { awk -v n="$2" '$1 == n { printf "%d", $2; found = 1 } END { if (!found) print 0 }' "$1"; }
+# bucket FILE HISTOGRAM T -> cumulative count of the histogram's smallest
+# finite bucket with le >= T (seconds); T=inf: its _count
+bucket() {
+  if [ "$3" = inf ]; then metric "$1" "$2_count"; return; fi
+  awk -v h="$2_bucket" -v t="$3" '
+    index($1, h "{") == 1 && match($1, /le="[^"]+"/) {
+      s = substr($1, RSTART + 4, RLENGTH - 5)
+      if (s == "+Inf") next
+      le = s + 0
+      if (le >= t && (best == "" || le < best)) { best = le; n = $2 }
+    }
+    END { printf "%d", n }' "$1"
 }
+pct() { awk -v a="$1" -v n="$2" 'BEGIN { printf "%.3f%%", n ? 100 * a / n : 0 }'; }
 # mark / since: during a run, what the tracker spooled, how many GC cycles it
-# ran, and its own time per announce (handler only, from its histogram: what
-# wrk sees beyond it is the kernel, the scheduler and wrk itself)
-H=ratioguard_tracker_announce_seconds
-mark() {
-  sp0=$(metric ratioguard_stream_spool_writes_total) gc0=$(metric go_gc_duration_seconds_count)
-  n0=$(metric ${H}_count) f0=$(metric "${H}_bucket{le=\"0.001\"}") v0=$(metric "${H}_bucket{le=\"0.005\"}")
-}
+# ran, its own time per announce (handler only, from its histogram) and the
+# Go scheduler's latency (runnable → running: the tracker waiting for a CPU).
+# What wrk sees beyond those is the kernel and wrk itself.
+H=ratioguard_tracker_announce_seconds S=go_sched_latencies_seconds
+mark() { snap "$OUT/metrics.before"; }
 since() {
-  local n=$(( $(metric ${H}_count) - n0 ))
-  local f=$(( $(metric "${H}_bucket{le=\"0.001\"}") - f0 )) v=$(( $(metric "${H}_bucket{le=\"0.005\"}") - v0 ))
-  echo "  tracker during the run: $(( $(metric ratioguard_stream_spool_writes_total) - sp0 )) events spooled, $(( $(metric go_gc_duration_seconds_count) - gc0 )) GC cycles;" \
-    "handler time > 1 ms: $(awk -v a=$((n - f)) -v n=$n 'BEGIN { printf "%.3f%%", n ? 100 * a / n : 0 }'), > 5 ms: $(awk -v a=$((n - v)) -v n=$n 'BEGIN { printf "%.3f%%", n ? 100 * a / n : 0 }')"
+  snap "$OUT/metrics.after"
+  delta() { echo $(( $(bucket "$OUT/metrics.after" "$1" "$2") - $(bucket "$OUT/metrics.before" "$1" "$2") )); }
+  local n f v sn sf sv sp gc
+  n=$(delta $H inf) f=$(delta $H 0.001) v=$(delta $H 0.005)
+  sn=$(delta $S inf) sf=$(delta $S 0.0009) sv=$(delta $S 0.01) # the runtime's buckets: 0.92 ms, 10.5 ms
+  sp=$(( $(metric "$OUT/metrics.after" ratioguard_stream_spool_writes_total) - $(metric "$OUT/metrics.before" ratioguard_stream_spool_writes_total) ))
+  gc=$(( $(metric "$OUT/metrics.after" go_gc_duration_seconds_count) - $(metric "$OUT/metrics.before" go_gc_duration_seconds_count) ))
+  echo "  tracker during the run: $sp events spooled, $gc GC cycles; handler time > 1 ms: $(pct $((n - f)) $n)," \
+    "> 5 ms: $(pct $((n - v)) $n); goroutine waits for a CPU > 0.9 ms: $(pct $((sn - sf)) $sn), > 10 ms: $(pct $((sn - sv)) $sn)"
 }
 
 TARGETS=()
@@ -143,5 +159,6 @@ done
 echo
 echo "tracker counters after the runs:"
 sleep 2
-curl -s "http://127.0.0.1:$PORT_RG/metrics" | grep -E '^ratioguard_(tracker_announces_total|tracker_peers |tracker_torrents |stream_events_(published|produced|dropped)_total|stream_kafka_errors_total|stream_spool_writes_total)' | grep -v ' 0$' || true
+snap "$OUT/metrics.end"
+grep -E '^ratioguard_(tracker_announces_total|tracker_peers |tracker_torrents |stream_events_(published|produced|dropped)_total|stream_kafka_errors_total|stream_spool_writes_total)' "$OUT/metrics.end" | grep -v ' 0$' || true
 echo "raw outputs in $OUT"

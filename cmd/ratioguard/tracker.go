@@ -92,7 +92,11 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer pool.Close()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The Go collector adds the scheduler's latency histogram
+	// (go_sched_latencies_seconds: runnable → running), which tells CPU
+	// starvation apart from the tracker's own time in a latency tail.
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if *createTopic > 0 {
 		if err := kafkaconn.EnsureTopic(ctx, eng.Brokers(), *topic, *createTopic); err != nil {
 			return err
