@@ -40,27 +40,30 @@ func chartSVG(s Series) template.HTML {
 		}
 		lo, hi = math.Min(lo, p.V), math.Max(hi, p.V)
 	}
+	lo = math.Min(lo, 0) // rates and counts read against zero
+	first, last := t0, t1
 	span := t1.Sub(t0).Seconds()
-	if span == 0 {
-		span = 1
+	if span == 0 { // one sample: draw it in the middle
+		span, t0 = 2, t0.Add(-time.Second)
 	}
 	if hi == lo {
 		hi = lo + 1
 	}
 	x := func(t time.Time) float64 { return chartPad + (t.Sub(t0).Seconds()/span)*(chartW-2*chartPad) }
 	y := func(v float64) float64 { return chartH - chartPad/2 - (v-lo)/(hi-lo)*(chartH-chartPad) }
-	var pts strings.Builder
+	var pts, dots strings.Builder
 	for _, p := range s.Points {
 		fmt.Fprintf(&pts, "%.1f,%.1f ", x(p.T), y(p.V))
+		fmt.Fprintf(&dots, `<circle cx="%.1f" cy="%.1f" r="2.5"/>`, x(p.T), y(p.V))
 	}
 	esc := template.HTMLEscapeString
 	return template.HTML(fmt.Sprintf(`<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">
-<polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="%s"/>
+<polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="%s"/><g fill="#c0392b">%s</g>
 <text x="2" y="%.0f" class="axis">%s</text><text x="2" y="%.0f" class="axis">%s</text>
 <text x="%d" y="%d" class="axis">%s</text><text x="%d" y="%d" class="axis" text-anchor="end">%s</text>
-</svg>`, chartW, chartH, esc(s.Name), strings.TrimSpace(pts.String()),
+</svg>`, chartW, chartH, esc(s.Name), strings.TrimSpace(pts.String()), dots.String(),
 		y(hi)+4, esc(humanNumber(hi, s.Unit)), y(lo)+4, esc(humanNumber(lo, s.Unit)),
-		chartPad, chartH-2, t0.UTC().Format("01-02 15:04"), chartW-chartPad, chartH-2, t1.UTC().Format("01-02 15:04")))
+		chartPad, chartH-2, first.UTC().Format("01-02 15:04"), chartW-chartPad, chartH-2, last.UTC().Format("01-02 15:04")))
 }
 
 // humanNumber prints bytes with binary prefixes and anything else plainly.

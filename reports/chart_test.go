@@ -33,3 +33,14 @@ func TestHumanNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestChartSVGShowsASingleSampleAgainstZero(t *testing.T) {
+	var s Series
+	if err := json.Unmarshal([]byte(`{"name":"networks","unit":"networks","points":[{"t":"2026-11-01T00:00:00Z","v":2}]}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	svg := string(chartSVG(s))
+	if !strings.Contains(svg, `<circle cx="320.0" cy="18.0" r="2.5"/>`) || !strings.Contains(svg, ">0 networks<") || strings.Contains(svg, "10-31") {
+		t.Fatalf("single sample not drawn mid-chart at full height against zero:\n%s", svg)
+	}
+}
