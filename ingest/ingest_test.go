@@ -174,7 +174,7 @@ func checkReconcile(t *testing.T, ctx context.Context, s stack) {
 	if err != nil {
 		t.Fatalf("reconcile: %v", err)
 	}
-	if len(rep.Diffs) > 0 || rep.LedgerUsers == 0 || len(rep.Cut) == 0 {
-		t.Errorf("reconcile: %d ledger users, cut %v, differences: %+v", rep.LedgerUsers, rep.Cut, rep.Diffs[:min(len(rep.Diffs), 10)])
+	if len(rep.Diffs) > 0 || len(rep.ViewMonths) > 0 || rep.LedgerUsers == 0 || len(rep.Cut) == 0 {
+		t.Errorf("reconcile: %d ledger users, cut %v, view months differing %v, differences: %+v", rep.LedgerUsers, rep.Cut, rep.ViewMonths, rep.Diffs[:min(len(rep.Diffs), 10)])
 	}
 }

@@ -2,16 +2,20 @@ package clickhouse
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"net/url"
 	"os"
 	"strconv"
-	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
+	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
+	"github.com/ratioguard/ratioguard/schemas"
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
 
@@ -44,8 +48,6 @@ func TestLoaderThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Baseline: the same rows, decoded beforehand, inserted directly.
-	base := testenv.ClickHouse(t)
 	evs := make([]consumer.Event, len(ds.Msgs))
 	for i, m := range ds.Msgs {
 		a, err := events.Decode(m.Value)
@@ -54,60 +56,114 @@ func TestLoaderThroughput(t *testing.T) {
 		}
 		evs[i] = consumer.Event{Offset: int64(i), A: a}
 	}
-	bl := New(base.Conn, base.Database, nil)
-	t0 := time.Now()
-	for i := 0; i < len(evs); i += 50_000 {
-		for j, m := range byMonth(0, evs[i:min(i+50_000, len(evs))]) {
-			if err := bl.insert(ctx, "rg-bench-"+strconv.Itoa(i)+"-"+strconv.Itoa(j), m.rows); err != nil {
-				t.Fatal(err)
-			}
-		}
+	// On a private server: no other test's queries or merges in the
+	// figures, and its CPU time (queries + background merges) is measured,
+	// which the other load on this shared machine does not inflate.
+	srv := testenv.StartClickHouseServer(t)
+	// Before: the rollups of migrations 0001-0002 (every distinct count,
+	// uniqExact); after: all migrations (0003 drops the unread ones).
+	variants := []struct {
+		name  string
+		last  uint32
+		views bool
+	}{{"raw table without views", math.MaxUint32, false}, {"BEFORE (0002 views)", 2, true}, {"AFTER (0003 views)", math.MaxUint32, true}}
+	t.Logf("events: %d; direct inserts of 50,000 rows from 4 goroutines (one per Kafka partition, as the loader); "+
+		"CPU = the private server's user+system time from the first insert until its merges are idle", n)
+	for _, sc := range variants {
+		ch := schemaUpTo(t, ctx, srv.URL(testenv.UniqueName("rgbench")), sc.last, sc.views)
+		wall, cpu := measure(t, ctx, srv, ch, func() { directInsert(t, ctx, ch, evs) })
+		t.Logf("baseline clickhouse-go direct insert, %s: %s", sc.name, rate(n, wall, cpu))
 	}
-	baseline := time.Since(t0)
+	for _, sc := range variants[1:] {
+		ch := schemaUpTo(t, ctx, srv.URL(testenv.UniqueName("rgbench")), sc.last, sc.views)
+		wall, cpu := measure(t, ctx, srv, ch, func() { loadFromKafka(t, ctx, ch, k, ends, n) })
+		t.Logf("loader from kafka (incl. group join), %s: %s", sc.name, rate(n, wall, cpu))
+	}
+}
 
-	// The same direct insert into a copy of `announces` without the views:
-	// what the raw table alone costs on this machine.
-	if err := base.Conn.Exec(ctx, "CREATE TABLE announces_plain AS announces"); err != nil {
+func rate(n int, wall, cpu time.Duration) string {
+	return fmt.Sprintf("%v = %.0f rows/s; server CPU %v = %.1f µs/row", wall.Round(time.Millisecond),
+		float64(n)/wall.Seconds(), cpu.Round(10*time.Millisecond), float64(cpu.Microseconds())/float64(n))
+}
+
+// measure runs f and returns its wall time and the server CPU time it
+// caused, up to the moment the server's merges are idle.
+func measure(t *testing.T, ctx context.Context, srv *testenv.ClickHouseServer, ch testenv.CH, f func()) (wall, cpu time.Duration) {
+	t.Helper()
+	waitMergesIdle(t, ctx, ch)
+	c0, err := srv.CPUTime()
+	if err != nil {
 		t.Fatal(err)
 	}
-	plainSQL := strings.Replace(insertAnnouncesSQL, "INSERT INTO announces (", "INSERT INTO announces_plain (", 1)
-	t0 = time.Now()
-	for i := 0; i < len(evs); i += 50_000 {
-		for _, m := range byMonth(0, evs[i:min(i+50_000, len(evs))]) {
-			b, err := base.Conn.PrepareBatch(ctx, plainSQL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.rows.appendTo(b); err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Send(); err != nil {
-				t.Fatal(err)
-			}
-		}
+	t0 := time.Now()
+	f()
+	wall = time.Since(t0)
+	waitMergesIdle(t, ctx, ch)
+	c1, err := srv.CPUTime()
+	if err != nil {
+		t.Fatal(err)
 	}
-	plain := time.Since(t0)
+	return wall, c1 - c0
+}
 
-	// The loader from Kafka.
-	ch := testenv.ClickHouse(t)
+// waitMergesIdle waits until the server has run no merge for a second.
+func waitMergesIdle(t *testing.T, ctx context.Context, ch testenv.CH) {
+	t.Helper()
+	idle := 0
+	for deadline := time.Now().Add(3 * time.Minute); idle < 5 && time.Now().Before(deadline); {
+		var n uint64
+		if err := ch.Conn.QueryRow(ctx, "SELECT count() FROM system.merges").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			idle++
+		} else {
+			idle = 0
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// directInsert inserts evs into ch's `announces` with clickhouse-go, 50,000
+// rows per INSERT, from 4 goroutines (the loader's parallelism on 4
+// partitions), without Kafka, decoding, dedupe lookup or offsets.
+func directInsert(t *testing.T, ctx context.Context, ch testenv.CH, evs []consumer.Event) {
+	t.Helper()
 	l := New(ch.Conn, ch.Database, nil)
-	var stored atomic.Int64
-	var first atomic.Int64
+	const workers = 4
+	per := (len(evs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		part := evs[min(w*per, len(evs)):min((w+1)*per, len(evs))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < len(part); i += 50_000 {
+				for j, m := range byMonth(int32(w), part[i:min(i+50_000, len(part))]) {
+					if err := l.insert(ctx, "rg-bench-"+strconv.Itoa(w)+"-"+strconv.Itoa(i)+"-"+strconv.Itoa(j), m.rows); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// loadFromKafka runs the loader over the pre-filled topic until caught up.
+func loadFromKafka(t *testing.T, ctx context.Context, ch testenv.CH, k testenv.KafkaTopic, ends map[int32]int64, n int) {
+	t.Helper()
+	l := New(ch.Conn, ch.Database, nil)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	t1 := time.Now()
 	go func() {
 		done <- consumer.Run(runCtx, consumer.Config{Brokers: k.Brokers, Topic: k.Topic, MaxBatch: 50_000,
-			Linger: time.Second, AfterStore: func(b *consumer.Batch, _ time.Time) {
-				first.CompareAndSwap(0, b.First.UnixNano())
-				stored.Add(int64(len(b.Events)))
-			}}, l)
+			Linger: time.Second}, l)
 	}()
-	err = ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
+	err := ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
 		return StoredOffsets(ctx, ch.Conn, k.Topic)
 	})
-	total := time.Since(t1)
-	fromFirst := time.Since(time.Unix(0, first.Load()))
 	stop()
 	<-done
 	if err != nil {
@@ -117,9 +173,45 @@ func TestLoaderThroughput(t *testing.T) {
 	if err := ch.Conn.QueryRow(ctx, "SELECT count() FROM announces").Scan(&rows); err != nil || rows != uint64(n) {
 		t.Fatalf("loaded %d rows (%v), want %d", rows, err, n)
 	}
-	t.Logf("events: %d", n)
-	t.Logf("baseline clickhouse-go direct insert (raw table + its views): %v = %.0f rows/s", baseline.Round(time.Millisecond), float64(n)/baseline.Seconds())
-	t.Logf("baseline clickhouse-go direct insert (raw table, no views): %v = %.0f rows/s", plain.Round(time.Millisecond), float64(n)/plain.Seconds())
-	t.Logf("loader from kafka (incl. group join): %v = %.0f events/s", total.Round(time.Millisecond), float64(n)/total.Seconds())
-	t.Logf("loader from kafka (first record read to caught up): %v = %.0f events/s", fromFirst.Round(time.Millisecond), float64(n)/fromFirst.Seconds())
+}
+
+// schemaUpTo creates the database at rawURL with the ClickHouse migrations
+// up to version last only (an earlier schema, for before/after figures),
+// without the materialized views unless views.
+func schemaUpTo(t *testing.T, ctx context.Context, rawURL string, last uint32, views bool) testenv.CH {
+	t.Helper()
+	base, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := base.Path[1:]
+	conn, err := chconn.EnsureDatabase(ctx, rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = chconn.DropDatabase(context.Background(), conn, name)
+		conn.Close()
+	})
+	files, err := schemas.ClickHouseMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, stmt := range f.Statements {
+			if f.Version <= last {
+				if err := conn.Exec(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", f.Name, err)
+				}
+			}
+		}
+	}
+	if !views {
+		for _, v := range []string{"announces_by_torrent_mv", "announce_ids_mv", "user_hour_mv", "torrent_hour_mv", "user_network_hour_mv"} {
+			if err := conn.Exec(ctx, "DROP TABLE "+v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return testenv.CH{Conn: conn, URL: rawURL, Database: name}
 }

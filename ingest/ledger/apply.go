@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -21,8 +22,9 @@ const (
 	ParkTooOld         = "older than the dedupe horizon"
 )
 
-// apply claims, applies and parks the batch's accepted events inside tx.
-func (l *Ledger) apply(ctx context.Context, tx pgx.Tx, b *consumer.Batch) error {
+// apply claims the batch's accepted events inside tx and queues on out the
+// statements that apply or park them (sent with the offset in one round trip).
+func (l *Ledger) apply(ctx context.Context, tx pgx.Tx, b *consumer.Batch, out *pgx.Batch) error {
 	cands := make([]consumer.Event, 0, len(b.Events))
 	ids := make([][]byte, 0, len(b.Events))
 	seen := make(map[[16]byte]bool, len(b.Events))
@@ -75,10 +77,13 @@ func (l *Ledger) apply(ctx context.Context, tx pgx.Tx, b *consumer.Batch) error 
 			agg.add(a)
 		}
 	}
-	return l.write(ctx, tx, b, agg, &parked)
+	l.queue(out, b, agg, &parked)
+	return nil
 }
 
 func claim(ctx context.Context, tx pgx.Tx, ids [][]byte) (map[[16]byte]bool, error) {
+	// In key order: the primary key's B-tree is written left to right.
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i], ids[j]) < 0 })
 	rs, err := tx.Query(ctx, claimEventsSQL, ids)
 	if err != nil {
 		return nil, fmt.Errorf("claim event ids: %w", err)
@@ -146,24 +151,16 @@ func (l *Ledger) known(m map[int64]bool, id int64) bool {
 	return m[id]
 }
 
-// write sends the upserts, the parked events and the offset in one round trip.
-func (l *Ledger) write(ctx context.Context, tx pgx.Tx, b *consumer.Batch, agg *aggregate, parked *parkRows) error {
-	batch := &pgx.Batch{}
+// queue adds the upserts and the parked events to out.
+func (l *Ledger) queue(out *pgx.Batch, b *consumer.Batch, agg *aggregate, parked *parkRows) {
 	if len(agg.users) > 0 {
-		batch.Queue(upsertTotalsSQL, agg.totalsArgs()...)
-		batch.Queue(upsertUserTorrentsSQL, agg.pairArgs()...)
+		out.Queue(upsertTotalsSQL, agg.totalsArgs()...)
+		out.Queue(upsertUserTorrentsSQL, agg.pairArgs()...)
 	}
 	if len(parked.id) > 0 {
-		batch.Queue(parkEventsSQL, parked.args(b)...)
+		out.Queue(parkEventsSQL, parked.args(b)...)
 		l.log.Warn("parked ledger events", "count", len(parked.id), "partition", b.Partition)
 	}
-	if batch.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("apply ledger batch %s/%d: %w", b.Topic, b.Partition, err)
-	}
-	return nil
 }
 
 // sums is what a batch adds to one total.

@@ -113,11 +113,13 @@ func (l *Ledger) Store(ctx context.Context, b *consumer.Batch) error {
 	if stored != b.Prev {
 		return fmt.Errorf("%w: %s/%d stored %d, batch starts after %d", consumer.ErrFenced, b.Topic, b.Partition, stored, b.Prev)
 	}
-	if err := l.apply(ctx, tx, b); err != nil {
+	writes := &pgx.Batch{}
+	if err := l.apply(ctx, tx, b, writes); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, storeOffsetSQL, l.name, b.Topic, b.Partition, b.Next); err != nil {
-		return fmt.Errorf("store ledger offset %s/%d=%d: %w", b.Topic, b.Partition, b.Next, err)
+	writes.Queue(storeOffsetSQL, l.name, b.Topic, b.Partition, b.Next)
+	if err := tx.SendBatch(ctx, writes).Close(); err != nil {
+		return fmt.Errorf("apply ledger batch %s/%d and store offset %d: %w", b.Topic, b.Partition, b.Next, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit ledger batch %s/%d up to %d: %w", b.Topic, b.Partition, b.Next, err)

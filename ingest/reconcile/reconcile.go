@@ -58,6 +58,10 @@ type Report struct {
 	RawUsers     int             `json:"clickhouse_users"`
 	Diffs        []Diff          `json:"differences"`
 	RollupsCheck bool            `json:"rollups_checked"`
+	// ViewMonths are the months (YYYYMM) in which a table fed by a view on
+	// announces (ids, by-torrent copy, rollups) disagrees with it in row
+	// count: repair with clickhouse.RebuildViews (reconcile --repair-views).
+	ViewMonths []uint32 `json:"view_months_differing"`
 }
 
 // Options tune a run.
@@ -92,6 +96,9 @@ func Run(ctx context.Context, pg *pgxpool.Pool, ch chconn.Conn, opt Options) (*R
 			return nil, err
 		}
 		rep.Diffs = append(rep.Diffs, diffs...)
+		if rep.ViewMonths, err = clickhouse.SuspectMonths(ctx, ch); err != nil {
+			return nil, err
+		}
 	}
 	return rep, nil
 }

@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -228,3 +230,36 @@ const chUsersConfig = `<?xml version="1.0"?>
   </quotas>
 </yandex>
 `
+
+// CPUTime is the user + system CPU time the running server process has
+// used (all its threads: queries and background merges), from /proc.
+func (s *ClickHouseServer) CPUTime() (time.Duration, error) {
+	if !s.Running() {
+		return 0, errors.New("private ClickHouse not running")
+	}
+	return procCPUTime(s.proc.cmd.Process.Pid)
+}
+
+// procCPUTime reads utime + stime of pid from /proc/PID/stat (Linux).
+func procCPUTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
