@@ -31,25 +31,25 @@ func torrentSizes(ctx context.Context, env *Env, w Window, ids []uint64) (map[ui
 	return out, nil
 }
 
-type peakRow struct {
+type swarmDownRow struct {
 	TorrentID uint64 `ch:"torrent_id"`
-	Peak      uint64 `ch:"peak_leechers"`
+	Down      uint64 `ch:"swarm_down"`
 }
 
-// swarmPeaks returns the most leechers each torrent had in the window.
-func swarmPeaks(ctx context.Context, env *Env, w Window, ids []uint64) (map[uint64]uint64, error) {
+// swarmDown returns what each torrent's swarm reported downloading in the window.
+func swarmDown(ctx context.Context, env *Env, w Window, ids []uint64) (map[uint64]uint64, error) {
 	out := map[uint64]uint64{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []peakRow
+	var rows []swarmDownRow
 	p := windowParams(w)
 	p["torrents"] = ids
-	if err := selectRows(ctx, env, &rows, "fu_swarm_peaks", p); err != nil {
+	if err := selectRows(ctx, env, &rows, "fu_swarm_down", p); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
-		out[r.TorrentID] = r.Peak
+		out[r.TorrentID] = r.Down
 	}
 	return out, nil
 }

@@ -28,8 +28,8 @@ func (FakedUpload) Doc() Doc {
 		Signals: []string{
 			"impossible rate: one announce's raw upload delta over its interval above max_rate (NexusPHP's 100 MiB/s; ×seedbox_rate_mul on declared seedboxes)",
 			"upload announced while the swarm had no other leecher (≥ 3 such announces, share of the member's upload; weight 0.15: a leecher may come and go between two announces)",
-			"swarm conservation on closed windows: Σup − Σdown − Σcorrupt per torrent with no start/completion for 2 h, above 5 % of the size; the excess blamed on uploaders by share, robust z-score per member (weight 0.15: ghost leechers and lost `stopped` unbalance honest swarms too); and torrents whose excess disappears without the member, by how many copies of the torrent that excess is (from 2, weight 0.5)",
-			"counter jump: one announce's upload delta above jump_size_multiple (2) × the torrent size × the most leechers the swarm had in the window (a leecher downloads one copy at most; 2 leaves room for leechers coming and going between announces)",
+			"swarm conservation on closed windows: Σup − Σdown − Σcorrupt per torrent with no start/completion for 2 h, above 5 % of the size; the excess blamed on uploaders by share, robust z-score per member (weight 0.15: ghost leechers and lost `stopped` unbalance honest swarms too); and torrents whose excess disappears without the member, by how many copies of the torrent that excess is (from 2, weight 0.4: lost `stopped` and counter resets leave honest swarms of big torrents unbalanced by several copies)",
+			"counter jump: one announce's upload delta above jump_size_multiple (2) × the larger of the torrent size and everything its swarm reported downloading in the window (no download could have matched it)",
 			"unnatural regularity: coefficient of variation of one peer's upload rate under 2 %, or repeated identical deltas, over ≥ 6 announces",
 			"client fingerprint: peer_id client/version against the user agent (client_rules.ua_family), and (client, key format, parameter order) combinations no other member shares",
 			"collusion: torrent-hours with exactly one uploader and one downloader, the same pair on ≥ 3 torrents carrying ≥ 80 % of the uploader's upload",
@@ -135,7 +135,7 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	if err != nil {
 		return nil, err
 	}
-	peaks, err := swarmPeaks(ctx, env, w, sortedKeys(tids))
+	swarmDowns, err := swarmDown(ctx, env, w, sortedKeys(tids))
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 		u.noLeecherAnnounces += r.NoLeecherAnnounces
 		t.Values["no_leecher_upload_bytes"] += float64(r.NoLeecherUp)
 		if size := sizes[r.TorrentID]; size > 0 {
-			j := r.MaxDelta / float64(size) / float64(max(peaks[r.TorrentID], 1))
+			j := r.MaxDelta / float64(max(size, swarmDowns[r.TorrentID]))
 			t.Values["max_delta_size_multiple"] = math.Max(t.Values["max_delta_size_multiple"], j)
 			if j > u.maxJump {
 				u.maxJump, u.maxJumpTorrent = j, r.TorrentID
@@ -275,15 +275,15 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 		nl.Fired = nl.Strength > 0
 	}
 	sig = append(sig, nl)
-	sig = append(sig, signal("counter_jump", u.maxJump, c.JumpSizeMultiple, 0.95, "× torrent size per leecher",
-		"largest single upload delta over the torrent size and its peak leechers, on torrent "+strconv.FormatUint(u.maxJumpTorrent, 10)))
+	sig = append(sig, signal("counter_jump", u.maxJump, c.JumpSizeMultiple, 0.95, "× max(size, swarm download)",
+		"largest single upload delta over the larger of the torrent size and the swarm's download in the window, on torrent "+strconv.FormatUint(u.maxJumpTorrent, 10)))
 	blame := signal("conservation_blame_z", u.blameZ, c.RobustZ, 0.15, "robust z",
 		fmt.Sprintf("%.0f bytes of unbalanced swarms blamed on this member", u.blame))
 	if u.blame < float64(c.MinBlameBytes) {
 		blame.Fired, blame.Strength = false, 0
 	}
 	sig = append(sig, blame)
-	ex := signal("conservation_explains", u.explainedCopies, 2, 0.5, "× torrent size",
+	ex := signal("conservation_explains", u.explainedCopies, 2, 0.4, "× torrent size",
 		fmt.Sprintf("%d torrents whose swarm excess disappears without this member's upload; the largest is this many copies of the torrent that nobody downloaded", u.explains))
 	if u.blame < float64(c.MinBlameBytes) {
 		ex.Fired, ex.Strength = false, 0
