@@ -101,7 +101,7 @@ func (GhostLeecher) Doc() Doc {
 		Signals: []string{
 			"peers uploading while reporting they hold nothing (left = the torrent's size, downloaded 0): impossible for an honest client",
 			"blind completions: a peer's left goes from > 0 to 0 while it never reports a downloaded byte",
-			"peers stuck at their first `left` with nothing downloaded for ≥ 2 h in a swarm with seeders, on ≥ min_torrents torrents",
+			"peers stuck at their first `left` with nothing downloaded for ≥ 2 h in a swarm with seeders, on ≥ min_torrents torrents (weight 0.45: supporting only)",
 		},
 		LookAlikes: "stalled leechers in swarms without seeders (not counted), cross-seeders (left 0 from the start), resumed leechers (left below the size), restarted clients keeping their peer_id (they reported downloaded bytes before the reset)",
 	}
@@ -131,7 +131,7 @@ func (d GhostLeecher) Run(ctx context.Context, env *Env, w Window) ([]Finding, e
 		sig := []Signal{
 			signal("upload_while_holding_nothing", float64(r.ImpossibleUpload), 1, 0.9, "torrents", fmt.Sprintf("%d bytes uploaded", r.Uploaded)),
 			signal("blind_completions", float64(r.BlindCompletions), 1, 0.9, "torrents", "left reached 0 with nothing downloaded"),
-			signal("stuck_with_seeders", float64(r.Stuck), float64(c.MinTorrents), 0.7, "torrents", ""),
+			signal("stuck_with_seeders", float64(r.Stuck), float64(c.MinTorrents), 0.45, "torrents", "alone never enough: honest leechers stall in busy swarms too"),
 		}
 		f := userFinding(d.Name(), r.UserID, w, sig, float64(r.ClaimedLeft),
 			fmt.Sprintf("member %d: %d peers uploaded while claiming nothing downloaded, %d completed without downloading, %d stuck with seeders; %s",
