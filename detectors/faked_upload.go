@@ -123,7 +123,6 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	// Per-peer signals.
 	var peers []fuPeerRow
 	p := windowParams(w)
-	p["min_rate_bytes"] = c.MinRateBytes
 	if err := selectRows(ctx, env, &peers, "fu_peers", p); err != nil {
 		return nil, err
 	}
