@@ -23,10 +23,23 @@ type WriterFactory func(brokers []string, topic string, batchTimeout time.Durati
 
 // KafkaWriter is the default WriterFactory: kafkaconn.NewWriter, a
 // synchronous kafka-go Writer with RequiredAcks=RequireAll, the given batch
-// timeout, key hashing and a single attempt per write.
+// timeout, key hashing and a single attempt per write, with per-partition
+// batches of PartitionBatchSize messages.
 func KafkaWriter(brokers []string, topic string, batchTimeout time.Duration) MessageWriter {
-	return kafkaconn.NewWriter(brokers, topic, batchTimeout)
+	w := kafkaconn.NewWriter(brokers, topic, batchTimeout)
+	w.BatchSize = PartitionBatchSize
+	return w
 }
+
+// PartitionBatchSize is the kafka-go Writer's BatchSize used by KafkaWriter.
+// kafka-go allocates BatchSize messages (~150 bytes each) for every
+// partition batch up front, whatever the write holds: at 1000, a write of a
+// few dozen events to 4 partitions allocated 600 KB, which at a moderate
+// announce rate was most of the tracker's allocation (and GC). 250 is the
+// default BatchSize spread over 4 partitions: a full write still fills each
+// partition's batch, which kafka-go then sends without waiting for the
+// batch timeout.
+const PartitionBatchSize = 250
 
 // batch holds the Kafka messages of one write. Keys and values live in two
 // arenas reused from batch to batch. After a write that returned early (its
