@@ -195,6 +195,7 @@ func Markdown(w io.Writer, pops []Population) error {
 		}
 	}
 	baseline(&b, pops)
+	b.WriteString(limits)
 	b.WriteString("\n## Full evaluations\n\n")
 	for _, p := range pops {
 		var e strings.Builder
@@ -208,6 +209,30 @@ func Markdown(w io.Writer, pops []Population) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// limits is what the figures above cannot show by themselves.
+const limits = `
+## Reading the figures: what no detector can see
+
+- **Cheaters whose cheat left no traffic.** A careful faker's tool and a shared account's extra users start with no
+  torrents (sim/population clones the agent without its seeds); one that grabs nothing before the run ends never
+  announces, and a careful faker that never uploads fakes nothing. Such members stay labelled cheaters and count as
+  misses. The specs start cheating at 30–60 % of the run and use 1 grab a day so that most cheaters act; in earlier
+  runs with cheating from 40–70 % and 0.6 grabs a day, 3 of 10 careful fakers and 2 of 10 shared accounts of one
+  population had no cheat announce at all.
+- **Shared accounts used one at a time.** When the owner's client goes idle for days and the sharer's starts, the
+  traffic is sequential, like travel; multi-IP sharing (concurrent sites) cannot tell it from a member on a trip.
+- **Sold accounts without a past.** A sale is a change point: with no announce before it (a sale at the very start
+  of the data), the new owner is indistinguishable from a new member. The specs keep every sale after some history.
+- **Leaked passkeys and leech services look like sales** when the owner happens to be idle for days before the
+  strangers appear (one clean change of network and client after a silence); they are cheaters, so eval counts
+  them right, but the kind precision of account_selling shows them.
+- **Careful fakers are caught by their client fingerprint**, not by swarm conservation: their fake upload is a few
+  hundred KiB/s while real leechers are present, inside the noise that lost ` + "`stopped`" + ` announces, counter
+  resets and ghost leechers leave in honest swarms. A careful faker with a perfect client imitation would be missed.
+- **NexusPHP's inline rules at their default level catch nothing here**: the simulated fakers stay far below
+  100 MiB/s (naive ones fake 0.5–5 MiB/s), and level 1 has no leecher-based rule.
+`
 
 // baseline compares faked_upload with NexusPHP's inline rules per kind.
 func baseline(b *strings.Builder, pops []Population) {
