@@ -7,6 +7,6 @@ SELECT
     toUInt64(sumMerge(delta_downloaded)) AS down,
     toUInt64(uniqExactMerge(networks)) AS networks
 FROM user_hour
-WHERE has(@users, user_id) AND hour >= toStartOfHour(toDateTime(@from)) AND hour < toDateTime(@until)
+WHERE user_id IN (SELECT toUInt64(arrayJoin(@users))) AND hour >= toStartOfHour(toDateTime(@from)) AND hour < toDateTime(@until)
 GROUP BY user_id, hour
 ORDER BY user_id, hour
