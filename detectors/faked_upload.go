@@ -26,13 +26,13 @@ func (FakedUpload) Doc() Doc {
 		Title:   "Faked upload",
 		Catches: "naive and careful ratio fakers, colluding pairs",
 		Signals: []string{
-			"impossible rate: one announce's raw upload delta over its interval above max_rate (NexusPHP's 100 MiB/s; ×seedbox_rate_mul on declared seedboxes)",
+			"impossible rate: one announce's raw upload delta (≥ 1 GiB, ≥ 10 s after the previous) over its interval above max_rate (NexusPHP's 100 MiB/s; ×seedbox_rate_mul on declared seedboxes); weight 0.9",
 			"upload announced while the swarm had no other leecher (≥ 3 such announces, share of the member's upload; weight 0.15: a leecher may come and go between two announces)",
 			"swarm conservation on closed windows: Σup − Σdown − Σcorrupt per torrent with no start/completion for 2 h, above 5 % of the size; the excess blamed on uploaders by share, robust z-score per member (weight 0.15: ghost leechers and lost `stopped` unbalance honest swarms too); and torrents whose excess disappears without the member, by how many copies of the torrent that excess is (from 2, weight 0.4: lost `stopped` and counter resets leave honest swarms of big torrents unbalanced by several copies)",
-			"counter jump: one announce's upload delta above jump_size_multiple (2) × the larger of the torrent size and everything its swarm reported downloading in the window (no download could have matched it)",
-			"unnatural regularity: coefficient of variation of one peer's upload rate under 2 %, or repeated identical deltas, over ≥ 6 announces",
-			"client fingerprint: peer_id client/version against the user agent (client_rules.ua_family), and (client, key format, parameter order) combinations no other member shares",
-			"collusion: torrent-hours with exactly one uploader and one downloader, the same pair on ≥ 3 torrents carrying ≥ 80 % of the uploader's upload",
+			"counter jump: one announce's upload delta above jump_size_multiple (2) × the larger of the torrent size and everything its swarm reported downloading in the window (no download could have matched it); weight 0.95",
+			"unnatural regularity: coefficient of variation of one peer's upload rate under 2 %, or repeated identical deltas, over ≥ 6 announces; weight 0.3 (a seeder saturating its line is regular too)",
+			"client fingerprint: peer_id client/version (Azureus base-36 digits or Shadow style) against the user agent (client_rules.ua_family), and (client, key format, parameter order) combinations used by under fingerprint_max_share of the client's members (≥ 10); hex keys classed by case and length, parameter order without the optional event and corrupt; weight 0.6 — an impersonating client that uploads reports on its own",
+			"collusion: torrent-hours with exactly one uploader and one downloader, the same pair on ≥ 3 torrents carrying ≥ 80 % of the uploader's upload; weight 0.8",
 		},
 		LookAlikes: "seedboxes (declared: higher rate limit), fast honest seeders serving a leecher that came and went between two announces (one announce, small share), co-seeders of a faker's torrent (blamed in proportion but their removal does not explain the excess), rate-limited seeders (regularity alone stays under the report threshold)",
 	}
