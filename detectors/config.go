@@ -58,7 +58,7 @@ type FakedUploadConfig struct {
 	Lookback Duration `json:"lookback"`
 	// Impossible rate: one announce's delta over its interval.
 	MaxRate        float64 `json:"max_rate"`         // bytes/s no member's client reaches
-	MinRateBytes   uint64  `json:"min_rate_bytes"`   // ignore announces below this delta (fixed at 1 GiB by the detector_peer_hour rollup)
+	MinRateBytes   uint64  `json:"min_rate_bytes"`   // ignore announces below this delta
 	SeedboxRateMul float64 `json:"seedbox_rate_mul"` // MaxRate multiplier on declared seedboxes
 	// Upload while the swarm had no other leecher at both announces.
 	NoLeecherMinBytes uint64 `json:"no_leecher_min_bytes"`
@@ -222,8 +222,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("material_increase must be >= 1, got %v", c.MaterialIncrease)
 	case c.NexusPHP.Level < 1 || c.NexusPHP.Level > 4:
 		return fmt.Errorf("nexusphp.level must be 1..4, got %d", c.NexusPHP.Level)
-	case c.FakedUpload.MinRateBytes != 1<<30:
-		return fmt.Errorf("faked_upload.min_rate_bytes is fixed at 1073741824 by the detector_peer_hour rollup, got %d", c.FakedUpload.MinRateBytes)
 	case c.MultiIP.MaxSites < 1:
 		return fmt.Errorf("multi_ip.max_sites must be >= 1")
 	case c.AccountSelling.Recent.Duration <= 0 || c.AccountSelling.Baseline.Duration <= c.AccountSelling.Recent.Duration:

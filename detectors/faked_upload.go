@@ -26,7 +26,7 @@ func (FakedUpload) Doc() Doc {
 		Title:   "Faked upload",
 		Catches: "naive and careful ratio fakers, colluding pairs",
 		Signals: []string{
-			"impossible rate: one announce's raw upload delta (≥ 1 GiB, ≥ 10 s after the previous) over its interval above max_rate (NexusPHP's 100 MiB/s; ×seedbox_rate_mul on declared seedboxes); weight 0.9",
+			"impossible rate: one announce's raw upload delta (≥ min_rate_bytes, ≥ 10 s after the previous) over its interval above max_rate (NexusPHP's 100 MiB/s; ×seedbox_rate_mul on declared seedboxes); weight 0.9",
 			"upload announced while the swarm had no other leecher (≥ 3 such announces, share of the member's upload; weight 0.15: a leecher may come and go between two announces)",
 			"swarm conservation on closed windows: Σup − Σdown − Σcorrupt per torrent with no start/completion for 2 h, above 5 % of the size; the excess blamed on uploaders by share, robust z-score per member (weight 0.15: ghost leechers and lost `stopped` unbalance honest swarms too); and torrents whose excess disappears without the member, by how many copies of the torrent that excess is (from 2, weight 0.4: lost `stopped` and counter resets leave honest swarms of big torrents unbalanced by several copies)",
 			"counter jump: one announce's upload delta above jump_size_multiple (2) × the larger of the torrent size and everything its swarm reported downloading in the window (no download could have matched it); weight 0.95",
@@ -123,6 +123,7 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	// Per-peer signals.
 	var peers []fuPeerRow
 	p := windowParams(w)
+	p["min_rate_bytes"] = c.MinRateBytes
 	if err := selectRows(ctx, env, &peers, "fu_peers", p); err != nil {
 		return nil, err
 	}
