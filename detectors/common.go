@@ -12,21 +12,22 @@ type sizeRow struct {
 	Size      uint64 `ch:"size"`
 }
 
-// torrentSizes returns the size of each torrent (Postgres' when synced, else
-// the largest `left` seen in the window).
-func torrentSizes(ctx context.Context, env *Env, w Window, ids []uint64) (map[uint64]uint64, error) {
+// torrentSizes returns the size of every torrent Postgres knows (synced
+// into detector_torrents), else of those in maxLeft: the largest `left` a
+// peer reported.
+func torrentSizes(ctx context.Context, env *Env, maxLeft map[uint64]uint64) (map[uint64]uint64, error) {
 	out := map[uint64]uint64{}
-	if len(ids) == 0 {
-		return out, nil
+	for id, l := range maxLeft {
+		out[id] = l
 	}
 	var rows []sizeRow
-	p := windowParams(w)
-	p["torrents"] = ids
-	if err := selectRows(ctx, env, &rows, "torrent_sizes", p); err != nil {
+	if err := selectRows(ctx, env, &rows, "torrent_sizes", params{}); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
-		out[r.TorrentID] = r.Size
+		if r.Size > 0 {
+			out[r.TorrentID] = r.Size
+		}
 	}
 	return out, nil
 }
@@ -37,15 +38,10 @@ type swarmDownRow struct {
 }
 
 // swarmDown returns what each torrent's swarm reported downloading in the window.
-func swarmDown(ctx context.Context, env *Env, w Window, ids []uint64) (map[uint64]uint64, error) {
+func swarmDown(ctx context.Context, env *Env, w Window) (map[uint64]uint64, error) {
 	out := map[uint64]uint64{}
-	if len(ids) == 0 {
-		return out, nil
-	}
 	var rows []swarmDownRow
-	p := windowParams(w)
-	p["torrents"] = ids
-	if err := selectRows(ctx, env, &rows, "fu_swarm_down", p); err != nil {
+	if err := selectRows(ctx, env, &rows, "fu_swarm_down", windowParams(w)); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
@@ -69,10 +65,17 @@ func userSeries(ctx context.Context, env *Env, w Window, users []uint64) (map[ui
 		return out, nil
 	}
 	var rows []seriesRow
-	p := windowParams(w)
-	p["users"] = users
-	if err := selectRows(ctx, env, &rows, "user_series", p); err != nil {
-		return nil, err
+	// In chunks: the ids travel in the query text (max_query_size).
+	for len(users) > 0 {
+		n := min(len(users), 5000)
+		var part []seriesRow
+		p := windowParams(w)
+		p["users"] = users[:n]
+		if err := selectRows(ctx, env, &part, "user_series", p); err != nil {
+			return nil, err
+		}
+		rows = append(rows, part...)
+		users = users[n:]
 	}
 	type three struct{ up, down, nets Series }
 	acc := map[uint64]*three{}

@@ -127,15 +127,15 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	if err := selectRows(ctx, env, &peers, "fu_peers", p); err != nil {
 		return nil, err
 	}
-	tids := map[uint64]bool{}
+	maxLeft := map[uint64]uint64{}
 	for _, r := range peers {
-		tids[r.TorrentID] = true
+		maxLeft[r.TorrentID] = max(maxLeft[r.TorrentID], r.MaxLeft)
 	}
-	sizes, err := torrentSizes(ctx, env, w, sortedKeys(tids))
+	sizes, err := torrentSizes(ctx, env, maxLeft)
 	if err != nil {
 		return nil, err
 	}
-	swarmDowns, err := swarmDown(ctx, env, w, sortedKeys(tids))
+	swarmDowns, err := swarmDown(ctx, env, w)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ pass() { # name args...
   local name=$1 t0 t1; shift
   psql -q "$RG_POSTGRES_URL" -c "DELETE FROM cheat_reports" >/dev/null
   t0=$(date +%s.%N)
-  "$bin" detect --once --until "$U" --json "$@" 2>/dev/null >"$work/$name.json"
+  "$bin" detect --once --until "$U" --json "$@" 2>"$work/$name.err" >"$work/$name.json" || echo "pass $name failed: $(tail -c 300 "$work/$name.err")" >&2
   t1=$(date +%s.%N)
   echo "| $name | $(echo "$t1 - $t0" | bc | awk '{printf "%.1f", $1}') | $(jq -r '[.[] | "\(.detector) \(.duration_ns/1e9*10|round/10)"] | join(", ")' "$work/$name.json") | $(jq '[.[].findings] | add' "$work/$name.json") |"
 }

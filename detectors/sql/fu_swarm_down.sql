@@ -3,5 +3,5 @@
 -- have matched.
 SELECT torrent_id, toUInt64(sumMerge(delta_downloaded)) AS swarm_down
 FROM torrent_hour
-WHERE hour >= toStartOfHour(toDateTime(@from)) AND hour < toDateTime(@until) AND torrent_id IN (SELECT toUInt64(arrayJoin(@torrents)))
+WHERE hour >= toStartOfHour(toDateTime(@from)) AND hour < toDateTime(@until)
 GROUP BY torrent_id
