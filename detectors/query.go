@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -52,10 +53,34 @@ func windowParams(w Window) params {
 	return params{"from": unix(w.From), "until": unix(w.Until), "active_since": unix(active)}
 }
 
+// Subjects to re-evaluate, substituted for @active_users (not a bound
+// parameter): a full pass takes every member of the user_hour rollup since
+// @active_since; an incremental pass (active_since after from) takes the
+// members who announced since then, to the second, so the raw queries read
+// only their granules (announces is ordered by user_id).
+const (
+	activeUsersFull        = "(SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))"
+	activeUsersIncremental = "(SELECT user_id FROM announces PREWHERE time >= toDateTime(@active_since) AND time < toDateTime(@until))"
+)
+
+// queryText returns the query with @active_users substituted.
+func queryText(name string, p params) string {
+	q := sqlText(name)
+	if !strings.Contains(q, "@active_users") {
+		return q
+	}
+	sub := activeUsersFull
+	from, _ := p["from"].(uint32)
+	if a, ok := p["active_since"].(uint32); ok && a > from {
+		sub = activeUsersIncremental
+	}
+	return strings.ReplaceAll(q, "@active_users", sub)
+}
+
 // selectRows runs an embedded query into dest (a pointer to a slice of
 // structs with `ch` tags).
 func selectRows(ctx context.Context, env *Env, dest any, name string, p params) error {
-	if err := env.CH.Select(ctx, dest, sqlText(name), p.args()...); err != nil {
+	if err := env.CH.Select(ctx, dest, queryText(name, p), p.args()...); err != nil {
 		return fmt.Errorf("detector query %s: %w", name, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,5 +107,17 @@ func TestChangePointNeedsACleanSplit(t *testing.T) {
 	// A trip: the home network is used again afterwards, so no clean split.
 	if cut, ok := changePoint([]*sellEra{era("home", 0, 20), era("trip", 5, 9)}); ok {
 		t.Fatalf("trip split: %+v", cut)
+	}
+}
+
+func TestActiveUsersFullOrIncremental(t *testing.T) {
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := Window{From: from, Until: from.Add(48 * time.Hour)}
+	if q := queryText("fu_peers", windowParams(w)); !strings.Contains(q, "FROM user_hour") || strings.Contains(q, "@active_users") {
+		t.Errorf("full pass does not take the rollup's members:\n%s", q)
+	}
+	w.ActiveSince = w.Until.Add(-5 * time.Minute)
+	if q := queryText("fu_peers", windowParams(w)); !strings.Contains(q, "FROM announces PREWHERE time >= toDateTime(@active_since)") {
+		t.Errorf("incremental pass does not take the members active since then:\n%s", q)
 	}
 }

@@ -19,7 +19,7 @@ FROM (
     FROM announces
     PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
     WHERE result = 'accepted' AND dual_stack_duplicate = 0
-      AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))
+      AND user_id IN @active_users
     GROUP BY user_id, peer_prefix, ua, key, po
 )
 GROUP BY user_id, peer_prefix, ua, key_class, param_order

@@ -41,7 +41,7 @@ FROM (
     FROM announces
     PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
     WHERE result = 'accepted' AND dual_stack_duplicate = 0
-      AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))
+      AND user_id IN @active_users
     GROUP BY user_id, torrent_id, peer_id
     HAVING up > 0
 )

@@ -26,7 +26,7 @@ FROM (
     FROM announces
     WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
       AND result = 'accepted' AND dual_stack_duplicate = 0
-      AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)))
+      AND user_id IN @active_users
     GROUP BY user_id, torrent_id, peer_id
     HAVING left_max > 0 AND down_max = 0
 ) ANY LEFT JOIN (

@@ -9,7 +9,7 @@ FROM (
     SELECT user_id, hour, uniqExactMerge(networks) AS nets, uniqExactMerge(user_agents) AS uas
     FROM user_hour
     WHERE hour >= toStartOfHour(toDateTime(@from)) AND hour < toDateTime(@until)
-      AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)))
+      AND user_id IN @active_users
     GROUP BY user_id, hour
 )
 GROUP BY user_id

@@ -11,12 +11,12 @@ SELECT
     toUInt64(uniqExact(torrent_id)) AS torrents
 FROM announces
 PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
-WHERE result = 'accepted'
+WHERE result = 'accepted' AND user_id IN @active_users
   AND (user_id, toStartOfHour(time)) IN (
       SELECT user_id, hour
       FROM user_network_hour
       WHERE hour >= toStartOfHour(toDateTime(@from)) AND hour < toDateTime(@until)
-        AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)))
+        AND user_id IN @active_users
       GROUP BY user_id, hour
       HAVING uniqExact(network) >= 2
   )

@@ -13,6 +13,6 @@ SELECT
 FROM announces
 WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
   AND result = 'accepted' AND dual_stack_duplicate = 0 AND seconds_since_previous > 10
-  AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)))
+  AND user_id IN @active_users
 GROUP BY user_id
 HAVING disable_hits + high_rate_hits + few_leecher_hits + no_leecher_hits > 0

@@ -17,7 +17,7 @@ FROM (
     FROM announces
     PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
     WHERE result = 'accepted' AND dual_stack_duplicate = 0
-      AND user_id IN (SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))
+      AND user_id IN @active_users
     GROUP BY user_id, area_raw, client_raw, hod
 )
 ORDER BY user_id
