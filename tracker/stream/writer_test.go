@@ -34,10 +34,11 @@ func TestKafkaWriterSmallWriteAllocatesLittle(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&after)
-	// The in-process broker's own allocations count too.
+	// The in-process broker's own allocations count too: ~210 KB per write
+	// here (~290 KB under -race), ~670 KB with batches of 1000.
 	perWrite := (after.TotalAlloc - before.TotalAlloc) / writes
 	t.Logf("%d bytes allocated per write of %d messages (writer and in-process broker)", perWrite, len(msgs))
-	if perWrite > 300<<10 {
+	if perWrite > 450<<10 {
 		t.Fatalf("a write of %d messages allocates %d bytes: the writer's per-partition batches are too large", len(msgs), perWrite)
 	}
 }
