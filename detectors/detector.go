@@ -47,6 +47,8 @@ type Env struct {
 	Exempt *Exemptions
 	Geo    *GeoDB // nil when no MaxMind-format database is configured
 	Log    *slog.Logger
+
+	active *activeCache // members of the current incremental window
 }
 
 // SubjectKind is what a report is about.

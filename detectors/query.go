@@ -56,31 +56,64 @@ func windowParams(w Window) params {
 // Subjects to re-evaluate, substituted for @active_users (not a bound
 // parameter): a full pass takes every member of the user_hour rollup since
 // @active_since; an incremental pass (active_since after from) takes the
-// members who announced since then, to the second, so the raw queries read
-// only their granules (announces is ordered by user_id).
+// members who announced since then, to the second, read once per pass and
+// sent as a list, so each raw query reads only their granules (announces is
+// ordered by user_id).
 const (
 	activeUsersFull        = "(SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))"
-	activeUsersIncremental = "(SELECT user_id FROM announces PREWHERE time >= toDateTime(@active_since) AND time < toDateTime(@until))"
+	activeUsersIncremental = "(SELECT toUInt64(arrayJoin(@active_list)))"
 )
 
-// queryText returns the query with @active_users substituted.
-func queryText(name string, p params) string {
+// activeCache holds the members of one incremental window.
+type activeCache struct {
+	since, until uint32
+	ids          []uint64
+}
+
+type activeRow struct {
+	UserID uint64 `ch:"user_id"`
+}
+
+// queryText returns the query with @active_users substituted, adding the
+// member list to p for an incremental pass.
+func queryText(ctx context.Context, env *Env, name string, p params) (string, error) {
 	q := sqlText(name)
 	if !strings.Contains(q, "@active_users") {
-		return q
+		return q, nil
 	}
-	sub := activeUsersFull
 	from, _ := p["from"].(uint32)
-	if a, ok := p["active_since"].(uint32); ok && a > from {
-		sub = activeUsersIncremental
+	since, ok := p["active_since"].(uint32)
+	if !ok || since <= from {
+		return strings.ReplaceAll(q, "@active_users", activeUsersFull), nil
 	}
-	return strings.ReplaceAll(q, "@active_users", sub)
+	until, _ := p["until"].(uint32)
+	c := env.active
+	if c == nil || c.since != since || c.until != until {
+		var rows []activeRow
+		if err := env.CH.Select(ctx, &rows, sqlText("active_users"), params{"active_since": since, "until": until}.args()...); err != nil {
+			return "", fmt.Errorf("detector query active_users: %w", err)
+		}
+		c = &activeCache{since: since, until: until, ids: make([]uint64, 0, len(rows)+1)}
+		for _, r := range rows {
+			c.ids = append(c.ids, r.UserID)
+		}
+		c.ids = idList(c.ids)
+		env.active = c
+	}
+	p["active_list"] = c.ids
+	return strings.ReplaceAll(q, "@active_users", activeUsersIncremental), nil
 }
 
 // selectRows runs an embedded query into dest (a pointer to a slice of
-// structs with `ch` tags).
+// structs with `ch` tags). Member lists travel in the query text, so the
+// query may be larger than ClickHouse's default max_query_size.
 func selectRows(ctx context.Context, env *Env, dest any, name string, p params) error {
-	if err := env.CH.Select(ctx, dest, queryText(name, p), p.args()...); err != nil {
+	q, err := queryText(ctx, env, name, p)
+	if err != nil {
+		return err
+	}
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
+	if err := env.CH.Select(ctx, dest, q, p.args()...); err != nil {
 		return fmt.Errorf("detector query %s: %w", name, err)
 	}
 	return nil

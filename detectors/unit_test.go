@@ -113,11 +113,16 @@ func TestChangePointNeedsACleanSplit(t *testing.T) {
 func TestActiveUsersFullOrIncremental(t *testing.T) {
 	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := Window{From: from, Until: from.Add(48 * time.Hour)}
-	if q := queryText("fu_peers", windowParams(w)); !strings.Contains(q, "FROM user_hour") || strings.Contains(q, "@active_users") {
-		t.Errorf("full pass does not take the rollup's members:\n%s", q)
+	env := &Env{}
+	q, err := queryText(t.Context(), env, "fu_peers", windowParams(w))
+	if err != nil || !strings.Contains(q, "FROM user_hour") || strings.Contains(q, "@active_users") {
+		t.Errorf("full pass does not take the rollup's members (%v):\n%s", err, q)
 	}
 	w.ActiveSince = w.Until.Add(-5 * time.Minute)
-	if q := queryText("fu_peers", windowParams(w)); !strings.Contains(q, "FROM announces PREWHERE time >= toDateTime(@active_since)") {
-		t.Errorf("incremental pass does not take the members active since then:\n%s", q)
+	p := windowParams(w)
+	env.active = &activeCache{since: unix(w.ActiveSince), until: unix(w.Until), ids: []uint64{7, 9}}
+	q, err = queryText(t.Context(), env, "fu_peers", p)
+	if err != nil || !strings.Contains(q, "arrayJoin(@active_list)") || len(p["active_list"].([]uint64)) != 2 {
+		t.Errorf("incremental pass does not take the members active since then (%v):\n%s", err, q)
 	}
 }
