@@ -112,7 +112,12 @@ func selectRows(ctx context.Context, env *Env, dest any, name string, p params) 
 	if err != nil {
 		return err
 	}
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		"max_query_size": 64 << 20,
+		// Month-long backfills group tens of millions of member-hours: spill to
+		// disk rather than fail on the server's memory limit.
+		"max_bytes_before_external_group_by": 1 << 30,
+	}))
 	if err := env.CH.Select(ctx, dest, q, p.args()...); err != nil {
 		return fmt.Errorf("detector query %s: %w", name, err)
 	}
