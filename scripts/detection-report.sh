@@ -41,6 +41,9 @@ delete_topic() {
   [ -d "$root/.stack/kafka/libs" ] || return 0
   java -cp "$kafka_cp" -Dlog4j2.configurationFile="$root/.stack/kafka/tools-log4j2.properties" \
     org.apache.kafka.tools.TopicCommand --bootstrap-server "${RG_KAFKA_BROKERS%%,*}" --delete --topic "$1" >/dev/null 2>&1 || true
+  # ingest creates the dead-letter topic next to it
+  java -cp "$kafka_cp" -Dlog4j2.configurationFile="$root/.stack/kafka/tools-log4j2.properties" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "${RG_KAFKA_BROKERS%%,*}" --delete --topic "$1.dlq" >/dev/null 2>&1 || true
 }
 
 # pipeline SPEC DB TOPIC: everything up to the reports, timings to $work/$db.times.
