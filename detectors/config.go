@@ -99,6 +99,10 @@ type AccountSellingConfig struct {
 	Dormancy     Duration `json:"dormancy"` // silence at which the dormancy signal is at full strength
 	MinScore     float64  `json:"min_score"`
 	MinAnnounces int      `json:"min_announces"` // before and after the change point
+	// Cadence: incremental passes run the change-point search once per
+	// cadence, over every member active since the previous boundary (weeks of
+	// behaviour barely move in five minutes); 0 runs it on every pass.
+	Cadence Duration `json:"cadence"`
 }
 
 // InviteTreeConfig tunes invite-tree reports.
@@ -175,6 +179,7 @@ func DefaultConfig() *Config {
 			Dormancy:     days(7),
 			MinScore:     0.65,
 			MinAnnounces: 5,
+			Cadence:      Duration{time.Hour},
 		},
 		InviteTree:    InviteTreeConfig{MinBadInvitees: 2},
 		LeakedPasskey: LeakedPasskeyConfig{Lookback: days(2), MinNetworks: 6, MinClients: 3},
@@ -226,6 +231,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("multi_ip.max_sites must be >= 1")
 	case c.AccountSelling.Recent.Duration <= 0 || c.AccountSelling.Baseline.Duration <= c.AccountSelling.Recent.Duration:
 		return fmt.Errorf("account_selling.baseline must be longer than recent (> 0)")
+	case c.AccountSelling.Cadence.Duration < 0:
+		return fmt.Errorf("account_selling.cadence must be >= 0, got %v", c.AccountSelling.Cadence.Duration)
 	case c.AccountSelling.MinGap.Duration <= 0 || c.AccountSelling.Dormancy.Duration < c.AccountSelling.MinGap.Duration:
 		return fmt.Errorf("account_selling: min_gap must be > 0 and dormancy >= min_gap")
 	}

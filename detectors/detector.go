@@ -23,6 +23,15 @@ type Detector interface {
 	Run(ctx context.Context, env *Env, w Window) ([]Finding, error)
 }
 
+// Periodic is a detector whose evidence moves slowly: an incremental pass
+// runs it only when its window crosses a multiple of Cadence (Unix time),
+// then over every member active since the previous multiple, so each
+// active member is still judged once per cadence. Full and backfill passes
+// always run it. A cadence of 0 runs it on every pass.
+type Periodic interface {
+	Cadence(cfg *Config) time.Duration
+}
+
 // Doc is the reviewer-facing description of a detector.
 type Doc struct {
 	Title      string

@@ -179,11 +179,8 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	}
 
 	// Swarm conservation.
-	var cons []fuConsRow
-	p = windowParams(w)
-	p["closed_after"] = uint32(c.ClosedAfter.Seconds())
-	p["floor_pct"] = c.ExcessFloorPct
-	if err := selectRows(ctx, env, &cons, "fu_conservation", p); err != nil {
+	cons, err := conservation(ctx, env, w, c)
+	if err != nil {
 		return nil, err
 	}
 	for _, r := range cons {

@@ -118,8 +118,12 @@ func selectRows(ctx context.Context, env *Env, dest any, name string, p params) 
 		// disk rather than fail on the server's memory limit.
 		"max_bytes_before_external_group_by": 1 << 30,
 	}))
+	start := time.Now()
 	if err := env.CH.Select(ctx, dest, q, p.args()...); err != nil {
 		return fmt.Errorf("detector query %s: %w", name, err)
+	}
+	if env.Log != nil {
+		env.Log.Debug("detector query", "query", name, "duration", time.Since(start))
 	}
 	return nil
 }

@@ -64,6 +64,32 @@ type RunStats struct {
 	Suppressed int           `json:"suppressed"`
 	Duration   time.Duration `json:"duration_ns"`
 	Err        string        `json:"error,omitempty"`
+	Skipped    bool          `json:"skipped,omitempty"` // a Periodic detector not due in this incremental pass
+}
+
+// periodicWindow decides whether a Periodic detector runs in an incremental
+// pass (ActiveSince after From) and widens its active members to everyone
+// since the previous cadence boundary when it does.
+func periodicWindow(d Detector, cfg *Config, w Window) (Window, bool) {
+	pd, ok := d.(Periodic)
+	if !ok || !w.ActiveSince.After(w.From) {
+		return w, true
+	}
+	c := pd.Cadence(cfg)
+	if c <= 0 {
+		return w, true
+	}
+	boundary := w.Until.Truncate(c) // the last multiple of c at or before Until
+	if !w.ActiveSince.Before(boundary) {
+		return w, false
+	}
+	if since := boundary.Add(-c); since.Before(w.ActiveSince) {
+		w.ActiveSince = since
+	}
+	if w.ActiveSince.Before(w.From) {
+		w.ActiveSince = w.From
+	}
+	return w, true
 }
 
 // Pass evaluates every detector at until. from, when not zero, overrides
@@ -86,6 +112,11 @@ func (r *Runner) Pass(ctx context.Context, from, until, activeSince time.Time) (
 		}
 		if w.ActiveSince.IsZero() || w.ActiveSince.Before(w.From) {
 			w.ActiveSince = w.From
+		}
+		w, due := periodicWindow(d, r.Env.Config, w)
+		if !due {
+			stats = append(stats, RunStats{Detector: d.Name(), From: w.From, Until: w.Until, Skipped: true})
+			continue
 		}
 		st, fs, err := r.runOne(ctx, d, w)
 		stats = append(stats, st)

@@ -21,6 +21,9 @@ func (AccountSelling) Name() string { return "account_selling" }
 // Lookback implements Detector.
 func (AccountSelling) Lookback(c *Config) time.Duration { return c.AccountSelling.Baseline.Duration }
 
+// Cadence implements Periodic.
+func (AccountSelling) Cadence(c *Config) time.Duration { return c.AccountSelling.Cadence.Duration }
+
 // Doc implements Detector.
 func (AccountSelling) Doc() Doc {
 	return Doc{
