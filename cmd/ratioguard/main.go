@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/ratioguard/ratioguard/internal/config"
 )
 
 // command is one subcommand: its one-line summary and its entry point.
@@ -49,10 +51,15 @@ func commands() map[string]command {
 }
 
 func main() {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(config.Getenv(config.EnvLogLevel, "info"))); err != nil {
+		fmt.Fprintf(os.Stderr, "ratioguard: %s: %v (debug, info, warn or error)\n", config.EnvLogLevel, err)
+		os.Exit(2)
+	}
 	env := &cliEnv{
 		stdout: os.Stdout,
 		stderr: os.Stderr,
-		log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, env, os.Args[1:])

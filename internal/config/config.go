@@ -17,6 +17,7 @@ const (
 	EnvKafkaBrokers  = "RG_KAFKA_BROKERS"
 	EnvTrackerAddr   = "RG_TRACKER_ADDR"
 	EnvReportsAddr   = "RG_REPORTS_ADDR"
+	EnvLogLevel      = "RG_LOG_LEVEL"
 )
 
 // Defaults: the local stack started by scripts/stack.
