@@ -74,19 +74,12 @@ func parseAnnounce(q string, r *core.Request, ps *parseState) string {
 	seen := 0
 	n := 0
 	for len(q) > 0 {
-		var pair string
-		if i := indexByte(q, '&'); i >= 0 {
-			pair, q = q[:i], q[i+1:]
-		} else {
-			pair, q = q, ""
-		}
+		pair, rest := cutByte(q, '&')
+		q = rest
 		if pair == "" {
 			continue
 		}
-		name, val := pair, ""
-		if i := indexByte(pair, '='); i >= 0 {
-			name, val = pair[:i], pair[i+1:]
-		}
+		name, val := cutByte(pair, '=')
 		if n == maxParams {
 			return "too many parameters"
 		}
@@ -188,16 +181,9 @@ func parseScrape(q string, dst [][20]byte) ([][20]byte, string) {
 		return dst, "request too long"
 	}
 	for len(q) > 0 {
-		var pair string
-		if i := indexByte(q, '&'); i >= 0 {
-			pair, q = q[:i], q[i+1:]
-		} else {
-			pair, q = q, ""
-		}
-		name, val := pair, ""
-		if i := indexByte(pair, '='); i >= 0 {
-			name, val = pair[:i], pair[i+1:]
-		}
+		pair, rest := cutByte(q, '&')
+		q = rest
+		name, val := cutByte(pair, '=')
 		if name != "info_hash" {
 			continue
 		}
@@ -257,15 +243,6 @@ func parseUint(s string) (uint64, bool) {
 	return n, true
 }
 
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
 // unescape percent-decodes s into buf ('+' is a space); false on a bad
 // escape or when buf's capacity is exceeded.
 func unescape(buf []byte, s string) ([]byte, bool) {
@@ -304,4 +281,16 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// cutByte splits s around the first c (all of s and "" when there is none).
+// A plain loop: on these short query strings it beats strings.Cut, and it
+// runs for every parameter of every announce.
+func cutByte(s string, c byte) (before, after string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
 }
