@@ -74,8 +74,8 @@ func parseAnnounce(q string, r *core.Request, ps *parseState) string {
 	seen := 0
 	n := 0
 	for len(q) > 0 {
-		pair, rest := cutByte(q, '&')
-		q = rest
+		var pair string
+		pair, q = cutByte(q, '&')
 		if pair == "" {
 			continue
 		}
@@ -181,8 +181,8 @@ func parseScrape(q string, dst [][20]byte) ([][20]byte, string) {
 		return dst, "request too long"
 	}
 	for len(q) > 0 {
-		pair, rest := cutByte(q, '&')
-		q = rest
+		var pair string
+		pair, q = cutByte(q, '&')
 		name, val := cutByte(pair, '=')
 		if name != "info_hash" {
 			continue
