@@ -26,13 +26,6 @@ func restartSize() (events, restarts int) {
 	return 60_000, 2
 }
 
-// engine is a private engine the test kills or stops and starts again.
-type engine interface {
-	Kill()
-	Stop()
-	Start()
-}
-
 // TestIngestSurvivesKafkaRestarts, ...ClickHouseRestarts and
 // ...PostgresRestarts restart one engine (a private instance on its own
 // ports; the other two are the shared ones) while the stream is produced
@@ -69,7 +62,7 @@ func TestIngestSurvivesPostgresRestarts(t *testing.T) {
 // (see docs/ARCHITECTURE.md); then the months concerned are rebuilt with
 // clickhouse.RebuildViews, as an operator would with reconcile
 // --repair-views, before the comparison with the truth.
-func runRestarts(t *testing.T, s stack, eng engine, busy func(context.Context) bool) {
+func runRestarts(t *testing.T, s stack, eng testenv.Engine, busy func(context.Context) bool) {
 	n, restarts := restartSize()
 	if v, err := strconv.Atoi(os.Getenv("RG_RESTARTS")); err == nil && v > 0 {
 		restarts = v
@@ -146,13 +139,7 @@ func runRestarts(t *testing.T, s stack, eng engine, busy func(context.Context) b
 			}
 		}
 		t0 := time.Now()
-		if r%2 == 0 {
-			eng.Kill()
-		} else {
-			eng.Stop()
-		}
-		time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
-		eng.Start()
+		testenv.Restart(eng, r%2 == 0, time.Duration(300+rng.IntN(1500))*time.Millisecond)
 		t.Logf("restart %d (%s) with %d messages stored by the slower sink: down for %v", r+1,
 			map[bool]string{true: "SIGKILL", false: "clean stop"}[r%2 == 0], stored, time.Since(t0).Round(time.Millisecond))
 	}

@@ -152,17 +152,6 @@ func (s *ClickHouseServer) Stop() {
 	s.proc.stop(s.t, "private ClickHouse", syscall.SIGTERM, 60*time.Second)
 }
 
-// Restart is Stop (or Kill when crash is true) and Start.
-func (s *ClickHouseServer) Restart(crash bool) {
-	s.t.Helper()
-	if crash {
-		s.Kill()
-	} else {
-		s.Stop()
-	}
-	s.Start()
-}
-
 const chServerConfig = `<?xml version="1.0"?>
 <!-- a private test server written by internal/testenv (see scripts/stack for the shared one) -->
 <yandex>

@@ -238,14 +238,3 @@ func (s *PostgresServer) Stop() {
 		s.t.Fatal(err)
 	}
 }
-
-// Restart is Stop (or Kill when crash is true) and Start.
-func (s *PostgresServer) Restart(crash bool) {
-	s.t.Helper()
-	if crash {
-		s.Kill()
-	} else {
-		s.Stop()
-	}
-	s.Start()
-}

@@ -53,7 +53,7 @@ func TestPrivateClickHouseServerSurvivesKillAndStop(t *testing.T) {
 	}
 	s.Start()
 	insert("after kill")
-	s.Restart(false)
+	testenv.Restart(s, false, 0)
 	var got []string
 	var err2 error
 	for range 50 {
@@ -112,7 +112,7 @@ func TestPrivatePostgresServerSurvivesKillAndStop(t *testing.T) {
 	}
 	s.Start()
 	exec("INSERT INTO t VALUES ($1)", "after kill")
-	s.Restart(false)
+	testenv.Restart(s, false, 0)
 	exec("SELECT 1")
 	var n int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM t WHERE v IN ('before kill', 'after kill')").Scan(&n); err != nil || n != 2 {
