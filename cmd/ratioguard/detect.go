@@ -9,9 +9,7 @@ import (
 
 	"github.com/ratioguard/ratioguard/detectors"
 	"github.com/ratioguard/ratioguard/detectors/quality"
-	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
-	"github.com/ratioguard/ratioguard/internal/pgconn"
 )
 
 func runDetect(ctx context.Context, env *cliEnv, args []string) error {
@@ -76,16 +74,11 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return usageError{"--until must be after --since"}
 	}
 
-	pg, err := pgconn.Connect(ctx, eng.PostgresURL)
+	pg, ch, closeStores, err := connectStores(ctx, eng)
 	if err != nil {
 		return err
 	}
-	defer pg.Close()
-	ch, err := chconn.Connect(ctx, eng.ClickHouseURL)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+	defer closeStores()
 	runner, err := detectors.NewRunner(ctx, cfg, pg, ch, env.log, ds)
 	if err != nil {
 		return err

@@ -8,9 +8,7 @@ import (
 
 	"github.com/ratioguard/ratioguard/ingest/clickhouse"
 	"github.com/ratioguard/ratioguard/ingest/reconcile"
-	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
-	"github.com/ratioguard/ratioguard/internal/pgconn"
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
 
@@ -27,16 +25,11 @@ func runReconcile(ctx context.Context, env *cliEnv, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pg, err := pgconn.Connect(ctx, eng.PostgresURL)
+	pg, ch, closeStores, err := connectStores(ctx, eng)
 	if err != nil {
 		return err
 	}
-	defer pg.Close()
-	ch, err := chconn.Connect(ctx, eng.ClickHouseURL)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+	defer closeStores()
 	if *repair {
 		months, err := clickhouse.SuspectMonths(ctx, ch)
 		if err != nil {
