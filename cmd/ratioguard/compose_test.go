@@ -105,6 +105,23 @@ func TestDockerComposeIsConsistent(t *testing.T) {
 			t.Errorf("service %s publishes ports %v", name, s.Ports)
 		}
 	}
+	// The tracker's spool must outlive the container: on a declared volume.
+	tr := c.Services["tracker"]
+	spool := ""
+	for i, a := range tr.Command {
+		if a == "--spool-dir" && i+1 < len(tr.Command) {
+			spool = tr.Command[i+1]
+		}
+	}
+	onVolume := false
+	for _, v := range tr.Volumes {
+		if _, dst, ok := strings.Cut(v, ":"); ok && spool != "" && strings.HasPrefix(spool, dst) {
+			onVolume = true
+		}
+	}
+	if !onVolume {
+		t.Errorf("tracker --spool-dir %q is not on one of its volumes %v", spool, tr.Volumes)
+	}
 	for _, long := range []string{"migrate", "tracker", "ingest", "detect", "enforce", "reports"} {
 		if !covered[long] {
 			t.Errorf("no compose service runs `ratioguard %s`", long)
