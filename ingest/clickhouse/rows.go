@@ -108,8 +108,13 @@ func (r *rows) columns() []any {
 	}
 }
 
+// columnar is the part of a prepared INSERT (driver.Batch) rows fill.
+type columnar interface {
+	Column(int) driver.BatchColumn
+}
+
 // appendTo fills a prepared INSERT column by column.
-func (r *rows) appendTo(b driver.Batch) error {
+func (r *rows) appendTo(b columnar) error {
 	cols := r.columns()
 	for i, c := range cols {
 		if err := b.Column(i).Append(c); err != nil {
