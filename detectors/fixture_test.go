@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratioguard/ratioguard/ingest/rollup"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 )
 
@@ -152,6 +153,14 @@ func (f *fixture) write() {
 		}
 	}
 	if err := batch.Send(); err != nil {
+		f.t.Fatal(err)
+	}
+	// The rollups are not fed on insert: build them as a pass would.
+	b := rollup.New(f.env.CH, nil)
+	if _, err := b.Refresh(ctx, time.Time{}); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := b.Close(ctx); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ratioguard/ratioguard/ingest/rollup"
 )
 
 // All returns every detector in the order a pass runs them (invite trees
@@ -49,6 +51,9 @@ type Runner struct {
 	Store     *Store // nil: findings are only returned
 	Detectors []Detector
 	Torrents  *TorrentSync // nil: sizes come from `left` only
+	// Rollups rebuilds stale rollup hours before each pass (nil: the
+	// caller keeps them current).
+	Rollups *rollup.Builder
 }
 
 // RunStats is one detector's share of a pass.
@@ -65,6 +70,7 @@ type RunStats struct {
 	Duration   time.Duration `json:"duration_ns"`
 	Err        string        `json:"error,omitempty"`
 	Skipped    bool          `json:"skipped,omitempty"` // a Periodic detector not due in this incremental pass
+	Rebuilt    int           `json:"rebuilt,omitempty"` // rollup_refresh: (hour, rollup) pairs rebuilt
 }
 
 // periodicWindow decides whether a Periodic detector runs in an incremental
@@ -95,14 +101,23 @@ func periodicWindow(d Detector, cfg *Config, w Window) (Window, bool) {
 // Pass evaluates every detector at until. from, when not zero, overrides
 // each detector's lookback (backfill); activeSince, when not zero, limits
 // re-evaluation to subjects active since then (incremental pass). A
-// failing detector does not stop the others; the errors are joined.
+// failing detector does not stop the others; the errors are joined. With
+// Rollups set, the pass first refreshes the rollups (its first RunStats
+// entry, rollup_refresh); a failed refresh fails the pass.
 func (r *Runner) Pass(ctx context.Context, from, until, activeSince time.Time) ([]RunStats, []Finding, error) {
-	if r.Torrents != nil {
-		if _, err := r.Torrents.Sync(ctx); err != nil {
-			return nil, nil, err
+	var stats []RunStats
+	if r.Rollups != nil {
+		st, err := r.refreshRollups(ctx, activeSince)
+		stats = append(stats, st)
+		if err != nil {
+			return stats, nil, err
 		}
 	}
-	var stats []RunStats
+	if r.Torrents != nil {
+		if _, err := r.Torrents.Sync(ctx); err != nil {
+			return stats, nil, err
+		}
+	}
 	var all []Finding
 	var errs []error
 	for _, d := range r.Detectors {

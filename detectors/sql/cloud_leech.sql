@@ -22,7 +22,8 @@ FROM (
         sum(delta_downloaded) AS down,
         max(if(seconds_since_previous > 0, delta_downloaded / seconds_since_previous, 0)) AS max_down_rate
     FROM announces
-    WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+    WHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+      AND time >= toDateTime(@from) AND time < toDateTime(@until)
       AND result = 'accepted' AND dual_stack_duplicate = 0
       AND user_id IN @active_users
     GROUP BY user_id, torrent_id, peer_id

@@ -1,7 +1,7 @@
 -- Collusion: torrent-hours where exactly one member uploaded and exactly one
 -- other member downloaded, counted per (uploader, downloader) pair, with the
 -- uploader's whole upload in the window (user_hour rollup) to compare
--- against. Read from announces_by_torrent (narrow, ordered by torrent);
+-- against. Reads the window's hours of the time-first `announces`;
 -- dual-stack duplicates carry no delta.
 SELECT
     p.up_user AS up_user,
@@ -18,8 +18,9 @@ FROM (
             groupUniqArrayIf(user_id, delta_uploaded > 0) AS ups,
             groupUniqArrayIf(user_id, delta_downloaded > 0) AS downs,
             sum(delta_uploaded) AS b
-        FROM announces_by_torrent
-        PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+        FROM announces
+        PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+             AND time >= toDateTime(@from) AND time < toDateTime(@until)
         WHERE result = 'accepted' AND (delta_uploaded > 0 OR delta_downloaded > 0)
         GROUP BY torrent_id, h
         HAVING length(ups) = 1 AND length(downs) = 1 AND ups[1] != downs[1]

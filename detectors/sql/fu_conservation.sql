@@ -1,6 +1,6 @@
 -- Swarm conservation, raw side, for the candidate torrents (@torrents, from
--- fu_cons_candidates; announces_by_torrent is ordered by torrent, so only
--- their granules are read): each uploader's raw upload in the window, with
+-- fu_cons_candidates; only the window's hours of the time-first `announces`
+-- are read): each uploader's raw upload in the window, with
 -- the torrent's Σcorrupt (corrupt is a per-peer counter, so its growth per
 -- peer is summed). Dual-stack duplicates carry no delta.
 SELECT
@@ -10,18 +10,20 @@ SELECT
     toUInt64(c.sum_corrupt) AS sum_corrupt
 FROM (
     SELECT torrent_id, user_id, toUInt64(sum(delta_uploaded)) AS up
-    FROM announces_by_torrent
+    FROM announces
     PREWHERE torrent_id IN (SELECT toUInt64(arrayJoin(@torrents)))
-    WHERE time >= toDateTime(@from) AND time < toDateTime(@until) AND result = 'accepted' AND delta_uploaded > 0
+    WHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+      AND time >= toDateTime(@from) AND time < toDateTime(@until) AND result = 'accepted' AND delta_uploaded > 0
     GROUP BY torrent_id, user_id
 ) AS u
 ANY LEFT JOIN (
     SELECT torrent_id, toUInt64(sum(peer_corrupt)) AS sum_corrupt
     FROM (
         SELECT torrent_id, max(corrupt) - min(corrupt) AS peer_corrupt
-        FROM announces_by_torrent
+        FROM announces
         PREWHERE torrent_id IN (SELECT toUInt64(arrayJoin(@torrents)))
-        WHERE time >= toDateTime(@from) AND time < toDateTime(@until) AND result = 'accepted'
+        WHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+          AND time >= toDateTime(@from) AND time < toDateTime(@until) AND result = 'accepted'
         GROUP BY torrent_id, user_id, peer_id
     )
     GROUP BY torrent_id

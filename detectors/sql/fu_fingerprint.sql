@@ -17,7 +17,8 @@ FROM (
     SELECT user_id, substring(peer_id, 1, 8) AS peer_prefix, toString(user_agent) AS ua, key, toString(param_order) AS po,
            count() AS n, sum(delta_uploaded) AS up
     FROM announces
-    PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+    PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+        AND time >= toDateTime(@from) AND time < toDateTime(@until)
     WHERE result = 'accepted' AND dual_stack_duplicate = 0
       AND user_id IN @active_users
     GROUP BY user_id, peer_prefix, ua, key, po

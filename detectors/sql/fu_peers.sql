@@ -39,7 +39,8 @@ FROM (
         uniqExactIf(delta_uploaded, delta_uploaded > 0 AND seconds_since_previous > 0) AS distinct_deltas,
         max(left) AS max_left
     FROM announces
-    PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+    PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+        AND time >= toDateTime(@from) AND time < toDateTime(@until)
     WHERE result = 'accepted' AND dual_stack_duplicate = 0
       AND user_id IN @active_users
     GROUP BY user_id, torrent_id, peer_id

@@ -24,7 +24,8 @@ FROM (
         max(seeders) AS seeders,
         (toUInt32(max(time)) - toUInt32(min(time))) / 3600 AS stuck_hours
     FROM announces
-    WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+    WHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+      AND time >= toDateTime(@from) AND time < toDateTime(@until)
       AND result = 'accepted' AND dual_stack_duplicate = 0
       AND user_id IN @active_users
     GROUP BY user_id, torrent_id, peer_id

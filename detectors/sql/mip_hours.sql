@@ -10,7 +10,8 @@ SELECT
     toUInt64(count()) AS announces,
     toUInt64(uniqExact(torrent_id)) AS torrents
 FROM announces
-PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+     AND time >= toDateTime(@from) AND time < toDateTime(@until)
 WHERE result = 'accepted' AND user_id IN @active_users
   AND (user_id, toStartOfHour(time)) IN (
       SELECT user_id, hour

@@ -11,7 +11,8 @@ SELECT
     toFloat64(max(delta_uploaded / seconds_since_previous)) AS max_rate,
     groupUniqArray(torrent_id) AS torrents
 FROM announces
-WHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+WHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+  AND time >= toDateTime(@from) AND time < toDateTime(@until)
   AND result = 'accepted' AND dual_stack_duplicate = 0 AND seconds_since_previous > 10
   AND user_id IN @active_users
 GROUP BY user_id

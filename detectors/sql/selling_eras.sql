@@ -15,7 +15,8 @@ FROM (
         max(time) AS last,
         toUInt64(count()) AS n
     FROM announces
-    PREWHERE time >= toDateTime(@from) AND time < toDateTime(@until)
+    PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
+        AND time >= toDateTime(@from) AND time < toDateTime(@until)
     WHERE result = 'accepted' AND dual_stack_duplicate = 0
       AND user_id IN @active_users
     GROUP BY user_id, area_raw, client_raw, hod
