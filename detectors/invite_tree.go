@@ -3,12 +3,23 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // InviteTree flags inviters whose invitees are repeatedly reported for
-// sharing or selling their accounts (open or confirmed reports).
+// sharing or selling their accounts (open or confirmed reports): at least
+// min_bad_invitees of them, and a large share of all their invitees, so a
+// popular inviter with a crowd of honest invitees and one or two bad ones
+// is not reported.
 type InviteTree struct{}
+
+// inviteTreeMinShare is the share of an inviter's invitees that must be
+// reported (the site's share of reported invitees is around 1–3 %).
+const inviteTreeMinShare = 0.25
+
+// inviteTreeListed caps the unreported invitees listed in the evidence.
+const inviteTreeListed = 50
 
 // Name implements Detector.
 func (InviteTree) Name() string { return "invite_tree" }
@@ -19,15 +30,51 @@ func (InviteTree) Lookback(c *Config) time.Duration { return c.AccountSelling.Re
 // Doc implements Detector.
 func (InviteTree) Doc() Doc {
 	return Doc{
-		Title:      "Invite trees",
-		Catches:    "inviters selling or handing out accounts through invites",
-		Signals:    []string{"invitees with an open or confirmed multi_ip, account_selling or leaked_passkey report, at least min_bad_invitees"},
-		LookAlikes: "one bad invitee is not enough; dismissed reports do not count",
+		Title:   "Invite trees",
+		Catches: "inviters selling or handing out accounts through invites",
+		Signals: []string{
+			"invitees with an open or confirmed multi_ip, account_selling or leaked_passkey report, at least min_bad_invitees",
+			fmt.Sprintf("those invitees' share of all the inviter's invitees, at least %.0f%% (the site's share is in the evidence)", 100*inviteTreeMinShare),
+		},
+		LookAlikes: "one bad invitee is not enough; a popular inviter with many honest invitees and a couple of bad ones stays under the share; a household inviting its own members is not reported unless they are; dismissed reports do not count",
 	}
 }
 
 // inviteTreeSources are the detectors whose reports mark a bad invitee.
 var inviteTreeSources = []string{"multi_ip", "account_selling", "leaked_passkey"}
+
+// inviteRow is one row of pg_invite_tree: an invitee and one of its bad
+// reports (ReportID 0 for an invitee without one).
+type inviteRow struct {
+	Inviter     uint64
+	InviterName string
+	Invitee     uint64
+	InviteeName string
+	ReportID    uint64
+	Detector    string
+	Status      string
+	Severity    string
+	Score       float64
+	Summary     string
+	SiteShare   float64
+}
+
+// InviteeReport is one report that makes an invitee bad.
+type InviteeReport struct {
+	ReportID uint64  `json:"report_id"`
+	Detector string  `json:"detector"`
+	Status   string  `json:"status"`
+	Severity string  `json:"severity"`
+	Score    float64 `json:"score"`
+	Summary  string  `json:"summary"`
+}
+
+// ReportedInvitee is an invitee with its sharing or selling reports.
+type ReportedInvitee struct {
+	UserID  uint64          `json:"user_id"`
+	Name    string          `json:"name"`
+	Reports []InviteeReport `json:"reports"`
+}
 
 // Run implements Detector.
 func (d InviteTree) Run(ctx context.Context, env *Env, w Window) ([]Finding, error) {
@@ -40,18 +87,105 @@ func (d InviteTree) Run(ctx context.Context, env *Env, w Window) ([]Finding, err
 		return nil, fmt.Errorf("read invite trees: %w", err)
 	}
 	defer rows.Close()
-	var out []Finding
+	var in []inviteRow
 	for rows.Next() {
-		var inviter, n int64
-		var invitees []int64
-		if err := rows.Scan(&inviter, &n, &invitees); err != nil {
+		var r inviteRow
+		var inviter, invitee int64
+		var report *int64
+		var det, status, sev, summary *string
+		var score *float64
+		if err := rows.Scan(&inviter, &r.InviterName, &invitee, &r.InviteeName, &report, &det, &status, &sev, &score, &summary, &r.SiteShare); err != nil {
 			return nil, fmt.Errorf("scan invite tree: %w", err)
 		}
-		sig := []Signal{signal("reported_invitees", float64(n), float64(minBad), 0.9, "members", fmt.Sprintf("invitees %v", invitees))}
-		f := userFinding(d.Name(), uint64(inviter), w, sig, float64(n),
-			fmt.Sprintf("%d members invited by %d have open or confirmed sharing/selling reports", n, inviter))
-		f.Evidence.Details = map[string]any{"invitees": invitees}
-		out = append(out, f)
+		r.Inviter, r.Invitee = uint64(inviter), uint64(invitee)
+		if report != nil {
+			r.ReportID, r.Detector, r.Status, r.Severity, r.Score, r.Summary = uint64(*report), *det, *status, *sev, *score, *summary
+		}
+		in = append(in, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read invite trees: %w", err)
+	}
+	return inviteFindings(d.Name(), in, minBad, inviteTreeMinShare, w), nil
+}
+
+// inviteFindings groups the rows (ordered by inviter, then invitee) into one
+// finding per inviter with at least minBad reported invitees making up at
+// least minShare of its invitees.
+func inviteFindings(name string, rows []inviteRow, minBad int, minShare float64, w Window) []Finding {
+	var out []Finding
+	for len(rows) > 0 {
+		n := 1
+		for n < len(rows) && rows[n].Inviter == rows[0].Inviter {
+			n++
+		}
+		if f, ok := inviteFinding(name, rows[:n], minBad, minShare, w); ok {
+			out = append(out, f)
+		}
+		rows = rows[n:]
+	}
+	return out
+}
+
+// inviteFinding is the verdict on one inviter's rows.
+func inviteFinding(name string, rows []inviteRow, minBad int, minShare float64, w Window) (Finding, bool) {
+	var bad []ReportedInvitee
+	var clean []uint64
+	invitees := 0
+	for i, r := range rows {
+		first := i == 0 || rows[i-1].Invitee != r.Invitee
+		if first {
+			invitees++
+		}
+		switch {
+		case r.ReportID == 0:
+			clean = append(clean, r.Invitee)
+		case first:
+			bad = append(bad, ReportedInvitee{UserID: r.Invitee, Name: r.InviteeName})
+			fallthrough
+		default:
+			last := &bad[len(bad)-1]
+			last.Reports = append(last.Reports, InviteeReport{ReportID: r.ReportID, Detector: r.Detector,
+				Status: r.Status, Severity: r.Severity, Score: r.Score, Summary: r.Summary})
+		}
+	}
+	share := float64(len(bad)) / float64(invitees)
+	site := rows[0].SiteShare
+	sig := []Signal{
+		signal("reported_invitees", float64(len(bad)), float64(minBad), 0.9, "members",
+			"invitees with an open or confirmed "+strings.Join(inviteTreeSources, ", ")+" report"),
+		signal("reported_share", share, minShare, 0.6, "fraction",
+			fmt.Sprintf("%d of %d invitees; %.1f%% of all invited members site-wide", len(bad), invitees, 100*site)),
+	}
+	if !sig[0].Fired || !sig[1].Fired {
+		return Finding{}, false
+	}
+	inviter := rows[0].Inviter
+	parts := make([]string, 0, min(len(bad), 5))
+	for _, b := range bad[:min(len(bad), 5)] {
+		var dets []string
+		for _, r := range b.Reports {
+			dets = append(dets, r.Detector+" "+r.Status)
+		}
+		parts = append(parts, fmt.Sprintf("%s #%d (%s)", b.Name, b.UserID, strings.Join(dets, ", ")))
+	}
+	if len(bad) > len(parts) {
+		parts = append(parts, fmt.Sprintf("and %d more", len(bad)-len(parts)))
+	}
+	f := userFinding(name, inviter, w, sig, float64(len(bad)),
+		fmt.Sprintf("%d of the %d members invited by %s #%d (%.0f%%, site-wide %.1f%%) have open or confirmed sharing/selling reports: %s",
+			len(bad), invitees, rows[0].InviterName, inviter, 100*share, 100*site, strings.Join(parts, "; ")))
+	if len(clean) > inviteTreeListed {
+		clean = clean[:inviteTreeListed]
+	}
+	f.Evidence.Details = map[string]any{
+		"inviter":             map[string]any{"user_id": inviter, "name": rows[0].InviterName},
+		"invitees":            invitees,
+		"reported_invitees":   bad,
+		"unreported_invitees": clean,
+		"reported_share":      share,
+		"site_reported_share": site,
+		"report_sources":      inviteTreeSources,
+	}
+	return f, true
 }

@@ -6,12 +6,14 @@
 //     format, User-Agent, key format, query parameter order) and the cheat
 //     tools that imitate them badly;
 //   - sim/population: members, agents (client installations on networks),
-//     torrents and the ground-truth labels, built deterministically from a spec;
+//     torrents, the invite tree (who invited whom, with invite sellers) and
+//     the ground-truth labels, built deterministically from a spec;
 //   - sim/engine: the time-stepped swarm model (bytes conserved within a
 //     swarm) that emits announce requests in time order;
 //   - sim/labels: the ground truth (JSON, CSV and the sim_labels table);
-//   - sim/setup: creates the simulated members, torrents and seedbox ranges in
-//     Postgres so the tracker and the ledger know them;
+//   - sim/setup: creates the simulated members (with their inviters),
+//     torrents and seedbox ranges in Postgres so the tracker and the ledger
+//     know them;
 //   - sim/live: drives a running tracker over HTTP in real time;
 //   - sim/replay: runs the tracker's announce core on a simulated clock and
 //     writes the events straight to Kafka;

@@ -1,7 +1,31 @@
-SELECT u.invited_by, count(DISTINCT u.id), array_agg(DISTINCT u.id ORDER BY u.id)
-FROM users u
-JOIN cheat_reports r ON r.subject_kind = 'user' AND r.subject_id = u.id::text
-WHERE u.invited_by IS NOT NULL
-  AND r.detector = ANY($1) AND r.status IN ('open', 'confirmed')
-GROUP BY u.invited_by
-HAVING count(DISTINCT u.id) >= $2
+-- Invite trees. $1: the detectors whose open or confirmed reports mark a bad
+-- invitee (by member id or by passkey); $2: bad invitees an inviter needs.
+-- One row per invitee of each such inviter and per bad report of that
+-- invitee (report columns NULL for an invitee without one), with the share
+-- of all invited members that are bad (the site's baseline).
+WITH reports AS (
+    SELECT id, detector, subject_kind, subject_id, status, severity, score,
+           COALESCE(evidence->>'summary', '') AS summary
+    FROM cheat_reports
+    WHERE detector = ANY($1) AND status IN ('open', 'confirmed') AND subject_kind IN ('user', 'passkey')
+), bad AS (
+    SELECT u.id AS invitee, u.invited_by AS inviter, r.*
+    FROM reports r JOIN users u ON r.subject_kind = 'user' AND u.id::text = r.subject_id
+    WHERE u.invited_by IS NOT NULL
+    UNION ALL
+    SELECT u.id, u.invited_by, r.*
+    FROM reports r JOIN users u ON r.subject_kind = 'passkey' AND u.passkey = r.subject_id
+    WHERE u.invited_by IS NOT NULL
+), inviters AS (
+    SELECT inviter FROM bad GROUP BY inviter HAVING count(DISTINCT invitee) >= $2
+), base AS (
+    SELECT (SELECT count(DISTINCT invitee) FROM bad)::float8
+         / GREATEST((SELECT count(*) FROM users WHERE invited_by IS NOT NULL), 1) AS site_share
+)
+SELECT i.inviter, iu.name, u.id, u.name, b.id, b.detector, b.status, b.severity, b.score, b.summary, base.site_share
+FROM inviters i
+JOIN users iu ON iu.id = i.inviter
+JOIN users u ON u.invited_by = i.inviter
+LEFT JOIN bad b ON b.invitee = u.id
+CROSS JOIN base
+ORDER BY i.inviter, u.id, b.detector, b.id

@@ -33,6 +33,9 @@ func Build(s *spec.Spec, start, end time.Time) (*Population, error) {
 	b.cheaters()
 	b.initialSeeds()
 	b.uploaders()
+	if err := b.invites(); err != nil {
+		return nil, err
+	}
 	return b.pop, nil
 }
 

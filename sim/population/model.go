@@ -2,8 +2,9 @@
 // passkeys, the agents through which they announce (a client installation on a
 // network, honest or cheating, active for a window of time), the torrent
 // catalog with its releases, the networks (residential, NAT households,
-// carrier NAT, datacenters, IPv6 /64s) and the ground truth: which members
-// cheat, how and since when, and which honest members look like cheaters.
+// carrier NAT, datacenters, IPv6 /64s), the invite tree (who invited whom)
+// and the ground truth: which members cheat, how and since when, and which
+// honest members look like cheaters.
 // Build is deterministic: the same spec and seed give the same population.
 package population
 
@@ -27,6 +28,7 @@ const (
 	LeakedPasskey Kind = "leaked_passkey"
 	LeechService  Kind = "leech_service"
 	GhostLeecher  Kind = "ghost_leecher"
+	InviteSeller  Kind = "invite_seller" // most of its invitees are shared or sold accounts
 )
 
 // Honest look-alike kinds.
@@ -38,13 +40,17 @@ const (
 	IPv6Privacy  Kind = "ipv6_privacy"
 	Restarts     Kind = "restarts"
 	Travel       Kind = "travel"
+	// Invite-tree look-alikes: many honest invitees (and a bad one or two),
+	// or a household's members sharing one address.
+	PopularInviter Kind = "popular_inviter"
+	FamilyInviter  Kind = "family_inviter"
 )
 
 // CheatKinds lists every cheat kind.
-var CheatKinds = []Kind{NaiveFaker, CarefulFaker, Colluder, SharedAccount, SoldAccount, LeakedPasskey, LeechService, GhostLeecher}
+var CheatKinds = []Kind{NaiveFaker, CarefulFaker, Colluder, SharedAccount, SoldAccount, LeakedPasskey, LeechService, GhostLeecher, InviteSeller}
 
 // LookalikeKinds lists every honest look-alike kind.
-var LookalikeKinds = []Kind{Seedbox, NATHousehold, CGNAT, DualStack, IPv6Privacy, Restarts, Travel}
+var LookalikeKinds = []Kind{Seedbox, NATHousehold, CGNAT, DualStack, IPv6Privacy, Restarts, Travel, PopularInviter, FamilyInviter}
 
 // Behavior is how an agent reports what it transfers.
 type Behavior uint8
@@ -75,6 +81,8 @@ type Member struct {
 	CheatStart time.Time // when the cheating starts (for sold accounts: when the buyer appears)
 	Partner    *Member   // the other member of a colluding pair
 	Lookalikes []Kind
+	// InvitedBy is the member who invited this one (nil for founders).
+	InvitedBy *Member
 }
 
 // NetKind classifies a network.

@@ -1,5 +1,6 @@
 // Package setup owns what a simulated run needs in Postgres before traffic
-// flows: its members (by name, with their passkeys), its torrents (by info
+// flows: its members (by name, with their passkeys and who invited them:
+// users.invited_by), its torrents (by info
 // hash), the declared seedbox ranges, the run row and its ground-truth labels
 // (tables sim_runs and sim_labels). It assigns the database ids back to the
 // population so the traffic, the labels and the ledger agree. Every statement
@@ -50,6 +51,9 @@ func Apply(ctx context.Context, pool *pgxpool.Pool, run Run, p *population.Popul
 	if err := members(ctx, tx, p); err != nil {
 		return labels.Set{}, err
 	}
+	if err := invites(ctx, tx, p); err != nil {
+		return labels.Set{}, err
+	}
 	if err := torrents(ctx, tx, p); err != nil {
 		return labels.Set{}, err
 	}
@@ -97,6 +101,22 @@ func members(ctx context.Context, tx pgx.Tx, p *population.Population) error {
 	}
 	if n != len(names) {
 		return fmt.Errorf("sim setup: %d of %d members created", n, len(names))
+	}
+	return nil
+}
+
+// invites writes the invite tree once every member has its id.
+func invites(ctx context.Context, tx pgx.Tx, p *population.Population) error {
+	ids := make([]int64, len(p.Members))
+	inviters := make([]int64, len(p.Members))
+	for i, m := range p.Members {
+		ids[i] = int64(m.ID)
+		if m.InvitedBy != nil {
+			inviters[i] = int64(m.InvitedBy.ID)
+		}
+	}
+	if _, err := tx.Exec(ctx, query("invites"), ids, inviters); err != nil {
+		return fmt.Errorf("sim setup: record who invited %d members: %w", len(ids), err)
 	}
 	return nil
 }

@@ -46,6 +46,23 @@ func TestSetupIsIdempotentAndEvalReadsReports(t *testing.T) {
 	if users != len(p1.Members) || torrents != len(p1.Torrents) || ranges != len(p1.SeedboxRanges) {
 		t.Fatalf("rows: %d users, %d torrents, %d ranges; want %d, %d, %d", users, torrents, ranges, len(p1.Members), len(p1.Torrents), len(p1.SeedboxRanges))
 	}
+	// The invite tree is in users.invited_by.
+	ids, inviters := make([]int64, len(p1.Members)), make([]*int64, len(p1.Members))
+	for i, m := range p1.Members {
+		ids[i] = int64(m.ID)
+		if m.InvitedBy != nil {
+			v := int64(m.InvitedBy.ID)
+			inviters[i] = &v
+		}
+	}
+	var invited, wrong int
+	if err := pg.Pool.QueryRow(ctx, `SELECT count(u.invited_by), count(*) FILTER (WHERE v.inviter IS DISTINCT FROM u.invited_by)
+		FROM users u JOIN unnest($1::bigint[], $2::bigint[]) AS v (id, inviter) ON v.id = u.id`, ids, inviters).Scan(&invited, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if invited < len(p1.Members)/2 || wrong != 0 {
+		t.Fatalf("invite tree in users: %d of %d members invited, %d wrong", invited, len(p1.Members), wrong)
+	}
 	loaded, err := setup.LoadLabels(ctx, pg.Pool, "sim1")
 	if err != nil {
 		t.Fatal(err)

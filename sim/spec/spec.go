@@ -1,6 +1,6 @@
 // Package spec owns the simulator's population spec: a YAML file with a seed
 // that fixes everything the simulator generates (members, their clients and
-// networks, torrents, honest look-alikes and cheaters). Parse fills defaults
+// networks, torrents, honest look-alikes, cheaters and the invite tree). Parse fills defaults
 // and rejects unknown fields and impossible values with clear errors.
 package spec
 
@@ -36,6 +36,7 @@ type Spec struct {
 	Clients    map[string]float64 `yaml:"clients"`
 	Lookalikes LookalikeSpec      `yaml:"lookalikes"`
 	Cheaters   CheaterSpec        `yaml:"cheaters"`
+	Invites    InviteSpec         `yaml:"invites"`
 }
 
 // TorrentSpec describes the catalog.
@@ -93,6 +94,9 @@ type CheaterSpec struct {
 	LeakedPasskey int `yaml:"leaked_passkey"`
 	LeechService  int `yaml:"leech_service"`
 	GhostLeecher  int `yaml:"ghost_leecher"`
+	// InviteSeller members sell or hand out invites: most of the shared and
+	// sold accounts are their invitees (see InviteSpec). Each needs two.
+	InviteSeller int `yaml:"invite_seller"`
 	// Cheating starts uniformly between these fractions of the run.
 	StartFrom float64 `yaml:"start_from"`
 	StartTo   float64 `yaml:"start_to"`
@@ -101,7 +105,24 @@ type CheaterSpec struct {
 // Total is the number of cheating members.
 func (c CheaterSpec) Total() int {
 	return c.NaiveFaker + c.CarefulFaker + 2*c.CollusionPair + c.SharedAccount + c.SoldAccount +
-		c.LeakedPasskey + c.LeechService + c.GhostLeecher
+		c.LeakedPasskey + c.LeechService + c.GhostLeecher + c.InviteSeller
+}
+
+// InviteSpec shapes the invite tree: who invited whom. The oldest members
+// (Founders) joined without an invite; every other member was invited by an
+// older one, except the invitees the spec places on purpose: most shared and
+// sold accounts under the invite sellers, a crowd of honest members (and a
+// few bad ones) under popular inviters, and the members of a NAT household
+// under the household's first member (look-alike family_inviter). Leaked,
+// shared and sold accounts not placed under a seller get an inviter each
+// with no other bad invitee.
+type InviteSpec struct {
+	Founders        float64 `yaml:"founders"`         // fraction of members who joined without an invite
+	SellerShare     float64 `yaml:"seller_share"`     // fraction of shared and sold accounts invited by a seller
+	SellerHonest    int     `yaml:"seller_honest"`    // each seller also invited 0..this many honest members
+	Popular         int     `yaml:"popular"`          // honest members with many invitees (look-alike popular_inviter)
+	PopularInvitees int     `yaml:"popular_invitees"` // honest invitees of each popular inviter
+	PopularBad      int     `yaml:"popular_bad"`      // leaked, shared or sold invitees of each (when there are enough)
 }
 
 // Load reads and parses a spec file.
@@ -162,8 +183,9 @@ func Default() *Spec {
 		},
 		Cheaters: CheaterSpec{
 			NaiveFaker: 2, CarefulFaker: 2, CollusionPair: 1, SharedAccount: 2, SoldAccount: 1,
-			LeakedPasskey: 1, LeechService: 1, GhostLeecher: 2, StartFrom: 0.1, StartTo: 0.5,
+			LeakedPasskey: 1, LeechService: 1, GhostLeecher: 2, InviteSeller: 1, StartFrom: 0.1, StartTo: 0.5,
 		},
+		Invites: InviteSpec{Founders: 0.05, SellerShare: 0.8, SellerHonest: 2, Popular: 1, PopularInvitees: 15, PopularBad: 1},
 	}
 }
 
@@ -215,6 +237,7 @@ func (s *Spec) Validate() error {
 		"lookalikes.cgnat": s.Lookalikes.CGNAT, "lookalikes.dual_stack": s.Lookalikes.DualStack,
 		"lookalikes.ipv6_privacy": s.Lookalikes.IPv6Privacy, "lookalikes.restarts": s.Lookalikes.Restarts,
 		"lookalikes.travel": s.Lookalikes.Travel, "cheaters.start_from": s.Cheaters.StartFrom, "cheaters.start_to": s.Cheaters.StartTo,
+		"invites.founders": s.Invites.Founders, "invites.seller_share": s.Invites.SellerShare,
 	} {
 		if v < 0 || v > 1 {
 			bad("%s must be a fraction in [0,1], got %g", name, v)
@@ -232,10 +255,25 @@ func (s *Spec) Validate() error {
 	c := s.Cheaters
 	for name, v := range map[string]int{"naive_faker": c.NaiveFaker, "careful_faker": c.CarefulFaker,
 		"colluding_pair": c.CollusionPair, "shared_account": c.SharedAccount, "sold_account": c.SoldAccount,
-		"leaked_passkey": c.LeakedPasskey, "leech_service": c.LeechService, "ghost_leecher": c.GhostLeecher} {
+		"leaked_passkey": c.LeakedPasskey, "leech_service": c.LeechService, "ghost_leecher": c.GhostLeecher,
+		"invite_seller": c.InviteSeller} {
 		if v < 0 {
 			bad("cheaters.%s must not be negative", name)
 		}
+	}
+	if c.InviteSeller > 0 && c.SharedAccount+c.SoldAccount < 2*c.InviteSeller {
+		bad("cheaters.invite_seller: each of the %d invite sellers needs two shared or sold invitees, there are %d (shared_account + sold_account)",
+			c.InviteSeller, c.SharedAccount+c.SoldAccount)
+	}
+	inv := s.Invites
+	for name, v := range map[string]int{"seller_honest": inv.SellerHonest, "popular": inv.Popular,
+		"popular_invitees": inv.PopularInvitees, "popular_bad": inv.PopularBad} {
+		if v < 0 {
+			bad("invites.%s must not be negative", name)
+		}
+	}
+	if inv.Founders == 0 {
+		bad("invites.founders must be above 0: someone invited the first members")
 	}
 	if c.Total() > s.Members/2 {
 		bad("%d cheating members is more than half of the %d members", c.Total(), s.Members)

@@ -30,6 +30,9 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"torrents: {size_median: lots}", "not a byte count"},
 		{"lookalikes: {seedbox: 2}", "lookalikes.seedbox must be a fraction"},
 		{"members: 4\ncheaters: {naive_faker: 3}", "more than half"},
+		{"cheaters: {invite_seller: 3}", "each of the 3 invite sellers needs two shared or sold invitees"},
+		{"invites: {founders: 0}", "invites.founders must be above 0"},
+		{"invites: {popular: -1}", "invites.popular must not be negative"},
 	} {
 		_, err := Parse([]byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
