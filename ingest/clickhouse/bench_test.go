@@ -6,7 +6,9 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +18,6 @@ import (
 	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/schemas"
-	"github.com/ratioguard/ratioguard/schemas/events"
 )
 
 // benchEvents is the size of the throughput runs (RG_BENCH_EVENTS overrides).
@@ -48,33 +49,38 @@ func TestLoaderThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	evs := make([]consumer.Event, len(ds.Msgs))
-	for i, m := range ds.Msgs {
-		a, err := events.Decode(m.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		evs[i] = consumer.Event{Offset: int64(i), A: a}
-	}
+	direct := directBatches(t, ds.Msgs)
 	// On a private server: no other test's queries or merges in the
 	// figures, and its CPU time (queries + background merges) is measured,
 	// which the other load on this shared machine does not inflate.
 	srv := testenv.StartClickHouseServer(t)
-	// Before: the rollups of migrations 0001-0002 (every distinct count,
-	// uniqExact); after: all migrations (0003 drops the unread ones).
-	variants := []struct {
+	// The schema's history: the rollups of migrations 0001-0002 (every
+	// distinct count, uniqExact), 0003 (the unread ones dropped), 0004 (the
+	// rollups off the insert path: only the announce_ids view is left).
+	// RG_BENCH_VARIANTS (comma-separated substrings of the names) picks some.
+	type variant struct {
 		name  string
 		last  uint32
 		views bool
-	}{{"raw table without views", math.MaxUint32, false}, {"BEFORE (0002 views)", 2, true}, {"AFTER (0003 views)", math.MaxUint32, true}}
+	}
+	variants := []variant{{"raw table without views", math.MaxUint32, false}, {"0002 views", 2, true}, {"0003 views", 3, true},
+		{"0004 (announce_ids view only)", math.MaxUint32, true}}
+	if pick := os.Getenv("RG_BENCH_VARIANTS"); pick != "" {
+		variants = slices.DeleteFunc(variants, func(v variant) bool {
+			return !slices.ContainsFunc(strings.Split(pick, ","), func(p string) bool { return strings.Contains(v.name, p) })
+		})
+	}
 	t.Logf("events: %d; direct inserts of 50,000 rows from 4 goroutines (one per Kafka partition, as the loader); "+
 		"CPU = the private server's user+system time from the first insert until its merges are idle", n)
 	for _, sc := range variants {
 		ch := schemaUpTo(t, ctx, srv.URL(testenv.UniqueName("rgbench")), sc.last, sc.views)
-		wall, cpu := measure(t, ctx, srv, ch, func() { directInsert(t, ctx, ch, evs) })
+		wall, cpu := measure(t, ctx, srv, ch, func() { directInsert(t, ctx, ch, direct) })
 		t.Logf("baseline clickhouse-go direct insert, %s: %s", sc.name, rate(n, wall, cpu))
 	}
-	for _, sc := range variants[1:] {
+	for _, sc := range variants {
+		if !sc.views {
+			continue
+		}
 		ch := schemaUpTo(t, ctx, srv.URL(testenv.UniqueName("rgbench")), sc.last, sc.views)
 		wall, cpu := measure(t, ctx, srv, ch, func() { loadFromKafka(t, ctx, ch, k, ends, n) })
 		t.Logf("loader from kafka (incl. group join), %s: %s", sc.name, rate(n, wall, cpu))
@@ -124,31 +130,61 @@ func waitMergesIdle(t *testing.T, ctx context.Context, ch testenv.CH) {
 	}
 }
 
-// directInsert inserts evs into ch's `announces` with clickhouse-go, 50,000
-// rows per INSERT, from 4 goroutines (the loader's parallelism on 4
-// partitions), without Kafka, decoding, dedupe lookup or offsets.
-func directInsert(t *testing.T, ctx context.Context, ch testenv.CH, evs []consumer.Event) {
+// directInsert inserts the batches into ch's `announces` with clickhouse-go,
+// one INSERT per batch, from one goroutine per worker (the loader's
+// parallelism on 4 partitions), without Kafka, decoding, dedupe lookup or
+// offsets.
+func directInsert(t *testing.T, ctx context.Context, ch testenv.CH, workers [][]*rows) {
 	t.Helper()
 	l := New(ch.Conn, ch.Database, nil)
-	const workers = 4
-	per := (len(evs) + workers - 1) / workers
 	var wg sync.WaitGroup
-	for w := range workers {
-		part := evs[min(w*per, len(evs)):min((w+1)*per, len(evs))]
+	for w, batches := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < len(part); i += 50_000 {
-				for j, m := range byMonth(int32(w), part[i:min(i+50_000, len(part))]) {
-					if err := l.insert(ctx, "rg-bench-"+strconv.Itoa(w)+"-"+strconv.Itoa(i)+"-"+strconv.Itoa(j), m.rows); err != nil {
-						t.Error(err)
-						return
-					}
+			for i, r := range batches {
+				if err := l.insert(ctx, "rg-bench-"+strconv.Itoa(w)+"-"+strconv.Itoa(i), r); err != nil {
+					t.Error(err)
+					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// directBatches decodes the messages into batches of 50,000 rows per
+// month for 4 workers, as the loader would cut them.
+func directBatches(t *testing.T, msgs []ingesttest.Msg) [][]*rows {
+	const workers, batch = 4, 50_000
+	per := (len(msgs) + workers - 1) / workers
+	out := make([][]*rows, workers)
+	for w := range workers {
+		part := msgs[min(w*per, len(msgs)):min((w+1)*per, len(msgs))]
+		for i := 0; i < len(part); i += batch {
+			d := newDecoded(int32(w))
+			for j, m := range part[i:min(i+batch, len(part))] {
+				if err := d.Add(int64(i+j), m.Value); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d.uniq()
+			for _, m := range d.byMonth(d.keep) {
+				r := newRows()
+				r.gather(m.rows, identity(m.rows.len()))
+				out[w] = append(out[w], r)
+			}
+		}
+	}
+	return out
+}
+
+func identity(n int) []int32 {
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	return idx
 }
 
 // loadFromKafka runs the loader over the pre-filled topic until caught up.
@@ -208,7 +244,7 @@ func schemaUpTo(t *testing.T, ctx context.Context, rawURL string, last uint32, v
 	}
 	if !views {
 		for _, v := range []string{"announces_by_torrent_mv", "announce_ids_mv", "user_hour_mv", "torrent_hour_mv", "user_network_hour_mv"} {
-			if err := conn.Exec(ctx, "DROP TABLE "+v); err != nil {
+			if err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+v); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -7,56 +7,64 @@ import (
 	chgo "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
-	"github.com/ratioguard/ratioguard/ingest/consumer"
+	"github.com/ratioguard/ratioguard/schemas/events"
 )
 
-// newEvents returns the events of a batch whose id is neither earlier in
-// the batch nor already loaded (announce_ids), in batch order.
-func (l *Loader) newEvents(ctx context.Context, evs []consumer.Event) ([]consumer.Event, error) {
-	if len(evs) == 0 {
+// newEvents returns the rows of d (indices, in batch order) whose event id
+// is neither earlier in the batch nor already loaded (announce_ids). It
+// leaves d.rows as they are (Store may be retried with the same batch).
+func (l *Loader) newEvents(ctx context.Context, d *decoded) ([]int32, error) {
+	if d.rows.len() == 0 {
 		return nil, nil
 	}
-	seen := make(map[[16]byte]struct{}, len(evs))
-	uniq := make([]consumer.Event, 0, len(evs))
-	minT, maxT := int64(1<<62), int64(0)
-	for _, ev := range evs {
-		id := [16]byte(ev.A.GetEventId())
-		if _, dup := seen[id]; dup {
-			continue
-		}
-		seen[id] = struct{}{}
-		uniq = append(uniq, ev)
-		sec := ev.A.GetTimeUnixNano() / 1e9
-		minT, maxT = min(minT, sec), max(maxT, sec)
-	}
-	loaded, err := l.loadedIDs(ctx, uniq, minT, maxT)
+	minT, maxT := d.uniq()
+	loaded, err := l.loadedIDs(ctx, d, minT, maxT)
 	if err != nil {
 		return nil, err
 	}
 	if len(loaded) == 0 {
-		return uniq, nil
+		return d.keep, nil
 	}
-	out := uniq[:0]
-	for _, ev := range uniq {
-		if _, dup := loaded[[16]byte(ev.A.GetEventId())]; !dup {
-			out = append(out, ev)
+	out := d.keep[:0]
+	for _, i := range d.keep {
+		if _, dup := loaded[[events.IDLen]byte(d.rows.eventID.buf[int(i)*events.IDLen:])]; !dup {
+			out = append(out, i)
 		}
 	}
 	return out, nil
 }
 
-// loadedIDs asks announce_ids which of the events' ids are already loaded,
-// sending the ids as an external table.
-func (l *Loader) loadedIDs(ctx context.Context, evs []consumer.Event, minT, maxT int64) (map[[16]byte]struct{}, error) {
+// uniq sets d.keep to the rows whose id is not earlier in the batch and
+// returns their time range (Unix seconds).
+func (d *decoded) uniq() (minT, maxT int64) {
+	clear(d.seen)
+	d.keep = d.keep[:0]
+	ids, secs := d.rows.eventID.buf, d.rows.time.v
+	minT, maxT = int64(1<<62), int64(0)
+	for i := range d.rows.len() {
+		id := [events.IDLen]byte(ids[i*events.IDLen:])
+		if _, dup := d.seen[id]; dup {
+			continue
+		}
+		d.seen[id] = struct{}{}
+		d.keep = append(d.keep, int32(i))
+		minT, maxT = min(minT, secs[i]), max(maxT, secs[i])
+	}
+	return minT, maxT
+}
+
+// loadedIDs asks announce_ids which of the ids of the rows d.keep are
+// already loaded, sending them as an external table.
+func (l *Loader) loadedIDs(ctx context.Context, d *decoded, minT, maxT int64) (map[[events.IDLen]byte]struct{}, error) {
 	tbl, err := ext.NewTable("batch_ids", ext.Column("event_id", "FixedString(16)"))
 	if err != nil {
 		return nil, fmt.Errorf("external table: %w", err)
 	}
-	ids := make([][]byte, len(evs))
-	for i, ev := range evs {
-		ids[i] = ev.A.GetEventId()
+	d.ids = d.ids[:0]
+	for _, i := range d.keep {
+		d.ids = append(d.ids, d.rows.eventID.buf[int(i)*events.IDLen:(int(i)+1)*events.IDLen])
 	}
-	if _, err := tbl.Block().Columns[0].Append(ids); err != nil {
+	if _, err := tbl.Block().Columns[0].Append(d.ids); err != nil {
 		return nil, fmt.Errorf("external table ids: %w", err)
 	}
 	rs, err := l.conn.Query(chgo.Context(ctx, chgo.WithExternalTable(tbl)), lookupIDsSQL, uint32(max(minT, 0)), uint32(max(maxT, 0)))
@@ -64,13 +72,13 @@ func (l *Loader) loadedIDs(ctx context.Context, evs []consumer.Event, minT, maxT
 		return nil, fmt.Errorf("look up loaded event ids: %w", err)
 	}
 	defer rs.Close()
-	out := map[[16]byte]struct{}{}
+	out := map[[events.IDLen]byte]struct{}{}
 	for rs.Next() {
 		var id string
 		if err := rs.Scan(&id); err != nil {
 			return nil, fmt.Errorf("scan loaded event id: %w", err)
 		}
-		out[[16]byte([]byte(id))] = struct{}{}
+		out[[events.IDLen]byte([]byte(id))] = struct{}{}
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("look up loaded event ids: %w", err)

@@ -1,8 +1,11 @@
 // Package clickhouse owns the ClickHouse loader: the sink that writes
-// announce events into the raw `announces` table (whose materialized views
-// maintain announces_by_torrent, announce_ids and the hourly rollups),
-// exactly once, with its Kafka offsets kept in ClickHouse beside the data.
-// The argument is in docs/ARCHITECTURE.md, "Ingest: exactly once".
+// announce events into the raw `announces` table (whose one materialized
+// view writes each row's event id to announce_ids, the loader's dedupe
+// index), exactly once, with its Kafka offsets kept in ClickHouse beside the
+// data, and that re-derives the ids a ClickHouse crash mid-INSERT left out.
+// The hourly rollups are not written here: package ingest/rollup rebuilds
+// them from the raw table. The argument is in docs/ARCHITECTURE.md,
+// "Ingest: exactly once".
 package clickhouse
 
 import (
@@ -10,7 +13,6 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -59,7 +61,8 @@ func (l *Loader) Name() string { return l.name }
 
 // Resume implements consumer.Sink: it first waits until no insert this
 // consumer started on the partition (before a crash, a kill or a network
-// error) is still running on the server, then returns the stored offset.
+// error) is still running on the server and repairs the partition's event
+// ids (waitInflight), then returns the stored offset.
 func (l *Loader) Resume(ctx context.Context, topic string, p int32) (int64, error) {
 	if err := l.waitInflight(ctx, topic, p); err != nil {
 		return 0, err
@@ -84,8 +87,11 @@ func (l *Loader) queryPrefix(topic string, p int32) string {
 	return "rg-ingest-" + l.database + "-" + l.name + "-" + topic + "-" + strconv.Itoa(int(p)) + "-"
 }
 
-// waitInflight blocks while an insert of ours into the partition is still
-// running on the server, so the dedupe lookup that follows sees its outcome.
+// waitInflight runs before the dedupe lookup after any failure and on
+// every resume: it blocks while an insert of ours into the partition is
+// still running on the server, so that the lookup sees its outcome, then
+// gives every raw row of the partition its announce_ids row (repairIDs), so
+// that the lookup finds the rows of an INSERT the server crashed in.
 func (l *Loader) waitInflight(ctx context.Context, topic string, p int32) error {
 	prefix := l.queryPrefix(topic, p)
 	for {
@@ -94,7 +100,7 @@ func (l *Loader) waitInflight(ctx context.Context, topic string, p int32) error 
 			return fmt.Errorf("check running inserts: %w", err)
 		}
 		if n == 0 {
-			return nil
+			return l.repairIDs(ctx, topic, p)
 		}
 		l.log.Info("waiting for a previous insert to finish", "topic", topic, "partition", p, "running", n)
 		select {
@@ -131,12 +137,15 @@ func (l *Loader) Store(ctx context.Context, b *consumer.Batch) error {
 		l.setDirty(key, false)
 		return fmt.Errorf("%w: %s/%d stored %d, batch starts after %d", consumer.ErrFenced, b.Topic, b.Partition, stored, b.Prev)
 	}
-	fresh, err := l.newEvents(ctx, b.Events)
+	d, err := decodedOf(b)
 	if err != nil {
 		return err
 	}
-	months := byMonth(b.Partition, fresh)
-	for _, m := range months {
+	fresh, err := l.newEvents(ctx, d)
+	if err != nil {
+		return err
+	}
+	for _, m := range d.byMonth(fresh) {
 		qid := l.queryPrefix(b.Topic, b.Partition) + strconv.FormatInt(b.Prev, 10) + "-" + strconv.Itoa(m.month)
 		if err := l.insert(ctx, qid, m.rows); err != nil {
 			return err
@@ -168,25 +177,4 @@ func (l *Loader) insert(ctx context.Context, queryID string, r *rows) error {
 type monthRows struct {
 	month int
 	rows  *rows
-}
-
-// byMonth splits events by the month partition of `announces`.
-func byMonth(partition int32, evs []consumer.Event) []monthRows {
-	idx := map[int]*rows{}
-	for _, ev := range evs {
-		t := time.Unix(0, ev.A.GetTimeUnixNano()).UTC()
-		m := t.Year()*100 + int(t.Month())
-		r := idx[m]
-		if r == nil {
-			r = &rows{}
-			idx[m] = r
-		}
-		r.add(partition, ev)
-	}
-	out := make([]monthRows, 0, len(idx))
-	for m, r := range idx {
-		out = append(out, monthRows{m, r})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].month < out[j].month })
-	return out
 }

@@ -8,104 +8,127 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
 
 // rows holds one INSERT's columns, in the order of sql/insert_announces.sql.
+// Its buffers are reused from batch to batch (truncate keeps their
+// capacity), fixed-length byte columns are flat, and the LowCardinality
+// columns hold interned values: adding a row allocates nothing once the
+// buffers have grown to the batch size.
 type rows struct {
-	eventID, producerID            [][]byte
-	sequence                       []uint64
-	kafkaPartition                 []uint32
-	kafkaOffset                    []uint64
-	schemaVersion                  []uint8
-	time                           []time.Time
-	timeMS, userID, torrentID      []uint64
-	infoHash, peerID, ip           [][]byte
-	ipFamily                       []uint8
-	network                        [][]byte
-	port                           []uint16
-	userAgent, key, paramOrder     []string
-	event                          []int8
-	numwant                        []uint16
-	uploaded, downloaded           []uint64
-	left, corrupt                  []uint64
-	deltaUp, deltaDown             []uint64
-	creditedUp, creditedDown       []uint64
-	promotion                      []string
-	promoDown, promoUp             []uint16
-	secondsSincePrevious, seedtime []uint32
-	snatch, counterReset, dualDup  []uint8
-	seeders, leechers              []uint32
-	result                         []int8
-	refusal                        []string
+	eventID, producerID, infoHash  fixedCol
+	peerID, ip, network            fixedCol
+	sequence, kafkaOffset, timeMS  vec[uint64]
+	userID, torrentID              vec[uint64]
+	uploaded, downloaded           vec[uint64]
+	left, corrupt                  vec[uint64]
+	deltaUp, deltaDown             vec[uint64]
+	creditedUp, creditedDown       vec[uint64]
+	kafkaPartition                 vec[uint32]
+	secondsSincePrevious, seedtime vec[uint32]
+	seeders, leechers              vec[uint32]
+	schemaVersion, ipFamily        vec[uint8]
+	snatch, counterReset, dualDup  vec[uint8]
+	port, numwant                  vec[uint16]
+	promoDown, promoUp             vec[uint16]
+	time                           vec[int64] // DateTime, Unix seconds
+	event, result                  vec[int8]
+	key                            bytesCol
+	userAgent, paramOrder          vec[any] // LowCardinality(String): interned strings
+	promotion, refusal             vec[any]
+
+	cols []colBuf // the above in INSERT order
 }
 
-func (r *rows) len() int { return len(r.eventID) }
+// columns returns the columns in INSERT order.
+func (r *rows) columns() []colBuf { return r.cols }
+
+// listColumns lists the columns in INSERT order.
+func (r *rows) listColumns() []colBuf {
+	return []colBuf{
+		&r.eventID, &r.producerID, &r.sequence, &r.kafkaPartition, &r.kafkaOffset, &r.schemaVersion,
+		&r.time, &r.timeMS, &r.userID, &r.torrentID, &r.infoHash, &r.peerID, &r.ip, &r.ipFamily, &r.network,
+		&r.port, &r.userAgent, &r.key, &r.paramOrder, &r.event, &r.numwant,
+		&r.uploaded, &r.downloaded, &r.left, &r.corrupt,
+		&r.deltaUp, &r.deltaDown, &r.creditedUp, &r.creditedDown,
+		&r.promotion, &r.promoDown, &r.promoUp,
+		&r.secondsSincePrevious, &r.seedtime, &r.snatch, &r.counterReset, &r.dualDup,
+		&r.seeders, &r.leechers, &r.result, &r.refusal,
+	}
+}
+
+func newRows() *rows {
+	r := &rows{}
+	r.eventID.width, r.producerID.width, r.infoHash.width = events.IDLen, 8, 20
+	r.peerID.width, r.ip.width, r.network.width = 20, 16, 16
+	r.cols = r.listColumns()
+	return r
+}
+
+func (r *rows) len() int { return len(r.sequence.v) }
+
+// truncate empties r, keeping its buffers.
+func (r *rows) truncate() {
+	for _, c := range r.columns() {
+		c.truncate()
+	}
+}
+
+// gather sets r to the rows idx of src, in that order.
+func (r *rows) gather(src *rows, idx []int32) {
+	dst, from := r.columns(), src.columns()
+	for i, c := range dst {
+		c.gather(from[i], idx)
+	}
+}
 
 // add appends one event. Byte fields the schema fixes in length are padded
 // or cut (refused announces may carry malformed info_hash or peer_id): a
 // malformed field never blocks the stream.
-func (r *rows) add(partition int32, ev consumer.Event) {
-	a := ev.A
-	t := time.Unix(0, a.GetTimeUnixNano()).UTC()
-	ip, family := mappedIP(a.GetIp())
-	r.eventID = append(r.eventID, a.GetEventId())
-	r.producerID = append(r.producerID, fixed(a.GetProducerId(), 8))
-	r.sequence = append(r.sequence, a.GetSequence())
-	r.kafkaPartition = append(r.kafkaPartition, uint32(partition))
-	r.kafkaOffset = append(r.kafkaOffset, uint64(ev.Offset))
-	r.schemaVersion = append(r.schemaVersion, uint8(min(a.GetSchemaVersion(), math.MaxUint8)))
-	r.time = append(r.time, t)
-	r.timeMS = append(r.timeMS, uint64(a.GetTimeUnixNano()/int64(time.Millisecond)))
-	r.userID = append(r.userID, a.GetUserId())
-	r.torrentID = append(r.torrentID, a.GetTorrentId())
-	r.infoHash = append(r.infoHash, fixed(a.GetInfoHash(), 20))
-	r.peerID = append(r.peerID, fixed(a.GetPeerId(), 20))
-	r.ip = append(r.ip, ip)
-	r.ipFamily = append(r.ipFamily, family)
-	r.network = append(r.network, Network(ip, family))
-	r.port = append(r.port, u16(a.GetPort()))
-	r.userAgent = append(r.userAgent, a.GetUserAgent())
-	r.key = append(r.key, a.GetKey())
-	r.paramOrder = append(r.paramOrder, strings.Join(a.GetParamOrder(), ","))
-	r.event = append(r.event, eventCode(a.GetEvent()))
-	r.numwant = append(r.numwant, u16(a.GetNumwant()))
-	r.uploaded = append(r.uploaded, a.GetUploaded())
-	r.downloaded = append(r.downloaded, a.GetDownloaded())
-	r.left = append(r.left, a.GetLeft())
-	r.corrupt = append(r.corrupt, a.GetCorrupt())
-	r.deltaUp = append(r.deltaUp, a.GetDeltaUploaded())
-	r.deltaDown = append(r.deltaDown, a.GetDeltaDownloaded())
-	r.creditedUp = append(r.creditedUp, a.GetCreditedUploaded())
-	r.creditedDown = append(r.creditedDown, a.GetCreditedDownloaded())
-	promo := a.GetPromotion()
-	r.promotion = append(r.promotion, promo.GetName())
-	r.promoDown = append(r.promoDown, u16(promo.GetDownloadPercent()))
-	r.promoUp = append(r.promoUp, u16(promo.GetUploadPercent()))
-	r.secondsSincePrevious = append(r.secondsSincePrevious, a.GetSecondsSincePrevious())
-	r.seedtime = append(r.seedtime, a.GetSeedtimeSeconds())
-	r.snatch = append(r.snatch, b2u(a.GetSnatch()))
-	r.counterReset = append(r.counterReset, b2u(a.GetCounterReset()))
-	r.dualDup = append(r.dualDup, b2u(a.GetDualStackDuplicate()))
-	r.seeders = append(r.seeders, a.GetSeeders())
-	r.leechers = append(r.leechers, a.GetLeechers())
-	r.result = append(r.result, resultCode(a.GetResult()))
-	r.refusal = append(r.refusal, refusalName(a.GetRefusal()))
-}
-
-// columns returns the column slices in INSERT order.
-func (r *rows) columns() []any {
-	return []any{
-		r.eventID, r.producerID, r.sequence, r.kafkaPartition, r.kafkaOffset, r.schemaVersion,
-		r.time, r.timeMS, r.userID, r.torrentID, r.infoHash, r.peerID, r.ip, r.ipFamily, r.network,
-		r.port, r.userAgent, r.key, r.paramOrder, r.event, r.numwant,
-		r.uploaded, r.downloaded, r.left, r.corrupt,
-		r.deltaUp, r.deltaDown, r.creditedUp, r.creditedDown,
-		r.promotion, r.promoDown, r.promoUp,
-		r.secondsSincePrevious, r.seedtime, r.snatch, r.counterReset, r.dualDup,
-		r.seeders, r.leechers, r.result, r.refusal,
-	}
+func (r *rows) add(partition int32, offset int64, a *events.View, in *interner) {
+	ns := a.TimeUnixNano
+	r.eventID.add(a.EventID)
+	r.producerID.add(a.ProducerID)
+	r.sequence.add(a.Sequence)
+	r.kafkaPartition.add(uint32(partition))
+	r.kafkaOffset.add(uint64(offset))
+	r.schemaVersion.add(uint8(min(a.SchemaVersion, math.MaxUint8)))
+	r.time.add(ns / int64(time.Second))
+	r.timeMS.add(uint64(ns / int64(time.Millisecond)))
+	r.userID.add(a.UserID)
+	r.torrentID.add(a.TorrentID)
+	r.infoHash.add(a.InfoHash)
+	r.peerID.add(a.PeerID)
+	family := r.ip.addIP(a.IP)
+	r.ipFamily.add(family)
+	r.network.addNetwork(r.ip.last(), family)
+	r.port.add(u16(a.Port))
+	r.userAgent.add(in.get(a.UserAgent))
+	r.key.add(a.Key)
+	r.paramOrder.add(in.joined(a.ParamOrder))
+	r.event.add(eventCode(a.Event))
+	r.numwant.add(u16(a.Numwant))
+	r.uploaded.add(a.Uploaded)
+	r.downloaded.add(a.Downloaded)
+	r.left.add(a.Left)
+	r.corrupt.add(a.Corrupt)
+	r.deltaUp.add(a.DeltaUploaded)
+	r.deltaDown.add(a.DeltaDownloaded)
+	r.creditedUp.add(a.CreditedUploaded)
+	r.creditedDown.add(a.CreditedDownloaded)
+	r.promotion.add(in.get(a.PromotionName))
+	r.promoDown.add(u16(a.PromoDownloadPercent))
+	r.promoUp.add(u16(a.PromoUploadPercent))
+	r.secondsSincePrevious.add(a.SecondsSincePrevious)
+	r.seedtime.add(a.SeedtimeSeconds)
+	r.snatch.add(b2u(a.Snatch))
+	r.counterReset.add(b2u(a.CounterReset))
+	r.dualDup.add(b2u(a.DualStackDuplicate))
+	r.seeders.add(a.Seeders)
+	r.leechers.add(a.Leechers)
+	r.result.add(resultCode(a.Result))
+	r.refusal.add(in.refusal(a.Refusal))
 }
 
 // columnar is the part of a prepared INSERT (driver.Batch) rows fill.
@@ -115,31 +138,154 @@ type columnar interface {
 
 // appendTo fills a prepared INSERT column by column.
 func (r *rows) appendTo(b columnar) error {
-	cols := r.columns()
-	for i, c := range cols {
-		if err := b.Column(i).Append(c); err != nil {
+	for i, c := range r.columns() {
+		if err := b.Column(i).Append(c.values()); err != nil {
 			return fmt.Errorf("append column %d: %w", i, err)
 		}
 	}
 	return nil
 }
 
-// mappedIP returns the IPv4-mapped 16-byte form and the family (4, 6, 0 unknown).
-func mappedIP(ip []byte) ([]byte, uint8) {
-	out := make([]byte, 16)
+// colBuf is one column's buffer.
+type colBuf interface {
+	truncate()
+	gather(src colBuf, idx []int32)
+	// values is what clickhouse-go's Append takes for the column.
+	values() any
+}
+
+// vec is a column of values clickhouse-go takes as a slice.
+type vec[T any] struct{ v []T }
+
+func (c *vec[T]) add(x T)     { c.v = append(c.v, x) }
+func (c *vec[T]) truncate()   { c.v = c.v[:0] }
+func (c *vec[T]) values() any { return c.v }
+
+func (c *vec[T]) gather(src colBuf, idx []int32) {
+	s := src.(*vec[T]).v
+	c.v = c.v[:0]
+	for _, i := range idx {
+		c.v = append(c.v, s[i])
+	}
+}
+
+// fixedCol is a FixedString(width) column: one flat buffer, and the row
+// views clickhouse-go takes built when the column is appended.
+type fixedCol struct {
+	width int
+	buf   []byte
+	views [][]byte
+}
+
+// add appends b, cut or zero-padded to the width.
+func (c *fixedCol) add(b []byte) {
+	n := len(c.buf)
+	c.buf = append(c.buf, b[:min(len(b), c.width)]...)
+	for range n + c.width - len(c.buf) {
+		c.buf = append(c.buf, 0)
+	}
+}
+
+// grow appends a zeroed row and returns it.
+func (c *fixedCol) grow() []byte {
+	n := len(c.buf)
+	c.buf = append(c.buf, make([]byte, c.width)...)
+	return c.buf[n:]
+}
+
+func (c *fixedCol) last() []byte { return c.buf[len(c.buf)-c.width:] }
+
+func (c *fixedCol) truncate() { c.buf = c.buf[:0] }
+
+func (c *fixedCol) gather(src colBuf, idx []int32) {
+	s := src.(*fixedCol)
+	c.buf = c.buf[:0]
+	for _, i := range idx {
+		c.buf = append(c.buf, s.buf[int(i)*s.width:(int(i)+1)*s.width]...)
+	}
+}
+
+func (c *fixedCol) values() any {
+	c.views = c.views[:0]
+	for i := 0; i < len(c.buf); i += c.width {
+		c.views = append(c.views, c.buf[i:i+c.width:i+c.width])
+	}
+	return c.views
+}
+
+// addIP appends the IPv4-mapped 16-byte form of ip and returns its family
+// (4, 6, 0 unknown).
+func (c *fixedCol) addIP(ip []byte) uint8 {
+	out := c.grow()
 	switch len(ip) {
 	case 4:
 		out[10], out[11] = 0xff, 0xff
 		copy(out[12:], ip)
-		return out, 4
+		return 4
 	case 16:
 		copy(out, ip)
 		if isV4Mapped(out) {
-			return out, 4
+			return 4
 		}
-		return out, 6
+		return 6
 	}
-	return out, 0
+	return 0
+}
+
+// addNetwork appends the network of a mapped address (see Network).
+func (c *fixedCol) addNetwork(mapped []byte, family uint8) {
+	out := c.grow()
+	switch family {
+	case 4:
+		copy(out, mapped[:15])
+	case 6:
+		copy(out, mapped[:8])
+	}
+}
+
+// bytesCol is a String column: one flat buffer and each row's end.
+type bytesCol struct {
+	buf   []byte
+	ends  []int
+	views [][]byte
+}
+
+func (c *bytesCol) add(b []byte) {
+	c.buf = append(c.buf, b...)
+	c.ends = append(c.ends, len(c.buf))
+}
+
+func (c *bytesCol) truncate() { c.buf, c.ends = c.buf[:0], c.ends[:0] }
+
+func (c *bytesCol) row(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = c.ends[i-1]
+	}
+	return c.buf[start:c.ends[i]:c.ends[i]]
+}
+
+func (c *bytesCol) gather(src colBuf, idx []int32) {
+	s := src.(*bytesCol)
+	c.truncate()
+	for _, i := range idx {
+		c.add(s.row(int(i)))
+	}
+}
+
+func (c *bytesCol) values() any {
+	c.views = c.views[:0]
+	for i := range c.ends {
+		c.views = append(c.views, c.row(i))
+	}
+	return c.views
+}
+
+// mappedIP returns the IPv4-mapped 16-byte form and the family (4, 6, 0 unknown).
+func mappedIP(ip []byte) ([]byte, uint8) {
+	c := fixedCol{width: 16}
+	family := c.addIP(ip)
+	return c.buf, family
 }
 
 func isV4Mapped(ip []byte) bool {
@@ -154,23 +300,63 @@ func isV4Mapped(ip []byte) bool {
 // Network is the /24 (IPv4, kept IPv4-mapped) or /64 (IPv6) an address
 // belongs to, as stored in the `network` column.
 func Network(mapped []byte, family uint8) []byte {
-	out := make([]byte, 16)
-	switch family {
-	case 4:
-		copy(out, mapped[:15])
-	case 6:
-		copy(out, mapped[:8])
-	}
-	return out
+	c := fixedCol{width: 16}
+	c.addNetwork(mapped, family)
+	return c.buf
 }
 
-func fixed(b []byte, n int) []byte {
-	if len(b) == n {
-		return b
+// interner hands out the LowCardinality columns' values as interned
+// strings boxed once, so a row costs a map lookup and no allocation.
+type interner struct {
+	m        map[string]any
+	scratch  []byte
+	refusals []any
+}
+
+// maxInterned bounds the interner (user agents come from clients): past it
+// the table starts over.
+const maxInterned = 100_000
+
+func newInterner() *interner {
+	return &interner{m: map[string]any{}, refusals: make([]any, len(events.Refusal_name))}
+}
+
+func (in *interner) get(b []byte) any {
+	if v, ok := in.m[string(b)]; ok {
+		return v
 	}
-	out := make([]byte, n)
-	copy(out, b)
-	return out
+	if len(in.m) >= maxInterned {
+		clear(in.m)
+	}
+	s := string(b)
+	v := any(s)
+	in.m[s] = v
+	return v
+}
+
+// joined is the comma-joined list, interned.
+func (in *interner) joined(parts [][]byte) any {
+	in.scratch = in.scratch[:0]
+	for i, p := range parts {
+		if i > 0 {
+			in.scratch = append(in.scratch, ',')
+		}
+		in.scratch = append(in.scratch, p...)
+	}
+	return in.get(in.scratch)
+}
+
+// refusal is the refusal's name as stored ("" for none), interned.
+func (in *interner) refusal(r events.Refusal) any {
+	if r >= 0 && int(r) < len(in.refusals) {
+		if v := in.refusals[r]; v != nil {
+			return v
+		}
+		v := in.get([]byte(refusalName(r)))
+		in.refusals[r] = v
+		return v
+	}
+	return in.get([]byte(refusalName(r)))
 }
 
 func u16(v uint32) uint16 { return uint16(min(v, math.MaxUint16)) }

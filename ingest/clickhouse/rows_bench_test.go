@@ -8,10 +8,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
 	"github.com/ratioguard/ratioguard/schemas"
-	"github.com/ratioguard/ratioguard/schemas/events"
 )
 
 // BenchmarkLoaderRows measures the loader's Go side for one batch of 50,000
@@ -22,28 +20,18 @@ func BenchmarkLoaderRows(b *testing.B) {
 	const n = 50_000
 	ds := ingesttest.NewDataset(5, n, 50_000, 20_000, 0, 0)
 	cols := announceColumns(b)
+	d := newDecoded(0)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		evs := make([]consumer.Event, 0, len(ds.Msgs))
+		d.Reset()
 		for off, m := range ds.Msgs {
-			a := &events.Announce{}
-			if err := events.DecodeInto(m.Value, a); err != nil {
+			if err := d.Add(int64(off), m.Value); err != nil {
 				b.Fatal(err)
 			}
-			evs = append(evs, consumer.Event{Offset: int64(off), A: a})
 		}
-		seen := make(map[[16]byte]struct{}, len(evs))
-		uniq := make([]consumer.Event, 0, len(evs))
-		for _, ev := range evs {
-			id := [16]byte(ev.A.GetEventId())
-			if _, dup := seen[id]; dup {
-				continue
-			}
-			seen[id] = struct{}{}
-			uniq = append(uniq, ev)
-		}
-		for _, m := range byMonth(0, uniq) {
+		d.uniq()
+		for _, m := range d.byMonth(d.keep) {
 			encodeBlock(b, cols, m.rows)
 		}
 	}

@@ -33,11 +33,16 @@ type worker struct {
 
 func newWorker(c *consumer, p int32, resume int64) *worker {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &worker{
+	w := &worker{
 		c: c, partition: p, log: c.cfg.Log.With("partition", p),
 		in: make(chan []*kgo.Record, 8), stopReq: make(chan struct{}), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel, stored: resume, next: resume,
 	}
+	if d, ok := c.sink.(Decoder); ok {
+		w.batch.Data = d.NewBatchData(p)
+	}
+	w.reset()
+	return w
 }
 
 func (w *worker) send(ctx context.Context, recs []*kgo.Record) {
@@ -69,7 +74,7 @@ func (w *worker) run() {
 		select {
 		case recs := <-w.in:
 			w.add(recs)
-			if len(w.batch.Events)+len(w.batch.Dead) >= w.c.cfg.MaxBatch {
+			if w.batch.Len() >= w.c.cfg.MaxBatch {
 				w.flush()
 			}
 		case <-tick.C:
@@ -108,15 +113,23 @@ func (w *worker) add(recs []*kgo.Record) {
 			continue // read before (a re-fetch after a seek or a reassignment)
 		}
 		if !w.pending() {
-			w.batch = Batch{Topic: w.c.cfg.Topic, Partition: w.partition, Prev: w.stored, First: time.Now()}
+			w.batch.Prev, w.batch.First = w.stored, time.Now()
 		}
 		w.next = r.Offset + 1
 		w.batch.Next = w.next
-		if ev, dead := decode(r.Offset, r.Key, r.Value); dead != nil {
-			w.batch.Dead = append(w.batch.Dead, *dead)
-		} else {
-			w.batch.Events = append(w.batch.Events, ev)
-		}
+		w.batch.add(r.Offset, r.Key, r.Value)
+	}
+}
+
+// reset empties the batch for the next one, keeping its buffers (the sink
+// is done with it: stored, fenced or abandoned).
+func (w *worker) reset() {
+	clear(w.batch.Events)
+	clear(w.batch.Dead)
+	w.batch = Batch{Topic: w.c.cfg.Topic, Partition: w.partition,
+		Events: w.batch.Events[:0], Dead: w.batch.Dead[:0], Data: w.batch.Data}
+	if w.batch.Data != nil {
+		w.batch.Data.Reset()
 	}
 }
 
@@ -144,17 +157,17 @@ func (w *worker) flush() {
 		if w.c.cfg.AfterStore != nil {
 			w.c.cfg.AfterStore(b, time.Now())
 		}
-		w.batch = Batch{}
+		w.reset()
 	case errors.Is(err, ErrFenced):
 		w.refence()
 	default: // stopped: the batch stays unstored and is re-read by the next owner
-		w.batch = Batch{}
+		w.reset()
 	}
 }
 
 // refence re-reads the stored offset after ErrFenced and seeks there.
 func (w *worker) refence() {
-	w.batch = Batch{}
+	w.reset()
 	var resume int64
 	err := retry(w.ctx, w.log, "re-read stored offset", func() error {
 		var err error
