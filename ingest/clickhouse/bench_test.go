@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,42 +75,54 @@ func TestLoaderThroughput(t *testing.T) {
 		"CPU = the private server's user+system time from the first insert until its merges are idle", n)
 	for _, sc := range variants {
 		ch := schemaUpTo(t, ctx, srv.URL(testenv.UniqueName("rgbench")), sc.last, sc.views)
-		wall, cpu := measure(t, ctx, srv, ch, func() { directInsert(t, ctx, ch, direct) })
-		t.Logf("baseline clickhouse-go direct insert, %s: %s", sc.name, rate(n, wall, cpu))
+		wall, cpu, client := measure(t, ctx, srv, ch, func() { directInsert(t, ctx, ch, direct) })
+		t.Logf("baseline clickhouse-go direct insert, %s: %s", sc.name, rate(n, wall, cpu, client))
 	}
 	for _, sc := range variants {
 		if !sc.views {
 			continue
 		}
 		ch := schemaUpTo(t, ctx, srv.URL(testenv.UniqueName("rgbench")), sc.last, sc.views)
-		wall, cpu := measure(t, ctx, srv, ch, func() { loadFromKafka(t, ctx, ch, k, ends, n) })
-		t.Logf("loader from kafka (incl. group join), %s: %s", sc.name, rate(n, wall, cpu))
+		wall, cpu, client := measure(t, ctx, srv, ch, func() { loadFromKafka(t, ctx, ch, k, ends, n) })
+		t.Logf("loader from kafka (incl. group join), %s: %s", sc.name, rate(n, wall, cpu, client))
 	}
 }
 
-func rate(n int, wall, cpu time.Duration) string {
-	return fmt.Sprintf("%v = %.0f rows/s; server CPU %v = %.1f µs/row", wall.Round(time.Millisecond),
-		float64(n)/wall.Seconds(), cpu.Round(10*time.Millisecond), float64(cpu.Microseconds())/float64(n))
+func rate(n int, wall, cpu, client time.Duration) string {
+	return fmt.Sprintf("%v = %.0f rows/s; server CPU %v = %.1f µs/row; client (this process) CPU %v = %.2f µs/row",
+		wall.Round(time.Millisecond), float64(n)/wall.Seconds(), cpu.Round(10*time.Millisecond),
+		float64(cpu.Microseconds())/float64(n), client.Round(10*time.Millisecond), float64(client.Microseconds())/float64(n))
 }
 
-// measure runs f and returns its wall time and the server CPU time it
-// caused, up to the moment the server's merges are idle.
-func measure(t *testing.T, ctx context.Context, srv *testenv.ClickHouseServer, ch testenv.CH, f func()) (wall, cpu time.Duration) {
+// processCPU is this process's user+system CPU time so far.
+func processCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs f and returns its wall time, the server CPU time it caused
+// (up to the moment the server's merges are idle) and this process's CPU
+// time while f ran (the Go side: Kafka client, decoding, columns,
+// clickhouse-go, GC; independent of the other load on the machine).
+func measure(t *testing.T, ctx context.Context, srv *testenv.ClickHouseServer, ch testenv.CH, f func()) (wall, cpu, client time.Duration) {
 	t.Helper()
 	waitMergesIdle(t, ctx, ch)
 	c0, err := srv.CPUTime()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now()
+	t0, p0 := time.Now(), processCPU(t)
 	f()
-	wall = time.Since(t0)
+	wall, client = time.Since(t0), processCPU(t)-p0
 	waitMergesIdle(t, ctx, ch)
 	c1, err := srv.CPUTime()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wall, c1 - c0
+	return wall, c1 - c0, client
 }
 
 // waitMergesIdle waits until the server has run no merge for a second.
