@@ -1,8 +1,9 @@
 // Package ingest owns the Kafka consumers of the announces topic: it wires
 // the ClickHouse loader (ingest/clickhouse) and the Postgres ledger
-// (ingest/ledger) to their consumer groups (ingest/consumer) and runs them
-// until told to stop. Each sink is exactly once on its own; see
-// docs/ARCHITECTURE.md, "Ingest: exactly once".
+// (ingest/ledger) to their consumer groups (ingest/consumer), runs the
+// rollup builder (ingest/rollup) beside the loader, and runs them until told
+// to stop. Each sink is exactly once on its own; see docs/ARCHITECTURE.md,
+// "Ingest: exactly once".
 package ingest
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/ratioguard/ratioguard/ingest/clickhouse"
 	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/ledger"
+	"github.com/ratioguard/ratioguard/ingest/rollup"
 	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/kafkaconn"
@@ -43,7 +45,12 @@ type Config struct {
 	Linger                       time.Duration
 	// Horizon: how long the ledger remembers applied event ids.
 	Horizon time.Duration
-	Log     *slog.Logger
+	// Rollups: with the ClickHouse sink, a rollup builder keeps the hourly
+	// rollups equal to the raw table (zero fields: rollup's defaults),
+	// unless NoRollups.
+	Rollups   rollup.RunConfig
+	NoRollups bool
+	Log       *slog.Logger
 	// AfterStore, if set, sees every stored batch (benchmarks).
 	AfterStore func(sink string, b *consumer.Batch, stored time.Time)
 }
@@ -125,7 +132,9 @@ func openSink(ctx context.Context, cfg Config, name string) (consumer.Sink, int,
 		if err != nil {
 			return nil, 0, nil, err
 		}
-		return clickhouse.New(conn, opts.Auth.Database, cfg.Log), orDefault(cfg.ClickHouseBatch, 50_000), func() { conn.Close() }, nil
+		stopRollups := runRollups(ctx, cfg, conn)
+		return clickhouse.New(conn, opts.Auth.Database, cfg.Log), orDefault(cfg.ClickHouseBatch, 50_000),
+			func() { stopRollups(); conn.Close() }, nil
 	case SinkLedger:
 		var l *ledger.Ledger
 		err := waitFor(ctx, cfg.Log, "postgres", func() error {
@@ -143,6 +152,27 @@ func openSink(ctx context.Context, cfg Config, name string) (consumer.Sink, int,
 		return l, orDefault(cfg.LedgerBatch, 20_000), func() { stopPrune(); l.Close() }, nil
 	}
 	return nil, 0, nil, fmt.Errorf("unknown sink %q", name)
+}
+
+// runRollups starts the rollup builder on conn (unless cfg.NoRollups); the
+// function it returns stops it and waits until it has dropped its staging
+// tables.
+func runRollups(ctx context.Context, cfg Config, conn chconn.Conn) (stop func()) {
+	if cfg.NoRollups {
+		return func() {}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	cfg.Log.Info("rollup builder running", "every", cfg.Rollups.Every, "window", cfg.Rollups.Window, "full_every", cfg.Rollups.FullEvery)
+	go func() {
+		defer close(done)
+		rollup.New(conn, cfg.Log).Run(rctx, cfg.Rollups)
+	}()
+	return func() {
+		cancel()
+		<-done
+		cfg.Log.Info("rollup builder stopped")
+	}
 }
 
 // prune forgets old applied event ids once an hour.

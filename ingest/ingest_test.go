@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
 	"github.com/ratioguard/ratioguard/ingest/ledger"
 	"github.com/ratioguard/ratioguard/ingest/reconcile"
+	"github.com/ratioguard/ratioguard/ingest/rollup"
 	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/testenv"
@@ -94,9 +96,13 @@ func TestIngestExactlyOnce(t *testing.T) {
 		done <- ingest.Run(runCtx, ingest.Config{
 			Engines: s.engines(), Topic: s.kafka.Topic, Sinks: []string{ingest.SinkClickHouse, ingest.SinkLedger},
 			ClickHouseBatch: 3000, LedgerBatch: 2000, Linger: 200 * time.Millisecond, Log: testLog(),
+			Rollups: rollup.RunConfig{Every: 200 * time.Millisecond},
 		})
 	}()
 	err := ingesttest.WaitCaughtUp(ctx, ends, chOffsets(s.ch.Conn, s.kafka.Topic), ledgerOffsets(s.pg.Pool, s.kafka.Topic))
+	if err == nil { // the ingest's own rollup builder catches up with the raw table
+		err = waitRollups(ctx, s.ch.Conn)
+	}
 	stop()
 	if runErr := <-done; runErr != nil {
 		t.Errorf("ingest.Run: %v", runErr)
@@ -121,6 +127,67 @@ func TestIngestExactlyOnce(t *testing.T) {
 	checkDeadLetters(t, dead, ds.Truth.Garbage, s.kafka.Topic)
 	checkReconcile(t, ctx, s)
 	checkReconcileFindsAdjustedAndLost(t, ctx, s)
+	checkReconcileRollups(t, ctx, s)
+}
+
+// waitRollups polls until no rollup hour differs from the raw table.
+func waitRollups(ctx context.Context, conn chconn.Conn) error {
+	b := rollup.New(conn, nil)
+	for {
+		stale, err := b.Stale(ctx, time.Time{})
+		if err == nil && len(stale) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("rollups not built: %d stale hours (%v): %w", len(stale), err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// checkReconcileRollups: an hour the builder has not built (its partition
+// dropped) is lag, listed apart and rebuilt by a refresh, never a
+// difference; a rollup whose sums are wrong while its counts are right is.
+func checkReconcileRollups(t *testing.T, ctx context.Context, s stack) {
+	t.Helper()
+	run := func(refresh bool) *reconcile.Report {
+		t.Helper()
+		rep, err := reconcile.Run(ctx, s.pg.Pool, s.ch.Conn, reconcile.Options{Topic: s.kafka.Topic, Wait: time.Second, Rollups: true, RefreshRollups: refresh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rollupDiffs []reconcile.Diff
+		for _, d := range rep.Diffs {
+			if d.Check == "rollup" {
+				rollupDiffs = append(rollupDiffs, d)
+			}
+		}
+		rep.Diffs = rollupDiffs // the ledger differences left by checkReconcileFindsAdjustedAndLost are not ours
+		return rep
+	}
+	var hour time.Time
+	var part uint64
+	if err := s.ch.Conn.QueryRow(ctx, "SELECT hour, toUInt64(toYYYYMMDD(hour) * 100 + toHour(hour)) FROM user_hour ORDER BY hour LIMIT 1").Scan(&hour, &part); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ch.Conn.Exec(ctx, fmt.Sprintf("ALTER TABLE user_hour DROP PARTITION %d", part)); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run(false); len(rep.Diffs) > 0 || len(rep.RollupLag) != 1 || !rep.RollupLag[0].Hour.Equal(hour) || rep.RollupsRebuilt != 0 {
+		t.Errorf("reconcile without refresh after an hour's rollup was dropped: diffs %+v, lag %+v, rebuilt %d; want no diff, lag = that hour", rep.Diffs, rep.RollupLag, rep.RollupsRebuilt)
+	}
+	if rep := run(true); len(rep.Diffs) > 0 || len(rep.RollupLag) != 0 || rep.RollupsRebuilt != 1 {
+		t.Errorf("reconcile with refresh: diffs %+v, lag %+v, rebuilt %d; want the hour rebuilt, nothing else", rep.Diffs, rep.RollupLag, rep.RollupsRebuilt)
+	}
+	// Same counts, wrong sum: a bug, not lag; a refresh does not hide it.
+	if err := s.ch.Conn.Exec(ctx, fmt.Sprintf("INSERT INTO user_hour (user_id, hour, delta_uploaded) SELECT toUInt64(9), toDateTime(%d), sumState(toUInt64(5))", hour.Unix())); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(true)
+	if len(rep.Diffs) != 1 || rep.Diffs[0].UserID != 9 || rep.Diffs[0].Field != "raw_uploaded" || rep.Diffs[0].Left != rep.Diffs[0].Right+5 || len(rep.RollupLag) != 0 {
+		t.Errorf("reconcile after a wrong rollup sum: diffs %+v, lag %+v; want user 9 raw_uploaded +5", rep.Diffs, rep.RollupLag)
+	}
 }
 
 // checkReconcileFindsAdjustedAndLost: an adjustment is not a difference
@@ -174,7 +241,8 @@ func checkReconcile(t *testing.T, ctx context.Context, s stack) {
 	if err != nil {
 		t.Fatalf("reconcile: %v", err)
 	}
-	if len(rep.Diffs) > 0 || len(rep.ViewMonths) > 0 || rep.LedgerUsers == 0 || len(rep.Cut) == 0 {
-		t.Errorf("reconcile: %d ledger users, cut %v, view months differing %v, differences: %+v", rep.LedgerUsers, rep.Cut, rep.ViewMonths, rep.Diffs[:min(len(rep.Diffs), 10)])
+	if len(rep.Diffs) > 0 || len(rep.ViewMonths) > 0 || len(rep.RollupLag) > 0 || rep.LedgerUsers == 0 || len(rep.Cut) == 0 {
+		t.Errorf("reconcile: %d ledger users, cut %v, view months differing %v, rollup hours lagging %d, differences: %+v",
+			rep.LedgerUsers, rep.Cut, rep.ViewMonths, len(rep.RollupLag), rep.Diffs[:min(len(rep.Diffs), 10)])
 	}
 }

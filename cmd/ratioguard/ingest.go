@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ratioguard/ratioguard/ingest"
+	"github.com/ratioguard/ratioguard/ingest/rollup"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
@@ -20,6 +21,10 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	ledgerBatch := fs.Int("ledger-batch", 20_000, "max events per ledger transaction")
 	linger := fs.Duration("linger", time.Second, "max time an event waits for its batch")
 	horizon := fs.Duration("dedupe-horizon", 30*24*time.Hour, "how long the ledger remembers applied event ids; older events are parked")
+	rollups := fs.Bool("rollups", true, "with the clickhouse sink, rebuild the hourly rollups from the raw table (any number of ingest processes may; one is enough)")
+	rollupEvery := fs.Duration("rollup-every", 15*time.Second, "how often the rollups of recent hours are brought up to date (their lag)")
+	rollupWindow := fs.Duration("rollup-window", 6*time.Hour, "recent hours: from the latest hour with data minus this")
+	rollupFull := fs.Duration("rollup-full-every", 10*time.Minute, "how often every hour is checked (late events, spool replays)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,6 +35,8 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	return ingest.Run(ctx, ingest.Config{
 		Engines: eng, Topic: *topic, Sinks: sinks, InstanceID: *instance,
 		ClickHouseBatch: *chBatch, LedgerBatch: *ledgerBatch, Linger: *linger, Horizon: *horizon,
-		Log: env.log,
+		Rollups:   rollup.RunConfig{Every: *rollupEvery, Window: *rollupWindow, FullEvery: *rollupFull},
+		NoRollups: !*rollups,
+		Log:       env.log,
 	})
 }

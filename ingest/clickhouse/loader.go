@@ -1,8 +1,11 @@
 // Package clickhouse owns the ClickHouse loader: the sink that writes
-// announce events into the raw `announces` table (whose materialized views
-// maintain announces_by_torrent, announce_ids and the hourly rollups),
-// exactly once, with its Kafka offsets kept in ClickHouse beside the data.
-// The argument is in docs/ARCHITECTURE.md, "Ingest: exactly once".
+// announce events into the raw `announces` table (whose one materialized
+// view writes each row's event id to announce_ids, the loader's dedupe
+// index), exactly once, with its Kafka offsets kept in ClickHouse beside the
+// data, and that re-derives the ids a ClickHouse crash mid-INSERT left out.
+// The hourly rollups are not written here: package ingest/rollup rebuilds
+// them from the raw table. The argument is in docs/ARCHITECTURE.md,
+// "Ingest: exactly once".
 package clickhouse
 
 import (
@@ -58,7 +61,8 @@ func (l *Loader) Name() string { return l.name }
 
 // Resume implements consumer.Sink: it first waits until no insert this
 // consumer started on the partition (before a crash, a kill or a network
-// error) is still running on the server, then returns the stored offset.
+// error) is still running on the server and repairs the partition's event
+// ids (waitInflight), then returns the stored offset.
 func (l *Loader) Resume(ctx context.Context, topic string, p int32) (int64, error) {
 	if err := l.waitInflight(ctx, topic, p); err != nil {
 		return 0, err
@@ -83,8 +87,11 @@ func (l *Loader) queryPrefix(topic string, p int32) string {
 	return "rg-ingest-" + l.database + "-" + l.name + "-" + topic + "-" + strconv.Itoa(int(p)) + "-"
 }
 
-// waitInflight blocks while an insert of ours into the partition is still
-// running on the server, so the dedupe lookup that follows sees its outcome.
+// waitInflight runs before the dedupe lookup after any failure and on
+// every resume: it blocks while an insert of ours into the partition is
+// still running on the server, so that the lookup sees its outcome, then
+// gives every raw row of the partition its announce_ids row (repairIDs), so
+// that the lookup finds the rows of an INSERT the server crashed in.
 func (l *Loader) waitInflight(ctx context.Context, topic string, p int32) error {
 	prefix := l.queryPrefix(topic, p)
 	for {
@@ -93,7 +100,7 @@ func (l *Loader) waitInflight(ctx context.Context, topic string, p int32) error 
 			return fmt.Errorf("check running inserts: %w", err)
 		}
 		if n == 0 {
-			return nil
+			return l.repairIDs(ctx, topic, p)
 		}
 		l.log.Info("waiting for a previous insert to finish", "topic", topic, "partition", p, "running", n)
 		select {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	chgo "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/ratioguard/ratioguard/internal/chconn"
 )
 
@@ -16,27 +18,104 @@ var (
 	suspectMonthsSQL string
 	//go:embed sql/views.sql
 	viewsSQL string
+	//go:embed sql/missing_ids.sql
+	missingIDsSQL string
+	//go:embed sql/id_counts.sql
+	idCountsSQL string
 )
 
-// SuspectMonths returns the months (YYYYMM) in which a table fed by a view on
-// `announces` disagrees with it in row count. Only a ClickHouse server crash
-// in the middle of an INSERT leaves such a month (18.16 writes the raw part
-// and then each view's part; see docs/ARCHITECTURE.md).
+// SuspectMonths returns the months (YYYYMM) in which announce_ids (the one
+// view on `announces`) and the raw table hold different numbers of rows,
+// from the active parts' row counts (instant). An INSERT in flight shows
+// for a moment; otherwise only a ClickHouse server crash between the raw
+// part and the ids part of one INSERT leaves such a month, and the loader
+// repairs that itself before it stores the partition again (repairIDs).
 func SuspectMonths(ctx context.Context, conn chconn.Conn) ([]uint32, error) {
 	rows, err := conn.Query(ctx, suspectMonthsSQL)
 	if err != nil {
-		return nil, fmt.Errorf("compare views with announces: %w", err)
+		return nil, fmt.Errorf("compare announce_ids with announces: %w", err)
 	}
 	defer rows.Close()
 	var out []uint32
 	for rows.Next() {
 		var m uint32
 		if err := rows.Scan(&m); err != nil {
-			return nil, fmt.Errorf("compare views with announces: %w", err)
+			return nil, fmt.Errorf("compare announce_ids with announces: %w", err)
 		}
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// repairIDs gives every raw row of Kafka partition p its announce_ids row.
+// 18.16 writes an INSERT's raw part, then the view's ids part, each
+// committed on its own: a server crash between the two leaves raw rows
+// whose ids are missing, and the batch, never acknowledged, is delivered
+// again — the dedupe lookup would not find those ids and would insert the
+// rows a second time. So after any failure and on every resume, once no
+// insert of ours into p is running (waitInflight), the loader re-derives
+// the missing ids of p from the raw rows before it looks ids up again.
+//
+// Cost: one read of system.parts when nothing is missing (the common
+// case). For a month whose counts differ (a crash, or another partition's
+// insert in flight), the raw rows of p from the stored offset on (the
+// unacknowledged batches: the only ones a crash can leave without ids) are
+// looked up in announce_ids; then p's rows and ids of the month are
+// counted, and only if ids are still short are all of p's rows of the
+// month looked up. Other partitions' rows are left to their own workers:
+// their inserts may be in flight.
+func (l *Loader) repairIDs(ctx context.Context, topic string, p int32) error {
+	months, err := SuspectMonths(ctx, l.conn)
+	if err != nil || len(months) == 0 {
+		return err
+	}
+	stored, err := l.storedOffset(ctx, topic, p)
+	if err != nil {
+		return err
+	}
+	for _, m := range months {
+		if err := l.rederiveIDs(ctx, m, p, max(stored, 0)); err != nil {
+			return err
+		}
+		raw, ids, err := l.idCounts(ctx, m, p)
+		if err != nil {
+			return err
+		}
+		if raw > ids {
+			l.log.Warn("event ids missing below the stored offset: looking up the whole month", "month", m, "partition", p, "raw", raw, "ids", ids)
+			if err := l.rederiveIDs(ctx, m, p, 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rederiveIDs inserts into announce_ids the ids of partition p's raw rows of
+// month m, from offset on, that it lacks.
+func (l *Loader) rederiveIDs(ctx context.Context, month uint32, p int32, offset int64) error {
+	args := []any{chgo.Named("month", month), chgo.Named("partition", uint32(p)), chgo.Named("offset", uint64(offset))}
+	var missing uint64
+	if err := l.conn.QueryRow(ctx, "SELECT count() FROM ("+missingIDsSQL+")", args...).Scan(&missing); err != nil {
+		return fmt.Errorf("count missing event ids of month %d, partition %d: %w", month, p, err)
+	}
+	if missing == 0 {
+		return nil
+	}
+	insert := "INSERT INTO announce_ids (event_id, time, kafka_partition, kafka_offset)\n" + missingIDsSQL
+	if err := l.conn.Exec(ctx, insert, args...); err != nil {
+		return fmt.Errorf("re-derive %d event ids of month %d, partition %d: %w", missing, month, p, err)
+	}
+	l.log.Warn("re-derived event ids a ClickHouse crash left out of announce_ids", "month", month, "partition", p, "from_offset", offset, "ids", missing)
+	return nil
+}
+
+func (l *Loader) idCounts(ctx context.Context, month uint32, p int32) (raw, ids uint64, err error) {
+	err = l.conn.QueryRow(ctx, idCountsSQL, chgo.Named("month", month), chgo.Named("partition", uint32(p))).Scan(&raw, &ids)
+	if err != nil {
+		err = fmt.Errorf("count raw rows and ids of month %d, partition %d: %w", month, p, err)
+	}
+	return raw, ids, err
 }
 
 // view is a materialized view on `announces`: where it writes, its output
@@ -93,10 +172,13 @@ func splitTopLevel(s string) []string {
 }
 
 // RebuildViews recomputes, for each month, the partition of every view
-// target from the raw table (the view's own SELECT over that month's rows,
-// into a scratch copy of the target) and swaps it in with REPLACE PARTITION.
-// Run it with the loader stopped: rows inserted into the month while it
-// runs would be missing from the rebuilt partitions.
+// target (since migration 0004 only announce_ids) from the raw table (the
+// view's own SELECT over that month's rows, into a scratch copy of the
+// target) and swaps it in with REPLACE PARTITION: exact, whatever was
+// missing or doubled. Run it with the loader stopped: rows inserted into the
+// month while it runs would be missing from the rebuilt partitions. The
+// loader itself only adds missing ids (repairIDs), which is safe while it
+// runs; this is for what that cannot fix (ids doubled by hand, say).
 func RebuildViews(ctx context.Context, conn chconn.Conn, months []uint32) error {
 	if len(months) == 0 {
 		return nil
