@@ -57,7 +57,9 @@ type Env struct {
 	Geo    *GeoDB // nil when no MaxMind-format database is configured
 	Log    *slog.Logger
 
-	active *activeCache // members of the current incremental window
+	active   *activeCache // members of the current incremental window
+	subjects []uint64     // a Triggered detector's members in this incremental pass (nil: every active member)
+	pass     passCache    // what Triggers computed for Run
 }
 
 // SubjectKind is what a report is about.

@@ -178,10 +178,12 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 		}
 	}
 
-	// Swarm conservation.
-	cons, err := conservation(ctx, env, w, c)
-	if err != nil {
-		return nil, err
+	// Swarm conservation (already read by Triggers in an incremental pass).
+	cons := env.pass.cons
+	if !env.pass.consDone {
+		if cons, err = conservation(ctx, env, w, c); err != nil {
+			return nil, err
+		}
 	}
 	for _, r := range cons {
 		excess := float64(r.SumUp) - float64(r.SumDown) - float64(r.SumCorrupt)
@@ -202,7 +204,10 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 		t.Values["blamed_bytes"] = excess * share
 	}
 	// Robust z of the blamed share of each uploader's upload, over every
-	// member who uploaded in the window.
+	// member who uploaded in the window. An incremental pass reads only its
+	// subjects: the other active members count as blamed for nothing, which
+	// is what nearly every uploader is (the blame sits on a few dozen
+	// unbalanced swarms).
 	ids := sortedKeys(users)
 	fracs := make([]float64, len(ids))
 	for i, id := range ids {
@@ -211,7 +216,11 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 			fracs[i] = u.blame / float64(u.uploaded)
 		}
 	}
-	for i, z := range robustZ(fracs, 0.02) {
+	pop := fracs
+	if env.subjects != nil && env.active != nil && len(env.active.ids) > len(fracs) {
+		pop = append(append([]float64(nil), fracs...), make([]float64, len(env.active.ids)-len(fracs))...)
+	}
+	for i, z := range robustZIn(fracs, pop, 0.02) {
 		users[ids[i]].blameZ = z
 	}
 
@@ -234,7 +243,7 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	}
 
 	// Fingerprints.
-	fps, err := fingerprints(ctx, env, w)
+	fps, _, err := fingerprints(ctx, env, w)
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +267,56 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 		}
 	}
 	return out, attachSeries(ctx, env, w, out)
+}
+
+// Triggers implements Triggered: members with a new announce whose upload
+// alone fires the impossible-rate or counter-jump signal, uploaders of a
+// new torrent-hour traded with a single other member (collusion), uploaders
+// whose removal explains an unbalanced closed swarm active since the last
+// pass (conservation), and members whose new announces show a client
+// fingerprint mismatch (rarity counted over every member in the new rows).
+// Regularity and no-leecher upload are weak alone (weights 0.3 and 0.15:
+// under the report threshold together) and ride on these.
+func (FakedUpload) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	c := env.Config.FakedUpload
+	p := windowParams(newRows(w))
+	p["min_rate_bytes"] = c.MinRateBytes
+	p["max_rate"] = c.MaxRate
+	p["jump_multiple"] = c.JumpSizeMultiple
+	out, err := triggerUsers(ctx, env, "tr_faked_upload", p)
+	if err != nil {
+		return nil, err
+	}
+	p = windowParams(hourOf(w))
+	col, err := triggerUsers(ctx, env, "tr_collusion", p)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, col...)
+	cons, err := conservation(ctx, env, w, c)
+	if err != nil {
+		return nil, err
+	}
+	env.pass.cons, env.pass.consDone = cons, true
+	for _, r := range cons {
+		excess := float64(r.SumUp) - float64(r.SumDown) - float64(r.SumCorrupt)
+		floor := float64(r.Size) * c.ExcessFloorPct / 100
+		share := float64(r.Up) / math.Max(float64(r.SumUp), 1)
+		if excess-float64(r.Up) <= floor || excess*share >= float64(c.MinBlameBytes) {
+			out = append(out, r.UserID)
+		}
+	}
+	fps, rows, err := fingerprints(ctx, env, newRows(w))
+	if err != nil {
+		return nil, err
+	}
+	env.pass.fpPopulation = rows
+	for id, fp := range fps {
+		if fp.strength > 0 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window) (Finding, bool) {

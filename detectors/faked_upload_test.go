@@ -50,7 +50,7 @@ func TestFingerprintMismatch(t *testing.T) {
 	f.session(session{user: 1, torrent: 10, peer: "-qB4620-spoof", ua: "Transmission/3.00", start: start, n: 3, every: time.Hour, upRate: wobble(1 << 20), leechers: 2})
 	f.session(session{user: 2, torrent: 10, peer: "-TR3000-real", ua: "Transmission/3.00", start: start, n: 3, every: time.Hour, upRate: wobble(1 << 20), leechers: 2})
 	f.write()
-	fps, err := fingerprints(t.Context(), f.env, Window{From: until.Add(-time.Hour * 24), Until: until})
+	fps, _, err := fingerprints(t.Context(), f.env, Window{From: until.Add(-time.Hour * 24), Until: until})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,15 +132,28 @@ func versionsDisagree(a, b []int) bool {
 // fingerprints flags members whose peer_id contradicts their user agent, or
 // whose (client, key format, parameter order) no other member of that
 // client shares.
-func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult, error) {
+func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult, []fpRow, error) {
 	fams, err := clientFamilies(ctx, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var rows []fpRow
 	if err := selectRows(ctx, env, &rows, "fu_fingerprint", windowParams(w)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	population := rows
+	if env.subjects != nil && env.pass.fpPopulation != nil {
+		// An incremental pass reads the window of its few subjects only:
+		// how common a combination is comes from every member active in
+		// the new rows (read by Triggers) plus the subjects.
+		population = append(append([]fpRow(nil), env.pass.fpPopulation...), rows...)
+	}
+	return judgeFingerprints(rows, population, fams, env.Config.FakedUpload.FingerprintMaxShare), rows, nil
+}
+
+// judgeFingerprints notes each member's mismatches among rows; how rare a
+// combination is is counted over population.
+func judgeFingerprints(rows, population []fpRow, fams map[string]string, maxShare float64) map[uint64]fpResult {
 	// Members per client family and per (family, key class, order).
 	type combo struct{ fam, key, order string }
 	famUsers := map[string]map[uint64]bool{}
@@ -152,13 +165,12 @@ func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult,
 		m[id] = true
 		return m
 	}
-	for _, r := range rows {
+	for _, r := range population {
 		fam := familyCode(r.PeerPrefix)
 		famUsers[fam] = add(famUsers[fam], r.UserID)
 		k := combo{fam, r.KeyClass, r.ParamOrder}
 		comboUsers[k] = add(comboUsers[k], r.UserID)
 	}
-	maxShare := env.Config.FakedUpload.FingerprintMaxShare
 	out := map[uint64]fpResult{}
 	note := func(id uint64, s float64, msg string) {
 		r := out[id]
@@ -193,7 +205,7 @@ func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult,
 		sort.Strings(r.notes)
 		out[id] = r
 	}
-	return out, nil
+	return out
 }
 
 // familyCode is the client part of a peer_id: "-qB" of "-qB4250-", else

@@ -141,3 +141,22 @@ func (d GhostLeecher) Run(ctx context.Context, env *Env, w Window) ([]Finding, e
 	}
 	return out, attachSeries(ctx, env, w, out)
 }
+
+// Triggers implements Triggered: members who dropped a torrent since the
+// last pass within max_seed_seconds of completing it (the only way the
+// dropped share grows).
+func (CloudLeech) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	c := env.Config.CloudLeech
+	nw := newRows(w)
+	nw.From = nw.From.Add(-time.Duration(c.MaxSeedSeconds) * time.Second)
+	p := windowParams(nw)
+	p["active_since"] = unix(w.ActiveSince)
+	p["max_seed_seconds"] = c.MaxSeedSeconds
+	return triggerUsers(ctx, env, "tr_cloud_leech", p)
+}
+
+// Triggers implements Triggered: members with a new announce of a peer that
+// downloaded nothing yet (stuck, uploading, or completing blind).
+func (GhostLeecher) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	return triggerUsers(ctx, env, "tr_ghost_leecher", windowParams(newRows(w)))
+}

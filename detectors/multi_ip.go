@@ -267,3 +267,31 @@ func impossibleTravel(env *Env, hs []mipHour, c MultiIPConfig) ([]map[string]any
 	}
 	return out, nil
 }
+
+// Triggers implements Triggered: members whose hour of the new rows (from
+// its start) already has more than max_sites concurrent sites, or more than
+// max_asns ASNs with a geo database — the only ways the hours over the
+// limit grow. (Networks shared by many members are judged over that hour
+// only, so fewer of them count as NAT: a superset.) With a geo database,
+// impossible travel needs no concurrency: then every active member is
+// re-evaluated.
+func (MultiIP) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	c := env.Config.MultiIP
+	if env.Geo != nil {
+		return activeMembers(ctx, env, w)
+	}
+	hours, err := userHours(ctx, env, hourOf(w), c.NATMinUsers)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for id, hs := range hours {
+		for _, h := range hs {
+			if h.sites > c.MaxSites {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out, nil
+}

@@ -70,3 +70,17 @@ func (d NexusPHP) Run(ctx context.Context, env *Env, w Window) ([]Finding, error
 	}
 	return out, nil
 }
+
+// Triggers implements Triggered: every rule counts single announces, so the
+// members whose new announces trip one are the members whose hits grew.
+func (d NexusPHP) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	fs, err := d.Run(ctx, env, newRows(w))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint64, len(fs))
+	for i, f := range fs {
+		out[i] = f.UserID
+	}
+	return out, nil
+}

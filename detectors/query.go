@@ -57,11 +57,19 @@ func windowParams(w Window) params {
 // parameter): a full pass takes every member of the user_hour rollup since
 // @active_since; an incremental pass (active_since after from) takes the
 // members who announced since then, to the second, read once per pass and
-// sent as a list, so each raw query reads only their granules (announces is
-// ordered by user_id).
+// sent as a list — or, for a Triggered detector, only its triggered members
+// (Env.subjects): `announces` is time-first, so a list of thousands of
+// members reads every granule of the lookback, a list of a few dozen little
+// more than the user_id column.
+//
+// @torrent_filter (a condition) is `1` in a full pass and, in an
+// incremental one, "the torrents the subjects uploaded on in the window":
+// per-torrent queries (collusion) then group only those torrents' rows.
 const (
 	activeUsersFull        = "(SELECT user_id FROM user_hour WHERE hour >= toStartOfHour(toDateTime(@active_since)) AND hour < toDateTime(@until))"
 	activeUsersIncremental = "(SELECT toUInt64(arrayJoin(@active_list)))"
+	torrentFilterFull      = "1"
+	torrentFilterSubjects  = "torrent_id IN (SELECT torrent_id FROM announces WHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until) AND time >= toDateTime(@from) AND time < toDateTime(@until) AND user_id IN (SELECT toUInt64(arrayJoin(@active_list))) AND delta_uploaded > 0)"
 )
 
 // activeCache holds the members of one incremental window.
@@ -78,30 +86,55 @@ type activeRow struct {
 // member list to p for an incremental pass.
 func queryText(ctx context.Context, env *Env, name string, p params) (string, error) {
 	q := sqlText(name)
-	if !strings.Contains(q, "@active_users") {
+	if !strings.Contains(q, "@active_users") && !strings.Contains(q, "@torrent_filter") {
 		return q, nil
 	}
 	from, _ := p["from"].(uint32)
 	since, ok := p["active_since"].(uint32)
 	if !ok || since <= from {
+		q = strings.ReplaceAll(q, "@torrent_filter", torrentFilterFull)
 		return strings.ReplaceAll(q, "@active_users", activeUsersFull), nil
 	}
 	until, _ := p["until"].(uint32)
-	c := env.active
-	if c == nil || c.since != since || c.until != until {
-		var rows []activeRow
-		if err := env.CH.Select(ctx, &rows, sqlText("active_users"), params{"active_since": since, "until": until}.args()...); err != nil {
-			return "", fmt.Errorf("detector query active_users: %w", err)
-		}
-		c = &activeCache{since: since, until: until, ids: make([]uint64, 0, len(rows)+1)}
-		for _, r := range rows {
-			c.ids = append(c.ids, r.UserID)
-		}
-		c.ids = idList(c.ids)
-		env.active = c
+	c, err := activeList(ctx, env, since, until)
+	if err != nil {
+		return "", err
 	}
 	p["active_list"] = c.ids
+	if env.subjects != nil {
+		p["active_list"] = env.subjects
+	}
+	q = strings.ReplaceAll(q, "@torrent_filter", torrentFilterSubjects)
 	return strings.ReplaceAll(q, "@active_users", activeUsersIncremental), nil
+}
+
+// activeList returns the members who announced from since to until (unix
+// seconds), read once per incremental window.
+func activeList(ctx context.Context, env *Env, since, until uint32) (*activeCache, error) {
+	c := env.active
+	if c != nil && c.since == since && c.until == until {
+		return c, nil
+	}
+	var rows []activeRow
+	if err := env.CH.Select(ctx, &rows, sqlText("active_users"), params{"active_since": since, "until": until}.args()...); err != nil {
+		return nil, fmt.Errorf("detector query active_users: %w", err)
+	}
+	c = &activeCache{since: since, until: until, ids: make([]uint64, 0, len(rows)+1)}
+	for _, r := range rows {
+		c.ids = append(c.ids, r.UserID)
+	}
+	c.ids = idList(c.ids)
+	env.active = c
+	return c, nil
+}
+
+// activeMembers returns the members who announced since w.ActiveSince.
+func activeMembers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	c, err := activeList(ctx, env, unix(w.ActiveSince), unix(w.Until))
+	if err != nil {
+		return nil, err
+	}
+	return append([]uint64(nil), c.ids...), nil
 }
 
 // selectRows runs an embedded query into dest (a pointer to a slice of

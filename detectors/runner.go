@@ -71,6 +71,9 @@ type RunStats struct {
 	Err        string        `json:"error,omitempty"`
 	Skipped    bool          `json:"skipped,omitempty"` // a Periodic detector not due in this incremental pass
 	Rebuilt    int           `json:"rebuilt,omitempty"` // rollup_refresh: (hour, rollup) pairs rebuilt
+	// Subjects is how many members a Triggered detector re-evaluated in an
+	// incremental pass (absent: every active member, or a full pass).
+	Subjects *int `json:"subjects,omitempty"`
 }
 
 // periodicWindow decides whether a Periodic detector runs in an incremental
@@ -149,7 +152,15 @@ func (r *Runner) Pass(ctx context.Context, from, until, activeSince time.Time) (
 func (r *Runner) runOne(ctx context.Context, d Detector, w Window) (RunStats, []Finding, error) {
 	start := time.Now()
 	st := RunStats{Detector: d.Name(), From: w.From, Until: w.Until}
-	found, err := d.Run(ctx, r.Env, w)
+	var found []Finding
+	n, err := r.withTriggers(ctx, d, w, func() error {
+		var err error
+		found, err = d.Run(ctx, r.Env, w)
+		return err
+	})
+	if n >= 0 {
+		st.Subjects = &n
+	}
 	var kept []Finding
 	if err == nil {
 		for _, f := range found {

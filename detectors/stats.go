@@ -21,10 +21,13 @@ func median(xs []float64) float64 {
 
 // robustZ returns (x - median) / (1.4826 * MAD) for each x, with the MAD
 // floored at floor so identical populations do not divide by zero.
-func robustZ(xs []float64, floor float64) []float64 {
-	m := median(xs)
-	dev := make([]float64, len(xs))
-	for i, x := range xs {
+func robustZ(xs []float64, floor float64) []float64 { return robustZIn(xs, xs, floor) }
+
+// robustZIn is robustZ of xs with the median and MAD of pop.
+func robustZIn(xs, pop []float64, floor float64) []float64 {
+	m := median(pop)
+	dev := make([]float64, len(pop))
+	for i, x := range pop {
 		dev[i] = math.Abs(x - m)
 	}
 	mad := math.Max(1.4826*median(dev), floor)

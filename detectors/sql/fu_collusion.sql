@@ -1,8 +1,9 @@
 -- Collusion: torrent-hours where exactly one member uploaded and exactly one
 -- other member downloaded, counted per (uploader, downloader) pair, with the
 -- uploader's whole upload in the window (user_hour rollup) to compare
--- against. Reads the window's hours of the time-first `announces`;
--- dual-stack duplicates carry no delta.
+-- against. Reads the window's hours of the time-first `announces` (in an
+-- incremental pass only the torrents its subjects uploaded on: see
+-- @torrent_filter in query.go); dual-stack duplicates carry no delta.
 SELECT
     p.up_user AS up_user,
     p.down_user AS down_user,
@@ -21,7 +22,7 @@ FROM (
         FROM announces
         PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
              AND time >= toDateTime(@from) AND time < toDateTime(@until)
-        WHERE result = 'accepted' AND (delta_uploaded > 0 OR delta_downloaded > 0)
+        WHERE result = 'accepted' AND (delta_uploaded > 0 OR delta_downloaded > 0) AND @torrent_filter
         GROUP BY torrent_id, h
         HAVING length(ups) = 1 AND length(downs) = 1 AND ups[1] != downs[1]
     )
