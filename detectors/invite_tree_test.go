@@ -55,8 +55,8 @@ func TestInviteFindingsCountAndShare(t *testing.T) {
 
 // On the real engines: multi_ip reports three of a seller's four invitees
 // and two of a popular inviter's twelve; invite_tree reports the seller,
-// not the popular inviter, and stops counting an invitee once its report is
-// dismissed.
+// not the popular inviter, stops counting an invitee once its report is
+// dismissed, and finds reports whose subject is a passkey.
 func TestInviteTreeFlagsSellerNotPopularInviter(t *testing.T) {
 	ctx := context.Background()
 	pg := testenv.Postgres(t)
@@ -149,8 +149,24 @@ func TestInviteTreeFlagsSellerNotPopularInviter(t *testing.T) {
 		WHERE detector = 'multi_ip' AND subject_id = ANY($1)`, []string{fmt.Sprint(sold[0]), fmt.Sprint(sold[1])}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := InviteTree{}.Run(ctx, r.Env, Window{From: start, Until: until})
+	w := Window{From: start, Until: until}
+	got, err := InviteTree{}.Run(ctx, r.Env, w)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("after dismissals: %+v, %v", got, err)
+	}
+
+	// A leaked-passkey report (its subject is the passkey) on the fourth
+	// invitee makes two again.
+	leak := userFinding("leaked_passkey", 0, w, []Signal{{Name: "x", Fired: true, Weight: 1, Strength: 1}}, 1, "leaked")
+	leak.Kind = SubjectPasskey
+	if err := pg.Pool.QueryRow(ctx, `SELECT passkey FROM users WHERE name = 'bought3'`).Scan(&leak.SubjectID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Store.Upsert(ctx, leak); err != nil {
+		t.Fatal(err)
+	}
+	got, err = InviteTree{}.Run(ctx, r.Env, w)
+	if err != nil || len(got) != 1 || got[0].UserID != uint64(seller) || got[0].Magnitude != 2 {
+		t.Fatalf("with a passkey report: %+v, %v", got, err)
 	}
 }

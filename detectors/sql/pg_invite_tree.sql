@@ -1,5 +1,5 @@
 -- Invite trees. $1: the detectors whose open or confirmed reports mark a bad
--- invitee (by member id or by passkey); $2: bad invitees an inviter needs.
+-- invitee (by member id, or by passkey); $2: bad invitees an inviter needs.
 -- One row per invitee of each such inviter and per bad report of that
 -- invitee (report columns NULL for an invitee without one), with the share
 -- of all invited members that are bad (the site's baseline).
@@ -15,6 +15,10 @@ WITH reports AS (
     UNION ALL
     SELECT u.id, u.invited_by, r.*
     FROM reports r JOIN users u ON r.subject_kind = 'passkey' AND u.passkey = r.subject_id
+    WHERE u.invited_by IS NOT NULL
+    UNION ALL -- a passkey report written without Postgres names its member
+    SELECT u.id, u.invited_by, r.*
+    FROM reports r JOIN users u ON r.subject_kind = 'passkey' AND 'user:' || u.id = r.subject_id
     WHERE u.invited_by IS NOT NULL
 ), inviters AS (
     SELECT inviter FROM bad GROUP BY inviter HAVING count(DISTINCT invitee) >= $2
