@@ -46,7 +46,7 @@ var Targets = []Target{
 	{Detector: "cloud_leech", Kinds: []string{"leech_service"}},
 	{Detector: "ghost_leecher", Kinds: []string{"ghost_leecher"}},
 	{Detector: "nexusphp_baseline", Kinds: fakers},
-	{Detector: "invite_tree", Kinds: nil},
+	{Detector: "invite_tree", Kinds: []string{"invite_seller"}},
 }
 
 // Population is one evaluated run: its spec, the evaluation, and the
