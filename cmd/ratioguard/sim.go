@@ -27,7 +27,7 @@ const simUsage = `usage: ratioguard sim COMMAND [flags]
   live    --spec F --tracker URL [--duration D]   drive a running tracker over HTTP in real time
   replay  --spec F [--days N]  run tracker/core on a simulated clock, events straight to Kafka
   eval    --run NAME          precision and recall of the detectors against the run's labels
-  labels  --spec F --out FILE write the ground truth (JSON, or CSV by extension) without Postgres`
+  labels  --spec F --labels FILE write the ground truth (JSON, or CSV by extension) without Postgres`
 
 func runSim(ctx context.Context, env *cliEnv, args []string) error {
 	if len(args) == 0 {
