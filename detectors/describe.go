@@ -24,7 +24,15 @@ func WriteMarkdown(w io.Writer, cfg *Config, ds []Detector) error {
 		for _, s := range doc.Signals {
 			fmt.Fprintf(&b, "  - %s\n", s)
 		}
-		fmt.Fprintf(&b, "- Honest look-alikes: %s\n\n", doc.LookAlikes)
+		fmt.Fprintf(&b, "- Honest look-alikes: %s\n", doc.LookAlikes)
+		inc := doc.Incremental
+		if inc == "" {
+			inc = "every member who announced since the previous pass, over the whole lookback"
+		}
+		if pd, ok := d.(Periodic); ok && pd.Cadence(cfg) > 0 {
+			inc = fmt.Sprintf("only on passes that cross a multiple of %s, then every member who announced since the previous multiple, over the whole lookback", pd.Cadence(cfg))
+		}
+		fmt.Fprintf(&b, "- Incremental passes re-evaluate: %s\n\n", inc)
 	}
 	b.WriteString("### Thresholds in force\n\n```json\n")
 	js, err := json.MarshalIndent(cfg, "", "  ")

@@ -38,6 +38,9 @@ type Doc struct {
 	Catches    string   // which cheat kinds it targets
 	Signals    []string // what it measures
 	LookAlikes string   // honest behaviour it must not flag, and why it does not
+	// Incremental says whom a 5-minute incremental pass re-evaluates (empty:
+	// every member active since the previous pass).
+	Incremental string
 }
 
 // Window is what one pass evaluates: history from From to Until; subjects

@@ -34,7 +34,8 @@ func (FakedUpload) Doc() Doc {
 			"client fingerprint: peer_id client/version (Azureus base-36 digits or Shadow style) against the user agent (client_rules.ua_family), and (client, key format, parameter order) combinations used by under fingerprint_max_share of the client's members (≥ 10); hex keys classed by case and length, parameter order without the optional event and corrupt; weight 0.6 — an impersonating client that uploads reports on its own",
 			"collusion: torrent-hours with exactly one uploader and one downloader, the same pair on ≥ 3 torrents carrying ≥ 80 % of the uploader's upload; weight 0.8",
 		},
-		LookAlikes: "seedboxes (declared: higher rate limit), fast honest seeders serving a leecher that came and went between two announces (one announce, small share), co-seeders of a faker's torrent (blamed in proportion but their removal does not explain the excess), rate-limited seeders (regularity alone stays under the report threshold)",
+		LookAlikes:  "seedboxes (declared: higher rate limit), fast honest seeders serving a leecher that came and went between two announces (one announce, small share), co-seeders of a faker's torrent (blamed in proportion but their removal does not explain the excess), rate-limited seeders (regularity alone stays under the report threshold)",
+		Incremental: "members with a new announce at an impossible rate or above jump_size_multiple × the torrent size, uploaders of a new torrent-hour with one uploader and one downloader, uploaders whose removal explains an unbalanced closed swarm active since the previous pass, and members whose new announces show a fingerprint mismatch (rarity counted over every member in the new rows) — each over the whole lookback",
 	}
 }
 

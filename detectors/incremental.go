@@ -53,7 +53,10 @@ func (r *Runner) withTriggers(ctx context.Context, d Detector, w Window, fn func
 	if r.Env.Log != nil {
 		r.Env.Log.Debug("detector triggers", "detector", d.Name(), "members", len(ids), "duration", time.Since(start))
 	}
-	r.Env.subjects = idList(ids)
+	if len(ids) == 0 {
+		return 0, nil // nobody's verdict can have risen
+	}
+	r.Env.subjects = ids
 	return len(ids), fn()
 }
 

@@ -26,7 +26,8 @@ func (LeakedPasskey) Doc() Doc {
 			"peak networks in one hour at or above min_networks, and hours at that level",
 			"distinct user agents in one hour at or above min_clients",
 		},
-		LookAlikes: "multi-homed members and seedboxes stay below min_networks networks in one hour; the recommendation is a passkey reset, not a ban",
+		LookAlikes:  "multi-homed members and seedboxes stay below min_networks networks in one hour; the recommendation is a passkey reset, not a ban",
+		Incremental: "members whose current hour reaches min_networks networks, over the whole lookback",
 	}
 }
 
@@ -100,4 +101,12 @@ func passkeys(ctx context.Context, env *Env, ids []uint64) (map[uint64]string, e
 		out[uint64(id)] = k
 	}
 	return out, rows.Err()
+}
+
+// Triggers implements Triggered: members whose hour of the new rows reaches
+// min_networks (the peak and the hours at it grow only so).
+func (LeakedPasskey) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	p := windowParams(newRows(w))
+	p["min_networks"] = uint64(env.Config.LeakedPasskey.MinNetworks)
+	return triggerUsers(ctx, env, "tr_leaked_passkey", p)
 }

@@ -27,7 +27,8 @@ func (CloudLeech) Doc() Doc {
 			"raw upload/download ratio below max_network_ratio",
 			"the same network used that way by min_network_users members",
 		},
-		LookAlikes: "restarts (a stop followed by another announce is not a drop), members who seed for a while then stop",
+		LookAlikes:  "restarts (a stop followed by another announce is not a drop), members who seed for a while then stop",
+		Incremental: "members who dropped a torrent since the previous pass within max_seed_seconds of completing it, over the whole lookback",
 	}
 }
 
@@ -103,7 +104,8 @@ func (GhostLeecher) Doc() Doc {
 			"blind completions: a peer's left goes from > 0 to 0 while it never reports a downloaded byte",
 			"peers stuck at their first `left` with nothing downloaded for ≥ 2 h in a swarm with seeders, on ≥ min_torrents torrents (weight 0.45: supporting only)",
 		},
-		LookAlikes: "stalled leechers in swarms without seeders (not counted), cross-seeders (left 0 from the start), resumed leechers (left below the size), restarted clients keeping their peer_id (they reported downloaded bytes before the reset)",
+		LookAlikes:  "stalled leechers in swarms without seeders (not counted), cross-seeders (left 0 from the start), resumed leechers (left below the size), restarted clients keeping their peer_id (they reported downloaded bytes before the reset)",
+		Incremental: "members with a new announce of a peer that has downloaded nothing yet (past its first announce, with seeders or uploading) or completes blind, over the whole lookback",
 	}
 }
 

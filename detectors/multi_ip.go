@@ -31,7 +31,8 @@ func (MultiIP) Doc() Doc {
 			"peak concurrent sites",
 			"with a geo database: hours with more than max_asns concurrent ASNs; impossible travel (consecutive locations farther apart than max_travel_kmh allows)",
 		},
-		LookAlikes: "declared seedboxes (ranges excluded), NAT households and carrier NAT (networks shared by nat_min_users members excluded; address rotation within one peer_id is one site), dual stack and IPv6 privacy addresses (same peer_id, one /64), provider renumbering (same /16), restarts (new peer_id on the same network), travel (networks follow each other, not concurrent)",
+		LookAlikes:  "declared seedboxes (ranges excluded), NAT households and carrier NAT (networks shared by nat_min_users members excluded; address rotation within one peer_id is one site), dual stack and IPv6 privacy addresses (same peer_id, one /64), provider renumbering (same /16), restarts (new peer_id on the same network), travel (networks follow each other, not concurrent)",
+		Incremental: "members whose current hour already has more than max_sites concurrent sites (every active member with a geo database), over the whole lookback",
 	}
 }
 

@@ -28,7 +28,8 @@ func (NexusPHP) Doc() Doc {
 			"level ≥ 2: > 1 GiB faster than 1 MiB/s with fewer than 2×level leechers",
 			"level ≥ 2: > 10 MiB faster than 100 KiB/s with no leecher",
 		},
-		LookAlikes: "none modelled: fast seedboxes and honest seeders of small swarms trip it at strict levels",
+		LookAlikes:  "none modelled: fast seedboxes and honest seeders of small swarms trip it at strict levels",
+		Incremental: "members whose new announces trip a rule, over the whole lookback",
 	}
 }
 

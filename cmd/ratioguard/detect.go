@@ -83,7 +83,13 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer runner.Env.Geo.Close()
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := runner.Close(closeCtx); err != nil {
+			env.log.Warn("close detector runner", "err", err)
+		}
+	}()
 
 	print := func(stats []detectors.RunStats) error {
 		if *asJSON {
