@@ -139,7 +139,11 @@ type columnar interface {
 // appendTo fills a prepared INSERT column by column.
 func (r *rows) appendTo(b columnar) error {
 	for i, c := range r.columns() {
-		if err := b.Column(i).Append(c.values()); err != nil {
+		err := b.Column(i).Append(c.values())
+		if v, ok := c.(interface{ dropViews() }); ok {
+			v.dropViews() // clickhouse-go copied the rows: no pointers left for the GC to scan
+		}
+		if err != nil {
 			return fmt.Errorf("append column %d: %w", i, err)
 		}
 	}
@@ -213,6 +217,8 @@ func (c *fixedCol) values() any {
 	return c.views
 }
 
+func (c *fixedCol) dropViews() { clear(c.views) }
+
 // addIP appends the IPv4-mapped 16-byte form of ip and returns its family
 // (4, 6, 0 unknown).
 func (c *fixedCol) addIP(ip []byte) uint8 {
@@ -280,6 +286,8 @@ func (c *bytesCol) values() any {
 	}
 	return c.views
 }
+
+func (c *bytesCol) dropViews() { clear(c.views) }
 
 // mappedIP returns the IPv4-mapped 16-byte form and the family (4, 6, 0 unknown).
 func mappedIP(ip []byte) ([]byte, uint8) {
