@@ -113,7 +113,7 @@ var ErrFenced = errors.New("stored offset moved: partition written by another co
 
 // add decodes a record into the batch: into b.Data if the sink is a
 // Decoder, else into b.Events; undecodable ones into b.Dead (their key and
-// value copied: the record's memory is recycled).
+// value copied: a dead letter does not pin the fetch buffer it came in).
 func (b *Batch) add(offset int64, key, value []byte) {
 	var err error
 	if b.Data != nil {

@@ -85,7 +85,6 @@ func Run(ctx context.Context, cfg Config, sink Sink) error {
 		kgo.FetchMaxPartitionBytes(16 << 20),
 		kgo.FetchMaxBytes(64 << 20),
 		kgo.WithLogger(kgoLogger{cfg.Log}),
-		kgo.WithPools(&recordPool{}), // workers recycle every record once decoded
 	}
 	if cfg.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.InstanceID))

@@ -107,20 +107,17 @@ func (w *worker) drain() {
 
 func (w *worker) pending() bool { return w.next > w.stored && w.batch.Next > 0 }
 
-// add decodes records into the batch and hands their memory back to the
-// client's pool: nothing of a record is used after Batch.add returns (the
-// decoders copy what they keep, dead letters are cloned).
 func (w *worker) add(recs []*kgo.Record) {
 	for _, r := range recs {
-		if r.Offset >= w.next { // else read before (a re-fetch after a seek or a reassignment)
-			if !w.pending() {
-				w.batch.Prev, w.batch.First = w.stored, time.Now()
-			}
-			w.next = r.Offset + 1
-			w.batch.Next = w.next
-			w.batch.add(r.Offset, r.Key, r.Value)
+		if r.Offset < w.next {
+			continue // read before (a re-fetch after a seek or a reassignment)
 		}
-		r.Recycle()
+		if !w.pending() {
+			w.batch.Prev, w.batch.First = w.stored, time.Now()
+		}
+		w.next = r.Offset + 1
+		w.batch.Next = w.next
+		w.batch.add(r.Offset, r.Key, r.Value)
 	}
 }
 
