@@ -20,8 +20,10 @@ var (
 	viewsSQL string
 	//go:embed sql/missing_ids.sql
 	missingIDsSQL string
-	//go:embed sql/id_counts.sql
-	idCountsSQL string
+	//go:embed sql/recent_parts.sql
+	recentPartsSQL string
+	//go:embed sql/stored_at.sql
+	storedAtSQL string
 )
 
 // SuspectMonths returns the months (YYYYMM) in which announce_ids (the one
@@ -47,23 +49,26 @@ func SuspectMonths(ctx context.Context, conn chconn.Conn) ([]uint32, error) {
 	return out, rows.Err()
 }
 
-// repairIDs gives every raw row of Kafka partition p its announce_ids row.
-// 18.16 writes an INSERT's raw part, then the view's ids part, each
-// committed on its own: a server crash between the two leaves raw rows
-// whose ids are missing, and the batch, never acknowledged, is delivered
-// again — the dedupe lookup would not find those ids and would insert the
-// rows a second time. So after any failure and on every resume, once no
-// insert of ours into p is running (waitInflight), the loader re-derives
-// the missing ids of p from the raw rows before it looks ids up again.
+// repairIDs gives every raw row of Kafka partition p that a crashed INSERT
+// left without its announce_ids row its id. 18.16 writes an INSERT's raw
+// part, then the view's ids part, each committed on its own: a server crash
+// between the two leaves raw rows whose ids are missing, and the batch,
+// never acknowledged, is delivered again — the dedupe lookup would not find
+// those ids and would insert the rows a second time. So after any failure
+// and on every resume, once no insert of ours into p is running
+// (waitInflight), the loader re-derives the missing ids before it looks ids
+// up again.
 //
-// Cost: one read of system.parts when nothing is missing (the common
-// case). For a month whose counts differ (a crash, or another partition's
-// insert in flight), the raw rows of p from the stored offset on (the
-// unacknowledged batches: the only ones a crash can leave without ids) are
-// looked up in announce_ids; then p's rows and ids of the month are
-// counted, and only if ids are still short are all of p's rows of the
-// month looked up. Other partitions' rows are left to their own workers:
-// their inserts may be in flight.
+// Cost: one read of system.parts when the tables agree (the common case).
+// For a month whose row counts differ (a crash, or another partition's
+// insert in flight at that instant), only the rows a crashed INSERT can have
+// written are looked at: partition p's, from its stored offset on (the
+// offset is stored after the INSERT is acknowledged), in the parts written
+// since that offset was stored (every row inserted since is in one of them,
+// merged or not). Other partitions' rows are left to their own workers:
+// their inserts may be in flight. Ids missing below the stored offset cannot
+// come from the loader; SuspectMonths (reconcile) still shows them, and
+// RebuildViews repairs them.
 func (l *Loader) repairIDs(ctx context.Context, topic string, p int32) error {
 	months, err := SuspectMonths(ctx, l.conn)
 	if err != nil || len(months) == 0 {
@@ -73,49 +78,71 @@ func (l *Loader) repairIDs(ctx context.Context, topic string, p int32) error {
 	if err != nil {
 		return err
 	}
+	var since uint32
+	if err := l.conn.QueryRow(ctx, storedAtSQL, l.name, topic, uint32(p)).Scan(&since); err != nil {
+		return fmt.Errorf("read when clickhouse offset of %s/%d was stored: %w", topic, p, err)
+	}
+	since = max(since, partClockSlack) - partClockSlack
 	for _, m := range months {
-		if err := l.rederiveIDs(ctx, m, p, max(stored, 0)); err != nil {
-			return err
-		}
-		raw, ids, err := l.idCounts(ctx, m, p)
+		parts, err := l.partsSince(ctx, m, since)
 		if err != nil {
 			return err
 		}
-		if raw > ids {
-			l.log.Warn("event ids missing below the stored offset: looking up the whole month", "month", m, "partition", p, "raw", raw, "ids", ids)
-			if err := l.rederiveIDs(ctx, m, p, 0); err != nil {
-				return err
-			}
+		if err := l.rederiveIDs(ctx, m, p, max(stored, 0), parts); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// rederiveIDs inserts into announce_ids the ids of partition p's raw rows of
-// month m, from offset on, that it lacks.
-func (l *Loader) rederiveIDs(ctx context.Context, month uint32, p int32, offset int64) error {
-	args := []any{chgo.Named("month", month), chgo.Named("partition", uint32(p)), chgo.Named("offset", uint64(offset))}
-	var missing uint64
-	if err := l.conn.QueryRow(ctx, "SELECT count() FROM ("+missingIDsSQL+")", args...).Scan(&missing); err != nil {
-		return fmt.Errorf("count missing event ids of month %d, partition %d: %w", month, p, err)
+// partClockSlack: parts written up to this many seconds before the offset
+// was stored are looked at too (both times are the server's, to the second).
+const partClockSlack = 5
+
+var partNameRE = regexp.MustCompile(`^[0-9A-Za-z_]+$`)
+
+// partsSince returns the active parts of announces in month written at or
+// after since, as a literal list for `_part IN` (nil: none).
+func (l *Loader) partsSince(ctx context.Context, month, since uint32) ([]string, error) {
+	rows, err := l.conn.Query(ctx, recentPartsSQL, chgo.Named("month", month), chgo.Named("since", since))
+	if err != nil {
+		return nil, fmt.Errorf("list recent parts of announces month %d: %w", month, err)
 	}
-	if missing == 0 {
-		return nil
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list recent parts of announces month %d: %w", month, err)
+		}
+		if !partNameRE.MatchString(name) {
+			return nil, fmt.Errorf("announces part name %q is not a plain name", name)
+		}
+		out = append(out, "'"+name+"'")
 	}
-	insert := "INSERT INTO announce_ids (event_id, time, kafka_partition, kafka_offset)\n" + missingIDsSQL
-	if err := l.conn.Exec(ctx, insert, args...); err != nil {
-		return fmt.Errorf("re-derive %d event ids of month %d, partition %d: %w", missing, month, p, err)
-	}
-	l.log.Warn("re-derived event ids a ClickHouse crash left out of announce_ids", "month", month, "partition", p, "from_offset", offset, "ids", missing)
-	return nil
+	return out, rows.Err()
 }
 
-func (l *Loader) idCounts(ctx context.Context, month uint32, p int32) (raw, ids uint64, err error) {
-	err = l.conn.QueryRow(ctx, idCountsSQL, chgo.Named("month", month), chgo.Named("partition", uint32(p))).Scan(&raw, &ids)
-	if err != nil {
-		err = fmt.Errorf("count raw rows and ids of month %d, partition %d: %w", month, p, err)
+// rederiveIDs inserts into announce_ids the ids of partition p's raw rows of
+// month m, from offset on, in parts, that it lacks.
+func (l *Loader) rederiveIDs(ctx context.Context, month uint32, p int32, offset int64, parts []string) error {
+	if len(parts) == 0 {
+		return nil
 	}
-	return raw, ids, err
+	missing := strings.ReplaceAll(missingIDsSQL, "{parts}", "("+strings.Join(parts, ", ")+")")
+	args := []any{chgo.Named("month", month), chgo.Named("partition", uint32(p)), chgo.Named("offset", uint64(offset))}
+	var n uint64
+	if err := l.conn.QueryRow(ctx, "SELECT count() FROM ("+missing+")", args...).Scan(&n); err != nil {
+		return fmt.Errorf("count missing event ids of month %d, partition %d: %w", month, p, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := l.conn.Exec(ctx, "INSERT INTO announce_ids (event_id, time, kafka_partition, kafka_offset)\n"+missing, args...); err != nil {
+		return fmt.Errorf("re-derive %d event ids of month %d, partition %d: %w", n, month, p, err)
+	}
+	l.log.Warn("re-derived event ids a ClickHouse crash left out of announce_ids", "month", month, "partition", p, "from_offset", offset, "ids", n)
+	return nil
 }
 
 // view is a materialized view on `announces`: where it writes, its output
