@@ -70,7 +70,7 @@ func runReconcile(ctx context.Context, env *cliEnv, args []string) error {
 				left, d.Left, right, d.Right, int64(d.Left-d.Right))
 		}
 		for _, m := range rep.ViewMonths {
-			fmt.Fprintf(env.stdout, "views month %d: announce_ids differs from announces in row count (re-run to confirm; then --repair-views, loader stopped)\n", m)
+			fmt.Fprintf(env.stdout, "views month %d: announce_ids differs from announces in row count (run with --repair-views, loader stopped)\n", m)
 		}
 		if rep.RollupsRebuilt > 0 {
 			fmt.Fprintf(env.stdout, "rollups: rebuilt %d lagging (hour, rollup) pairs before comparing\n", rep.RollupsRebuilt)

@@ -11,6 +11,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,10 +71,11 @@ type Report struct {
 	// a difference.
 	RollupLag []rollup.Hour `json:"rollup_hours_not_built"`
 	// ViewMonths are the months (YYYYMM) in which announce_ids (the one view
-	// on announces) differs from it in row count: an INSERT in flight (re-run
-	// to confirm), or ids a ClickHouse crash left out that the loader has not
-	// re-derived yet; repair with clickhouse.RebuildViews (reconcile
-	// --repair-views, loader stopped).
+	// on announces) differs from it in row count in three reads a second
+	// apart (an INSERT in flight differs for an instant): ids a ClickHouse
+	// crash left out that the loader has not re-derived yet (it does before
+	// it stores that partition again), or damage; repair with
+	// clickhouse.RebuildViews (reconcile --repair-views, loader stopped).
 	ViewMonths []uint32 `json:"view_months_differing"`
 }
 
@@ -113,11 +115,29 @@ func Run(ctx context.Context, pg *pgxpool.Pool, ch chconn.Conn, opt Options) (*R
 			return nil, err
 		}
 		rep.Diffs = append(rep.Diffs, diffs...)
-		if rep.ViewMonths, err = clickhouse.SuspectMonths(ctx, ch); err != nil {
+		if rep.ViewMonths, err = suspectMonths(ctx, ch); err != nil {
 			return nil, err
 		}
 	}
 	return rep, nil
+}
+
+// suspectMonths is clickhouse.SuspectMonths, keeping the months that differ
+// in three reads a second apart.
+func suspectMonths(ctx context.Context, ch chconn.Conn) ([]uint32, error) {
+	months, err := clickhouse.SuspectMonths(ctx, ch)
+	for attempt := 1; err == nil && attempt < 3 && len(months) > 0; attempt++ {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+		var again []uint32
+		if again, err = clickhouse.SuspectMonths(ctx, ch); err == nil {
+			months = slices.DeleteFunc(months, func(m uint32) bool { return !slices.Contains(again, m) })
+		}
+	}
+	return months, err
 }
 
 // readLedger reads offsets and totals in one snapshot.
