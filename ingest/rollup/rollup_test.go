@@ -171,3 +171,14 @@ func TestInterruptedBuildLeavesRollupsConsistent(t *testing.T) {
 		t.Fatalf("%d staging tables left, want only the dead builder's", left)
 	}
 }
+
+func TestRunPausesLongerAfterLongRefreshes(t *testing.T) {
+	c := RunConfig{}
+	c.defaults()
+	if got := c.pause(time.Second); got != 15*time.Second {
+		t.Fatalf("pause after 1s = %v, want the 15s interval", got)
+	}
+	if got := c.pause(20 * time.Second); got != 60*time.Second {
+		t.Fatalf("pause after 20s = %v, want 60s (25%% duty)", got)
+	}
+}

@@ -8,6 +8,12 @@ import (
 // RunConfig says how often Run refreshes.
 type RunConfig struct {
 	Every     time.Duration // between refreshes of recent hours; default 15s
+	// MaxDuty caps the share of wall time the builder spends rebuilding:
+	// after a refresh that took d, the next starts no sooner than
+	// d/MaxDuty - d later (default 0.25). A refresh rebuilds a whole hour, so
+	// on a busy hour the rollups lag by about d/MaxDuty instead of the
+	// builder rebuilding back to back.
+	MaxDuty float64
 	Window    time.Duration // recent = from the latest hour seen minus Window; default 6h
 	FullEvery time.Duration // between refreshes of all hours (late data); default 10m
 }
@@ -18,6 +24,9 @@ func (c *RunConfig) defaults() {
 	}
 	if c.Window <= 0 {
 		c.Window = 6 * time.Hour
+	}
+	if c.MaxDuty <= 0 || c.MaxDuty > 1 {
+		c.MaxDuty = 0.25
 	}
 	if c.FullEvery <= 0 {
 		c.FullEvery = 10 * time.Minute
@@ -62,7 +71,13 @@ func (b *Builder) Run(ctx context.Context, cfg RunConfig) {
 			}
 			cancel()
 			return
-		case <-time.After(cfg.Every):
+		case <-time.After(cfg.pause(res.Took)):
 		}
 	}
+}
+
+// pause is the wait after a refresh that took took: Every, or longer when
+// refreshes get long, so that they take at most MaxDuty of the time.
+func (c RunConfig) pause(took time.Duration) time.Duration {
+	return max(c.Every, time.Duration(float64(took)/c.MaxDuty)-took)
 }
