@@ -7,13 +7,13 @@ import (
 
 // RunConfig says how often Run refreshes.
 type RunConfig struct {
-	Every     time.Duration // between refreshes of recent hours; default 15s
+	Every time.Duration // between refreshes of recent hours; default 15s
 	// MaxDuty caps the share of wall time the builder spends rebuilding:
 	// after a refresh that took d, the next starts no sooner than
 	// d/MaxDuty - d later (default 0.25). A refresh rebuilds a whole hour, so
 	// on a busy hour the rollups lag by about d/MaxDuty instead of the
 	// builder rebuilding back to back.
-	MaxDuty float64
+	MaxDuty   float64
 	Window    time.Duration // recent = from the latest hour seen minus Window; default 6h
 	FullEvery time.Duration // between refreshes of all hours (late data); default 10m
 }
