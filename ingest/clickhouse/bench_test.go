@@ -201,14 +201,33 @@ func identity(n int) []int32 {
 }
 
 // loadFromKafka runs the loader over the pre-filled topic until caught up.
+// Besides the caller's total (group join, the first batches' fill and the
+// last, partial batches, which wait out the 1 s linger, included), it
+// reports the sustained rate: the events of the full batches stored after
+// the first store, over the time from the first store to the last full one.
 func loadFromKafka(t *testing.T, ctx context.Context, ch testenv.CH, k testenv.KafkaTopic, ends map[int32]int64, n int) {
 	t.Helper()
+	const maxBatch = 50_000
 	l := New(ch.Conn, ch.Database, nil)
+	var mu sync.Mutex
+	var first, last time.Time
+	full := 0
+	afterStore := func(b *consumer.Batch, at time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case first.IsZero():
+			first = at
+		case b.Len() >= maxBatch:
+			full += b.Len()
+			last = at
+		}
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- consumer.Run(runCtx, consumer.Config{Brokers: k.Brokers, Topic: k.Topic, MaxBatch: 50_000,
-			Linger: time.Second}, l)
+		done <- consumer.Run(runCtx, consumer.Config{Brokers: k.Brokers, Topic: k.Topic, MaxBatch: maxBatch,
+			Linger: time.Second, AfterStore: afterStore}, l)
 	}()
 	err := ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
 		return StoredOffsets(ctx, ch.Conn, k.Topic)
@@ -221,6 +240,10 @@ func loadFromKafka(t *testing.T, ctx context.Context, ch testenv.CH, k testenv.K
 	var rows uint64
 	if err := ch.Conn.QueryRow(ctx, "SELECT count() FROM announces").Scan(&rows); err != nil || rows != uint64(n) {
 		t.Fatalf("loaded %d rows (%v), want %d", rows, err, n)
+	}
+	if span := last.Sub(first); span > 0 {
+		t.Logf("sustained: %d events in full batches in %v after the first store = %.0f events/s",
+			full, span.Round(time.Millisecond), float64(full)/span.Seconds())
 	}
 }
 
