@@ -4,9 +4,19 @@
 # baseline. Prints a Markdown table for docs/BENCHMARKS.md ("Detectors").
 #
 # Usage: scripts/detector-bench.sh DB
+#        scripts/detector-bench.sh --build DB [COPIES]
 #   RG_BENCH_BIN: time that binary instead of building this tree.
+#   RG_BENCH_PASSES: which passes, in order (default "full incremental hour
+#   backfill"); RG_BENCH_NO_BASELINE=1 skips the two plain scans.
 #   DB: a Postgres and a ClickHouse database of that name on the engines of
 #   `source .stack/env` (ratioguard migrate'd, announces loaded).
+#   --build: (re)create DB as docs/BENCHMARKS.md "Detectors" describes —
+#   `sim replay` of detectors/quality/specs/qual-c.yaml to a fresh Kafka
+#   topic, `ratioguard ingest` into DB_base, then COPIES (default 30) copies
+#   of its rows into DB with member and torrent ids shifted by 10,000 per
+#   copy (INSERT ... SELECT inside ClickHouse), then the rollups built from
+#   them (one `detect --once --detectors invite_tree` pass: its rollup
+#   refresh). Prints the time of each step.
 # Passes, each ending at the newest announce U:
 #   full        ratioguard detect --once --until U (every detector over its own lookback)
 #   backfill    ratioguard detect --once --since U-30d --until U (every detector over 30 days)
@@ -19,13 +29,46 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .stack/env ] && [ -z "${RG_POSTGRES_URL:-}" ] && source .stack/env
-db=${1:?usage: scripts/detector-bench.sh DB}
+BUILD=; if [ "${1:-}" = --build ]; then BUILD=1; shift; fi
+db=${1:?usage: scripts/detector-bench.sh [--build] DB}
 pg_base=${RG_POSTGRES_URL%%\?*}; pg_base=${pg_base%/*}
 ch_base=${RG_CLICKHOUSE_URL%/*}; ch_hostport=${ch_base#clickhouse://}
 export RG_POSTGRES_URL="$pg_base/$db?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$db"
 chq() { clickhouse-client --host "${ch_hostport%:*}" --port "${ch_hostport##*:}" -d "$db" "$@"; }
 bin=${RG_BENCH_BIN:-}   # a ratioguard binary to time instead of this tree's (e.g. an older commit's, as the "before")
 if [ -z "$bin" ]; then bin=$(mktemp -d)/ratioguard; go build -o "$bin" ./cmd/ratioguard; fi
+
+if [ "${BUILD:-}" = 1 ]; then
+  copies=${2:-30}
+  base=${db}_base topic="rgbench.$db.$(date +%s)"
+  cols="event_id, producer_id, sequence, kafka_partition, kafka_offset, schema_version, time, time_ms, user_id, torrent_id, info_hash, peer_id, ip, ip_family, network, port, user_agent, key, param_order, event, numwant, uploaded, downloaded, left, corrupt, delta_uploaded, delta_downloaded, credited_uploaded, credited_downloaded, promotion, promo_download_percent, promo_upload_percent, seconds_since_previous, seedtime_seconds, snatch, counter_reset, dual_stack_duplicate, seeders, leechers, result, refusal"
+  fresh() { psql -q "$pg_base/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; chq -q "DROP DATABASE IF EXISTS $1"
+    RG_POSTGRES_URL="$pg_base/$1?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$1" "$bin" migrate >/dev/null; }
+  fresh "$base"; fresh "$db"
+  export RG_POSTGRES_URL="$pg_base/$base?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$base"
+  t0=$(date +%s)
+  events=$("$bin" sim replay --spec detectors/quality/specs/qual-c.yaml --topic "$topic" --json 2>/dev/null | jq .events)
+  echo "replay: $events events in $(( $(date +%s) - t0 )) s"
+  t0=$(date +%s)
+  "$bin" ingest --topic "$topic" --dedupe-horizon 87600h >/dev/null 2>&1 &
+  ingest_pid=$!
+  until [ "$(clickhouse-client --host "${ch_hostport%:*}" --port "${ch_hostport##*:}" -d "$base" -q "SELECT toUInt64(sum(n)) FROM (SELECT partition, max(next_offset) AS n FROM ingest_offsets WHERE consumer = 'clickhouse' AND topic = '$topic' GROUP BY partition)" 2>/dev/null || echo 0)" -ge "$events" ]; do
+    kill -0 "$ingest_pid" || { echo "ingest died" >&2; exit 1; }
+    sleep 2
+  done
+  kill "$ingest_pid"; wait "$ingest_pid" 2>/dev/null || true
+  echo "ingest: $(( $(date +%s) - t0 )) s"
+  export RG_POSTGRES_URL="$pg_base/$db?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$db"
+  t0=$(date +%s)
+  for k in $(seq 0 $((copies - 1))); do
+    chq -q "INSERT INTO announces ($cols) SELECT ${cols/user_id, torrent_id/user_id + $((k * 10000)), torrent_id + $((k * 10000))} FROM $base.announces"
+  done
+  echo "copies: $copies in $(( $(date +%s) - t0 )) s"
+  t0=$(date +%s)
+  "$bin" detect --once --detectors invite_tree >/dev/null
+  echo "rollups: built in $(( $(date +%s) - t0 )) s"
+  exit 0
+fi
 
 until=$(chq -q "SELECT toUnixTimestamp(max(time)) + 1 FROM announces")
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
@@ -34,8 +77,9 @@ rows=$(chq -q "SELECT count() FROM announces WHERE time >= toDateTime($until - 3
 members=$(chq -q "SELECT uniqExact(user_id) FROM announces WHERE time >= toDateTime($until - 30*86400)")
 secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc | awk '{printf "%.2f", $1}'; }
 
-base_count=$(secs chq -q "SELECT count() FROM announces WHERE time >= toDateTime($until - 30*86400)")
-base_group=$(secs chq -q "SELECT user_id, torrent_id, sum(delta_uploaded), max(left) FROM announces WHERE time >= toDateTime($until - 30*86400) GROUP BY user_id, torrent_id FORMAT Null")
+base_count=- base_group=-
+[ -z "${RG_BENCH_NO_BASELINE:-}" ] && base_count=$(secs chq -q "SELECT count() FROM announces WHERE time >= toDateTime($until - 30*86400)")
+[ -z "${RG_BENCH_NO_BASELINE:-}" ] && base_group=$(secs chq -q "SELECT user_id, torrent_id, sum(delta_uploaded), max(left) FROM announces WHERE time >= toDateTime($until - 30*86400) GROUP BY user_id, torrent_id FORMAT Null")
 
 pass() { # name args... (PASS_UNTIL: end of the pass, default U)
   local name=$1 t0 t1 until_iso=${PASS_UNTIL:-$U}; shift
@@ -52,10 +96,13 @@ echo "| what | seconds | per detector (s) | reports |"
 echo "|---|---:|---|---:|"
 echo "| baseline: \`SELECT count()\` of the 30 days | $base_count | | |"
 echo "| baseline: \`GROUP BY user_id, torrent_id\` over the 30 days (sum, max) | $base_group | | |"
-pass full
 hour=$((until / 3600 * 3600)); mid=$((hour - 1800))
-PASS_UNTIL=$(iso $mid) pass incremental --active-since "$(iso $((mid - 300)))"
-PASS_UNTIL=$(iso $hour) pass "incremental at the hour" --active-since "$(iso $((hour - 300)))"
-if [ -z "${RG_BENCH_NO_BACKFILL:-}" ]; then
-  pass backfill --since "$(iso $((until - 30 * 86400)))"
-fi
+for p in ${RG_BENCH_PASSES:-full incremental hour backfill}; do
+  case $p in
+  full) pass full ;;
+  incremental) PASS_UNTIL=$(iso $mid) pass incremental --active-since "$(iso $((mid - 300)))" ;;
+  hour) PASS_UNTIL=$(iso $hour) pass "incremental at the hour" --active-since "$(iso $((hour - 300)))" ;;
+  backfill) [ -z "${RG_BENCH_NO_BACKFILL:-}" ] && pass backfill --since "$(iso $((until - 30 * 86400)))" ;;
+  *) echo "unknown pass $p" >&2; exit 2 ;;
+  esac
+done
