@@ -156,3 +156,33 @@ func sortedKeys[V any](m map[uint64]V) []uint64 {
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
+
+type maxLeftRow struct {
+	TorrentID uint64 `ch:"torrent_id"`
+	MaxLeft   uint64 `ch:"max_left"`
+}
+
+// otherPeersLeft fills the sizes Postgres does not know with the largest
+// `left` any peer reported in the window (an incremental pass read only its
+// subjects' peers, whose own `left` may all be 0).
+func otherPeersLeft(ctx context.Context, env *Env, w Window, sizes map[uint64]uint64) error {
+	var ids []uint64
+	for id, s := range sizes {
+		if s == 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var rows []maxLeftRow
+	p := windowParams(w)
+	p["torrents"] = ids
+	if err := selectRows(ctx, env, &rows, "fu_max_left", p); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		sizes[r.TorrentID] = r.MaxLeft
+	}
+	return nil
+}

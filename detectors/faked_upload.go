@@ -136,6 +136,11 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	if err != nil {
 		return nil, err
 	}
+	if env.subjects != nil {
+		if err := otherPeersLeft(ctx, env, w, sizes); err != nil {
+			return nil, err
+		}
+	}
 	swarmDowns, err := swarmDown(ctx, env, w)
 	if err != nil {
 		return nil, err
