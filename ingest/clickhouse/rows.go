@@ -1,11 +1,15 @@
 package clickhouse
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/ratioguard/ratioguard/schemas/events"
@@ -39,6 +43,7 @@ type rows struct {
 	promotion, refusal             vec[any]
 
 	cols []colBuf // the above in INSERT order
+	wire []byte   // scratch: one column in the native format
 }
 
 // columns returns the columns in INSERT order.
@@ -136,8 +141,16 @@ type columnar interface {
 	Column(int) driver.BatchColumn
 }
 
-// appendTo fills a prepared INSERT column by column.
+// appendTo fills a prepared INSERT column by column. clickhouse-go's own
+// batch exposes its columns: each is then filled in one go, by decoding the
+// column from its native wire format (written from our buffers), instead of
+// appending row by row (per-row reflection for LowCardinality, and column
+// buffers grown from zero by append: most of clickhouse-go's cost and
+// garbage per row).
 func (r *rows) appendTo(b columnar) error {
+	if cb, ok := b.(interface{ Columns() []column.Interface }); ok {
+		return r.decodeInto(cb.Columns())
+	}
 	for i, c := range r.columns() {
 		err := b.Column(i).Append(c.values())
 		if v, ok := c.(interface{ dropViews() }); ok {
@@ -150,12 +163,32 @@ func (r *rows) appendTo(b columnar) error {
 	return nil
 }
 
+// decodeInto fills a prepared INSERT's empty columns.
+func (r *rows) decodeInto(cols []column.Interface) error {
+	if len(cols) != len(r.cols) {
+		return fmt.Errorf("insert has %d columns, the loader fills %d", len(cols), len(r.cols))
+	}
+	n := r.len()
+	for i, c := range r.cols {
+		r.wire = c.wire(r.wire[:0])
+		if err := cols[i].Decode(proto.NewReader(bytes.NewReader(r.wire)), n); err != nil {
+			return fmt.Errorf("fill column %s (%s): %w", cols[i].Name(), cols[i].Type(), err)
+		}
+		if got := cols[i].Rows(); got != n {
+			return fmt.Errorf("fill column %s (%s): %d rows, want %d", cols[i].Name(), cols[i].Type(), got, n)
+		}
+	}
+	return nil
+}
+
 // colBuf is one column's buffer.
 type colBuf interface {
 	truncate()
 	gather(src colBuf, idx []int32)
 	// values is what clickhouse-go's Append takes for the column.
 	values() any
+	// wire appends the column in ClickHouse's native format.
+	wire(dst []byte) []byte
 }
 
 // vec is a column of values clickhouse-go takes as a slice.
@@ -164,6 +197,87 @@ type vec[T any] struct{ v []T }
 func (c *vec[T]) add(x T)     { c.v = append(c.v, x) }
 func (c *vec[T]) truncate()   { c.v = c.v[:0] }
 func (c *vec[T]) values() any { return c.v }
+
+// wire: numbers little-endian; the one int64 column, `time`, is a
+// DateTime (UInt32 seconds); the []any columns are LowCardinality(String).
+func (c *vec[T]) wire(dst []byte) []byte {
+	switch v := any(c.v).(type) {
+	case []uint64:
+		for _, x := range v {
+			dst = binary.LittleEndian.AppendUint64(dst, x)
+		}
+	case []uint32:
+		for _, x := range v {
+			dst = binary.LittleEndian.AppendUint32(dst, x)
+		}
+	case []uint16:
+		for _, x := range v {
+			dst = binary.LittleEndian.AppendUint16(dst, x)
+		}
+	case []uint8:
+		dst = append(dst, v...)
+	case []int8:
+		for _, x := range v {
+			dst = append(dst, byte(x))
+		}
+	case []int64:
+		for _, x := range v {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
+		}
+	case []any:
+		dst = lowCardinalityWire(dst, v)
+	default:
+		panic(fmt.Sprintf("clickhouse loader: no native format for a column of %T", c.v))
+	}
+	return dst
+}
+
+// lowCardinalityWire writes a LowCardinality(String) column as
+// clickhouse-go itself encodes one: a dictionary whose entry 0 is the
+// default "", then the values in order of first appearance, and each row's
+// key into it, as narrow as the dictionary allows.
+func lowCardinalityWire(dst []byte, vals []any) []byte {
+	const hasAdditionalKeys, needUpdateDictionary = 1 << 9, 1 << 10
+	pos := make(map[any]uint32, 16)
+	dict := []string{""}
+	keys := make([]uint32, len(vals))
+	for i, v := range vals {
+		k, ok := pos[v]
+		if !ok {
+			k = uint32(len(dict))
+			pos[v] = k
+			dict = append(dict, v.(string))
+		}
+		keys[i] = k
+	}
+	var width uint64
+	switch distinct := len(pos); {
+	case distinct < math.MaxUint8:
+		width = 0
+	case distinct < math.MaxUint16:
+		width = 1
+	default:
+		width = 2
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, hasAdditionalKeys|needUpdateDictionary|width)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(dict)))
+	for _, s := range dict {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(keys)))
+	for _, k := range keys {
+		switch width {
+		case 0:
+			dst = append(dst, byte(k))
+		case 1:
+			dst = binary.LittleEndian.AppendUint16(dst, uint16(k))
+		default:
+			dst = binary.LittleEndian.AppendUint32(dst, k)
+		}
+	}
+	return dst
+}
 
 func (c *vec[T]) gather(src colBuf, idx []int32) {
 	s := src.(*vec[T]).v
@@ -218,6 +332,9 @@ func (c *fixedCol) values() any {
 }
 
 func (c *fixedCol) dropViews() { clear(c.views) }
+
+// wire: the flat buffer is the native format.
+func (c *fixedCol) wire(dst []byte) []byte { return append(dst, c.buf...) }
 
 // addIP appends the IPv4-mapped 16-byte form of ip and returns its family
 // (4, 6, 0 unknown).
@@ -288,6 +405,16 @@ func (c *bytesCol) values() any {
 }
 
 func (c *bytesCol) dropViews() { clear(c.views) }
+
+// wire: each row's length (uvarint), then its bytes.
+func (c *bytesCol) wire(dst []byte) []byte {
+	for i := range c.ends {
+		row := c.row(i)
+		dst = binary.AppendUvarint(dst, uint64(len(row)))
+		dst = append(dst, row...)
+	}
+	return dst
+}
 
 // mappedIP returns the IPv4-mapped 16-byte form and the family (4, 6, 0 unknown).
 func mappedIP(ip []byte) ([]byte, uint8) {

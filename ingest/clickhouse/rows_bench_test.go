@@ -60,6 +60,33 @@ type fakeBatch []column.Interface
 
 func (f fakeBatch) Column(i int) driver.BatchColumn { return fakeColumn{f[i]} }
 
+func (f fakeBatch) Columns() []column.Interface { return f }
+
+// newBatch returns empty columns of the given (name, type)s.
+func newBatch(tb testing.TB, types [][2]string) fakeBatch {
+	batch := make(fakeBatch, len(types))
+	for i, t := range types {
+		c, err := column.Type(t[1]).Column(t[0], &column.ServerContext{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		batch[i] = c
+	}
+	return batch
+}
+
+// encode writes the columns as Send does.
+func (f fakeBatch) encode(tb testing.TB, buf *proto.Buffer) {
+	for _, c := range f {
+		if s, ok := c.(column.CustomSerialization); ok {
+			if err := s.WriteStatePrefix(buf); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		c.Encode(buf)
+	}
+}
+
 type fakeColumn struct{ c column.Interface }
 
 func (c fakeColumn) Append(v any) error {
@@ -69,29 +96,15 @@ func (c fakeColumn) Append(v any) error {
 
 func (c fakeColumn) AppendRow(v any) error { return c.c.AppendRow(v) }
 
-// encodeBlock appends r to fresh columns (a prepared INSERT's) and encodes
+// encodeBlock fills fresh columns (a prepared INSERT's) with r and encodes
 // them into buf as Send would.
 func encodeBlock(b *testing.B, types [][2]string, r *rows, buf *proto.Buffer) {
-	batch := make(fakeBatch, len(types))
-	for i, t := range types {
-		c, err := column.Type(t[1]).Column(t[0], &column.ServerContext{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch[i] = c
-	}
+	batch := newBatch(b, types)
 	if err := r.appendTo(batch); err != nil {
 		b.Fatal(err)
 	}
 	buf.Reset()
-	for _, c := range batch {
-		if s, ok := c.(column.CustomSerialization); ok {
-			if err := s.WriteStatePrefix(buf); err != nil {
-				b.Fatal(err)
-			}
-		}
-		c.Encode(buf)
-	}
+	batch.encode(b, buf)
 }
 
 // announceColumns returns the (name, type) of every column of the INSERT,

@@ -2,11 +2,15 @@ package clickhouse
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
@@ -196,5 +200,45 @@ func TestAddDoesNotAllocate(t *testing.T) {
 	fill()
 	if n := testing.AllocsPerRun(20, fill); n != 0 {
 		t.Errorf("a reused batch allocates %v times per 100 events", n)
+	}
+}
+
+// appendOnly is a prepared INSERT that does not expose its columns: rows
+// are appended row by row through clickhouse-go's Append.
+type appendOnly struct{ b fakeBatch }
+
+func (a appendOnly) Column(i int) driver.BatchColumn { return a.b.Column(i) }
+
+// TestColumnsFilledFromWireEqualAppended fills clickhouse-go's columns both
+// ways (decoded from the native format, appended through Append) and
+// compares what they send, byte for byte.
+func TestColumnsFilledFromWireEqualAppended(t *testing.T) {
+	types := announceColumns(t)
+	for _, agents := range []int{3, 300, 70_000} { // UInt8, UInt16 and UInt32 dictionary keys
+		g := ingesttest.NewGen(5, 500, 100, time.Date(2026, 3, 31, 23, 0, 0, 0, time.UTC))
+		d := newDecoded(1)
+		for i := range 70_000 {
+			a := g.Next()
+			a.UserAgent = fmt.Sprintf("agent-%d", i%agents)
+			if i%7 == 0 {
+				a.UserAgent, a.Key, a.ParamOrder, a.Promotion = "", "", nil, nil
+			}
+			addAnnounce(t, d, int64(i), a)
+		}
+		viaAppend, viaWire := newBatch(t, types), newBatch(t, types)
+		if err := d.rows.appendTo(appendOnly{viaAppend}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.rows.appendTo(viaWire); err != nil {
+			t.Fatal(err)
+		}
+		for i := range types {
+			var a, w proto.Buffer
+			viaAppend[i:i+1].encode(t, &a)
+			viaWire[i:i+1].encode(t, &w)
+			if !bytes.Equal(a.Buf, w.Buf) {
+				t.Fatalf("%d user agents: column %s sends %d bytes filled from the wire, %d appended", agents, types[i][0], len(w.Buf), len(a.Buf))
+			}
+		}
 	}
 }
