@@ -20,6 +20,13 @@ func TestIncrementalPassEvaluatesTriggeredMembersOverTheirLookback(t *testing.T)
 	// Member 4 jumps its counter by 20× the size in the new rows.
 	f.session(session{user: 4, torrent: 12, peer: "-qB4620-jump", start: since, n: 3, every: 2 * time.Minute,
 		upRate: func(int) float64 { return float64(20*gib) / 120 }, leechers: 3, seeders: 2})
+	// Member 6 jumps by 20× a torrent Postgres does not know, at an
+	// unremarkable rate; its size is the `left` of member 7, a leecher who
+	// uploads a little and announced only before the new rows.
+	f.session(session{user: 6, torrent: 14, peer: "-qB4620-jump2", start: since.Add(-30 * time.Minute), n: 2, every: 30 * time.Minute,
+		upRate: func(int) float64 { return float64(20*gib) / 1800 }, leechers: 1, seeders: 1})
+	f.session(session{user: 7, torrent: 14, peer: "-qB4620-leech", start: until.Add(-3 * time.Hour), n: 5, every: 30 * time.Minute,
+		upRate: wobble(1 << 10), downRate: wobble(1 << 10), left: gib, leechers: 1, seeders: 1})
 	// Member 5 completes and drops a torrent three hours ago and another
 	// one in the new rows.
 	for i, s := range []time.Time{until.Add(-3 * time.Hour), since} {
@@ -40,15 +47,26 @@ func TestIncrementalPassEvaluatesTriggeredMembersOverTheirLookback(t *testing.T)
 	for _, x := range found {
 		byDetector[x.Detector] = append(byDetector[x.Detector], x.UserID)
 	}
-	if got := byDetector["faked_upload"]; len(got) != 1 || got[0] != 4 {
-		t.Errorf("faked_upload findings = %v, want member 4 only", got)
+	if got := byDetector["faked_upload"]; len(got) != 2 || got[0] != 4 || got[1] != 6 {
+		t.Errorf("faked_upload findings = %v, want members 4 and 6", got)
+	}
+	for _, x := range found {
+		if x.UserID != 6 {
+			continue
+		}
+		for _, sig := range x.Evidence.Signals {
+			if sig.Name == "counter_jump" && !sig.Fired {
+				t.Errorf("member 6: counter jump on a torrent of unknown size did not fire (%+v)", sig)
+			}
+		}
 	}
 	if got := byDetector["cloud_leech"]; len(got) != 1 || got[0] != 5 {
 		t.Errorf("cloud_leech findings = %v, want member 5 (two dumps, one before the new rows)", got)
 	}
+	want := map[string]int{"faked_upload": 2, "cloud_leech": 1} // the honest seeder and the leecher are not triggered
 	for _, st := range stats {
-		if st.Subjects == nil || *st.Subjects != 1 {
-			t.Errorf("%s re-evaluated %v members, want 1 (the honest seeder is not triggered)", st.Detector, st.Subjects)
+		if st.Subjects == nil || *st.Subjects != want[st.Detector] {
+			t.Errorf("%s re-evaluated %v members, want %d", st.Detector, st.Subjects, want[st.Detector])
 		}
 	}
 }
