@@ -63,6 +63,7 @@ type Env struct {
 	active   *activeCache // members of the current incremental window
 	subjects []uint64     // a Triggered detector's members in this incremental pass (nil: every active member)
 	pass     passCache    // what Triggers computed for Run
+	fpCache  *fpPopCache  // fingerprint population, kept between passes
 }
 
 // SubjectKind is what a report is about.

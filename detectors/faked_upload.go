@@ -35,7 +35,7 @@ func (FakedUpload) Doc() Doc {
 			"collusion: torrent-hours with exactly one uploader and one downloader, the same pair on ≥ 3 torrents carrying ≥ 80 % of the uploader's upload; weight 0.8",
 		},
 		LookAlikes:  "seedboxes (declared: higher rate limit), fast honest seeders serving a leecher that came and went between two announces (one announce, small share), co-seeders of a faker's torrent (blamed in proportion but their removal does not explain the excess), rate-limited seeders (regularity alone stays under the report threshold)",
-		Incremental: "members with a new announce at an impossible rate or above jump_size_multiple × the torrent size, uploaders of a new torrent-hour with one uploader and one downloader, uploaders whose removal explains an unbalanced closed swarm active since the previous pass, and members whose new announces show a fingerprint mismatch (rarity counted over every member in the new rows) — each over the whole lookback",
+		Incremental: "members with a new announce at an impossible rate or above jump_size_multiple × the torrent size, uploaders of a new torrent-hour with one uploader and one downloader, uploaders whose removal explains an unbalanced closed swarm active since the previous pass, and members whose new announces show a fingerprint mismatch (rarity counted over every member's fingerprints in the lookback, read once an hour, and in the new rows) — each over the whole lookback",
 	}
 }
 
@@ -280,7 +280,8 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 // new torrent-hour traded with a single other member (collusion), uploaders
 // whose removal explains an unbalanced closed swarm active since the last
 // pass (conservation), and members whose new announces show a client
-// fingerprint mismatch (rarity counted over every member in the new rows).
+// fingerprint mismatch (rarity counted over every member's fingerprints in
+// the lookback, read once an hour, and in the new rows).
 // Regularity and no-leecher upload are weak alone (weights 0.3 and 0.15:
 // under the report threshold together) and ride on these.
 func (FakedUpload) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
@@ -312,11 +313,14 @@ func (FakedUpload) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, 
 			out = append(out, r.UserID)
 		}
 	}
-	fps, rows, err := fingerprints(ctx, env, newRows(w))
+	if env.pass.fpPopulation, err = fingerprintPopulation(ctx, env, w); err != nil {
+		return nil, err
+	}
+	fps, fresh, err := fingerprints(ctx, env, newRows(w))
 	if err != nil {
 		return nil, err
 	}
-	env.pass.fpPopulation = rows
+	env.pass.fpPopulation = append(append([]fpRow(nil), env.pass.fpPopulation...), fresh...)
 	for id, fp := range fps {
 		if fp.strength > 0 {
 			out = append(out, id)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -142,10 +143,10 @@ func fingerprints(ctx context.Context, env *Env, w Window) (map[uint64]fpResult,
 		return nil, nil, err
 	}
 	population := rows
-	if env.subjects != nil && env.pass.fpPopulation != nil {
-		// An incremental pass reads the window of its few subjects only:
-		// how common a combination is comes from every member active in
-		// the new rows (read by Triggers) plus the subjects.
+	if env.pass.fpPopulation != nil {
+		// An incremental pass reads few members: how common a combination
+		// is comes from every member's fingerprints over the lookback
+		// (fingerprintPopulation), plus the rows just read.
 		population = append(append([]fpRow(nil), env.pass.fpPopulation...), rows...)
 	}
 	return judgeFingerprints(rows, population, fams, env.Config.FakedUpload.FingerprintMaxShare), rows, nil
@@ -227,4 +228,30 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// fpPopCache is every member's fingerprints over a lookback, read at most
+// once per clock hour and kept between the scheduler's passes.
+type fpPopCache struct {
+	hour     time.Time // w.Until's hour when read
+	lookback time.Duration
+	rows     []fpRow
+}
+
+// fingerprintPopulation returns every member's fingerprints over the
+// lookback of w as read in w.Until's hour (once an hour by a scheduler,
+// once per process by `detect --once`): an incremental pass judges how rare
+// a client combination is against it plus the new rows, as a full pass
+// judges it against the whole window.
+func fingerprintPopulation(ctx context.Context, env *Env, w Window) ([]fpRow, error) {
+	hour, lookback := w.Until.Truncate(time.Hour), w.Until.Sub(w.From)
+	if c := env.fpCache; c != nil && c.hour.Equal(hour) && c.lookback == lookback {
+		return c.rows, nil
+	}
+	var rows []fpRow
+	if err := selectRows(ctx, env, &rows, "fu_fingerprint", windowParams(Window{From: w.From, Until: w.Until, ActiveSince: w.From})); err != nil {
+		return nil, err
+	}
+	env.fpCache = &fpPopCache{hour: hour, lookback: lookback, rows: rows}
+	return rows, nil
 }
