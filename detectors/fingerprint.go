@@ -249,7 +249,7 @@ func fingerprintPopulation(ctx context.Context, env *Env, w Window) ([]fpRow, er
 		return c.rows, nil
 	}
 	var rows []fpRow
-	if err := selectRows(ctx, env, &rows, "fu_fingerprint", windowParams(Window{From: w.From, Until: w.Until, ActiveSince: w.From})); err != nil {
+	if err := selectRows(ctx, env, &rows, "fu_fp_population", windowParams(Window{From: w.From, Until: w.Until, ActiveSince: w.From})); err != nil {
 		return nil, err
 	}
 	env.fpCache = &fpPopCache{hour: hour, lookback: lookback, rows: rows}
