@@ -15,7 +15,10 @@ import (
 const stopFlushTimeout = 15 * time.Second
 
 // worker owns one partition while it is assigned: it batches records and
-// stores each batch (dead letters first, then the sink) before reading on.
+// stores each batch (dead letters first, then the sink) before the next one,
+// in order. Storing runs beside the batching: while batch N is stored, batch
+// N+1 is read and decoded into a second buffer (so decoding and the sink's
+// round trips overlap), and N+1 is handed over only once N is stored.
 type worker struct {
 	c         *consumer
 	partition int32
@@ -26,9 +29,19 @@ type worker struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 
-	stored int64 // offset the sink has stored (-1: none)
-	next   int64 // next offset expected; smaller ones are already read or stored
-	batch  Batch
+	stored   int64 // offset the sink has stored (-1: none)
+	cut      int64 // Next of the last batch handed to the sink (= stored when none is being stored)
+	next     int64 // next offset expected; smaller ones are already read or stored
+	batch    *Batch
+	spare    *Batch           // the other buffer; nil while it is being stored
+	storing  chan storeResult // result of the batch being stored (capacity 1)
+	inFlight bool
+}
+
+// storeResult is how storing a batch ended.
+type storeResult struct {
+	b   *Batch
+	err error
 }
 
 func newWorker(c *consumer, p int32, resume int64) *worker {
@@ -36,12 +49,15 @@ func newWorker(c *consumer, p int32, resume int64) *worker {
 	w := &worker{
 		c: c, partition: p, log: c.cfg.Log.With("partition", p),
 		in: make(chan []*kgo.Record, 8), stopReq: make(chan struct{}), done: make(chan struct{}),
-		ctx: ctx, cancel: cancel, stored: resume, next: resume,
+		ctx: ctx, cancel: cancel, stored: resume, cut: resume, next: resume,
+		batch: &Batch{}, spare: &Batch{}, storing: make(chan storeResult, 1),
 	}
 	if d, ok := c.sink.(Decoder); ok {
 		w.batch.Data = d.NewBatchData(p)
+		w.spare.Data = d.NewBatchData(p)
 	}
-	w.reset()
+	w.reset(w.batch)
+	w.reset(w.spare)
 	return w
 }
 
@@ -77,6 +93,8 @@ func (w *worker) run() {
 			if w.batch.Len() >= w.c.cfg.MaxBatch {
 				w.flush()
 			}
+		case res := <-w.storing:
+			w.finish(res)
 		case <-tick.C:
 			if w.pending() && time.Since(w.batch.First) >= w.c.cfg.Linger {
 				w.flush()
@@ -86,8 +104,10 @@ func (w *worker) run() {
 			if w.pending() {
 				w.flush()
 			}
+			w.wait()
 			return
 		case <-w.ctx.Done():
+			w.wait() // the store sees the cancellation; nothing of ours runs on after return
 			return
 		}
 	}
@@ -105,7 +125,7 @@ func (w *worker) drain() {
 	}
 }
 
-func (w *worker) pending() bool { return w.next > w.stored && w.batch.Next > 0 }
+func (w *worker) pending() bool { return w.next > w.cut && w.batch.Next > 0 }
 
 func (w *worker) add(recs []*kgo.Record) {
 	for _, r := range recs {
@@ -113,7 +133,7 @@ func (w *worker) add(recs []*kgo.Record) {
 			continue // read before (a re-fetch after a seek or a reassignment)
 		}
 		if !w.pending() {
-			w.batch.Prev, w.batch.First = w.stored, time.Now()
+			w.batch.Prev, w.batch.First = w.cut, time.Now()
 		}
 		w.next = r.Offset + 1
 		w.batch.Next = w.next
@@ -121,24 +141,44 @@ func (w *worker) add(recs []*kgo.Record) {
 	}
 }
 
-// reset empties the batch for the next one, keeping its buffers (the sink
-// is done with it: stored, fenced or abandoned).
-func (w *worker) reset() {
-	clear(w.batch.Events)
-	clear(w.batch.Dead)
-	w.batch = Batch{Topic: w.c.cfg.Topic, Partition: w.partition,
-		Events: w.batch.Events[:0], Dead: w.batch.Dead[:0], Data: w.batch.Data}
-	if w.batch.Data != nil {
-		w.batch.Data.Reset()
+// reset empties a batch for the next one, keeping its buffers (the sink is
+// done with it: stored, fenced or abandoned).
+func (w *worker) reset(b *Batch) {
+	clear(b.Events)
+	clear(b.Dead)
+	*b = Batch{Topic: w.c.cfg.Topic, Partition: w.partition,
+		Events: b.Events[:0], Dead: b.Dead[:0], Data: b.Data}
+	if b.Data != nil {
+		b.Data.Reset()
 	}
 }
 
-// flush stores the pending batch, retrying with backoff until it is stored,
-// fenced, or the worker is stopped. Nothing is read past an unstored batch.
+// flush hands the pending batch to the sink, after the one being stored (if
+// any) is stored, and goes on filling the other buffer.
 func (w *worker) flush() {
-	b := &w.batch
+	w.wait()
+	if !w.pending() { // the previous store was fenced or stopped: this batch is gone too
+		return
+	}
+	b := w.batch
+	w.batch, w.spare = w.spare, nil
+	w.cut = b.Next
+	w.inFlight = true
+	go func() { w.storing <- storeResult{b, w.store(b)} }()
+}
+
+// wait blocks until the batch being stored (if any) is stored or given up.
+func (w *worker) wait() {
+	if w.inFlight {
+		w.finish(<-w.storing)
+	}
+}
+
+// store stores a batch, retrying with backoff until it is stored, fenced, or
+// the worker is stopped. Nothing is read past an unstored batch.
+func (w *worker) store(b *Batch) error {
 	deadSent := len(b.Dead) == 0
-	err := retry(w.ctx, w.log, "store batch", func() error {
+	return retry(w.ctx, w.log, "store batch", func() error {
 		if !deadSent {
 			if err := w.deadLetters(b); err != nil {
 				return err
@@ -151,23 +191,31 @@ func (w *worker) flush() {
 		}
 		return err
 	})
+}
+
+// finish takes the outcome of a store. A batch that was not stored takes
+// the one being filled with it: that one starts after it.
+func (w *worker) finish(res storeResult) {
+	w.inFlight = false
 	switch {
-	case err == nil:
-		w.stored = b.Next
+	case res.err == nil:
+		w.stored = res.b.Next
 		if w.c.cfg.AfterStore != nil {
-			w.c.cfg.AfterStore(b, time.Now())
+			w.c.cfg.AfterStore(res.b, time.Now())
 		}
-		w.reset()
-	case errors.Is(err, ErrFenced):
+	case errors.Is(res.err, ErrFenced):
+		w.reset(w.batch)
 		w.refence()
-	default: // stopped: the batch stays unstored and is re-read by the next owner
-		w.reset()
+	default: // stopped: the batches stay unstored and are re-read by the next owner
+		w.reset(w.batch)
+		w.cut = w.stored
 	}
+	w.reset(res.b)
+	w.spare = res.b
 }
 
 // refence re-reads the stored offset after ErrFenced and seeks there.
 func (w *worker) refence() {
-	w.reset()
 	var resume int64
 	err := retry(w.ctx, w.log, "re-read stored offset", func() error {
 		var err error
@@ -175,10 +223,11 @@ func (w *worker) refence() {
 		return err
 	})
 	if err != nil {
+		w.cut = w.stored
 		return
 	}
 	w.log.Warn("offsets moved by another consumer; re-reading from the stored offset", "resume", resume)
-	w.stored, w.next = resume, resume
+	w.stored, w.cut, w.next = resume, resume, resume
 	w.c.reseek(w.partition, resume)
 }
 
