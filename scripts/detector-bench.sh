@@ -42,12 +42,15 @@ if [ "${BUILD:-}" = 1 ]; then
   copies=${2:-30}
   base=${db}_base topic="rgbench.$db.$(date +%s)"
   cols="event_id, producer_id, sequence, kafka_partition, kafka_offset, schema_version, time, time_ms, user_id, torrent_id, info_hash, peer_id, ip, ip_family, network, port, user_agent, key, param_order, event, numwant, uploaded, downloaded, left, corrupt, delta_uploaded, delta_downloaded, credited_uploaded, credited_downloaded, promotion, promo_download_percent, promo_upload_percent, seconds_since_previous, seedtime_seconds, snatch, counter_reset, dual_stack_duplicate, seeders, leechers, result, refusal"
-  fresh() { psql -q "$pg_base/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; chq -q "DROP DATABASE IF EXISTS $1"
+  fresh() { psql -q "$pg_base/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+    clickhouse-client --host "${ch_hostport%:*}" --port "${ch_hostport##*:}" -q "DROP DATABASE IF EXISTS $1"
     RG_POSTGRES_URL="$pg_base/$1?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$1" "$bin" migrate >/dev/null; }
   fresh "$base"; fresh "$db"
   export RG_POSTGRES_URL="$pg_base/$base?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$base"
   t0=$(date +%s)
-  events=$("$bin" sim replay --spec detectors/quality/specs/qual-c.yaml --topic "$topic" --json 2>/dev/null | jq .events)
+  replay_log=$(mktemp)
+  events=$("$bin" sim replay --spec detectors/quality/specs/qual-c.yaml --topic "$topic" --json 2>"$replay_log" | jq .events) || true
+  [ -n "$events" ] || { echo "sim replay failed: $(tail -c 500 "$replay_log")" >&2; exit 1; }
   echo "replay: $events events in $(( $(date +%s) - t0 )) s"
   t0=$(date +%s)
   "$bin" ingest --topic "$topic" --dedupe-horizon 87600h >/dev/null 2>&1 &
