@@ -47,6 +47,12 @@ topic="rglat_$(date +%s)"
 all_pid=$!
 cleanup() {
   kill -TERM "$all_pid" 2>/dev/null && wait "$all_pid" 2>/dev/null || true
+  if [ -d .stack/kafka/libs ]; then
+    for t in "$topic" "$topic.dlq"; do
+      java -cp '.stack/kafka/libs/*' -Dlog4j2.configurationFile=.stack/kafka/tools-log4j2.properties \
+        org.apache.kafka.tools.TopicCommand --bootstrap-server "${RG_KAFKA_BROKERS%%,*}" --delete --topic "$t" >/dev/null 2>&1 || true
+    done
+  fi
   if [ -z "${LAT_KEEP:-}" ]; then
     psql -q "$pg_base/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
     chq -q "DROP DATABASE IF EXISTS $db" || true

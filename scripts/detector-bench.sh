@@ -38,6 +38,15 @@ chq() { clickhouse-client --host "${ch_hostport%:*}" --port "${ch_hostport##*:}"
 bin=${RG_BENCH_BIN:-}   # a ratioguard binary to time instead of this tree's (e.g. an older commit's, as the "before")
 if [ -z "$bin" ]; then bin=$(mktemp -d)/ratioguard; go build -o "$bin" ./cmd/ratioguard; fi
 
+# delete_topics T...: drop Kafka topics this script created (with the tools of .stack/kafka, if present).
+delete_topics() {
+  [ -d .stack/kafka/libs ] || return 0
+  local t
+  for t in "$@"; do
+    java -cp '.stack/kafka/libs/*' -Dlog4j2.configurationFile=.stack/kafka/tools-log4j2.properties \
+      org.apache.kafka.tools.TopicCommand --bootstrap-server "${RG_KAFKA_BROKERS%%,*}" --delete --topic "$t" >/dev/null 2>&1 || true
+  done
+}
 if [ "${BUILD:-}" = 1 ]; then
   copies=${2:-30}
   base=${db}_base topic="rgbench.$db.$(date +%s)"
@@ -61,6 +70,7 @@ if [ "${BUILD:-}" = 1 ]; then
   done
   kill "$ingest_pid"; wait "$ingest_pid" 2>/dev/null || true
   echo "ingest: $(( $(date +%s) - t0 )) s"
+  delete_topics "$topic" "$topic.dlq"
   export RG_POSTGRES_URL="$pg_base/$db?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$db"
   t0=$(date +%s)
   for k in $(seq 0 $((copies - 1))); do
