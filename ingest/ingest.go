@@ -133,7 +133,7 @@ func openSink(ctx context.Context, cfg Config, name string) (consumer.Sink, int,
 			return nil, 0, nil, err
 		}
 		stopRollups := runRollups(ctx, cfg, conn)
-		return clickhouse.New(conn, opts.Auth.Database, cfg.Log), orDefault(cfg.ClickHouseBatch, 50_000),
+		return clickhouse.New(conn, opts.Auth.Database, cfg.Log), orDefault(cfg.ClickHouseBatch, 100_000),
 			func() { stopRollups(); conn.Close() }, nil
 	case SinkLedger:
 		var l *ledger.Ledger

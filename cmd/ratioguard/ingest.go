@@ -17,7 +17,7 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	sink := fs.String("sink", "all", "which sink to run: clickhouse, ledger or all")
 	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
 	instance := fs.String("instance-id", "", "static consumer-group identity of this process (restarts keep their partitions); empty: dynamic")
-	chBatch := fs.Int("clickhouse-batch", 50_000, "max events per ClickHouse insert batch")
+	chBatch := fs.Int("clickhouse-batch", 100_000, "max events per ClickHouse insert batch (bigger inserts: fewer parts for ClickHouse to merge)")
 	ledgerBatch := fs.Int("ledger-batch", 20_000, "max events per ledger transaction")
 	linger := fs.Duration("linger", time.Second, "max time an event waits for its batch")
 	horizon := fs.Duration("dedupe-horizon", 30*24*time.Hour, "how long the ledger remembers applied event ids; older events are parked")

@@ -71,8 +71,8 @@ func TestLoaderThroughput(t *testing.T) {
 			return !slices.ContainsFunc(strings.Split(pick, ","), func(p string) bool { return strings.Contains(v.name, p) })
 		})
 	}
-	t.Logf("events: %d; direct inserts of 50,000 rows from 4 goroutines (one per Kafka partition, as the loader); "+
-		"CPU = the private server's user+system time from the first insert until its merges are idle", n)
+	t.Logf("events: %d; loader batches and direct inserts of %d rows, from 4 goroutines (one per Kafka partition, as the loader); "+
+		"CPU = the private server's user+system time from the first insert until its merges are idle", n, benchBatch())
 	for _, sc := range variants {
 		ch := schemaUpTo(t, ctx, srv.URL(testenv.UniqueName("rgbench")), sc.last, sc.views)
 		wall, cpu, client := measure(t, ctx, srv, ch, func() { directInsert(t, ctx, ch, direct) })
@@ -166,10 +166,20 @@ func directInsert(t *testing.T, ctx context.Context, ch testenv.CH, workers [][]
 	wg.Wait()
 }
 
-// directBatches decodes the messages into batches of 50,000 rows per
+// benchBatch is the batch size of the loader and of the direct inserts:
+// the ingest's default (--clickhouse-batch), or RG_BENCH_BATCH.
+func benchBatch() int {
+	if v, err := strconv.Atoi(os.Getenv("RG_BENCH_BATCH")); err == nil && v > 0 {
+		return v
+	}
+	return 100_000
+}
+
+// directBatches decodes the messages into batches of benchBatch() rows per
 // month for 4 workers, as the loader would cut them.
 func directBatches(t *testing.T, msgs []ingesttest.Msg) [][]*rows {
-	const workers, batch = 4, 50_000
+	const workers = 4
+	batch := benchBatch()
 	per := (len(msgs) + workers - 1) / workers
 	out := make([][]*rows, workers)
 	for w := range workers {
@@ -207,7 +217,7 @@ func identity(n int) []int32 {
 // the first store, over the time from the first store to the last full one.
 func loadFromKafka(t *testing.T, ctx context.Context, ch testenv.CH, k testenv.KafkaTopic, ends map[int32]int64, n int) {
 	t.Helper()
-	const maxBatch = 50_000
+	maxBatch := benchBatch()
 	l := New(ch.Conn, ch.Database, nil)
 	var mu sync.Mutex
 	var first, last time.Time
