@@ -179,3 +179,18 @@ type Point struct {
 	T time.Time `json:"t"`
 	V float64   `json:"v"`
 }
+
+// SplitPeriodic separates the detectors an incremental pass runs every time
+// from the Periodic ones with a cadence (run once per cadence). A scheduler
+// runs the two groups side by side, so a slow periodic detector never holds
+// up the every-pass ones (cmd detect).
+func SplitPeriodic(cfg *Config, ds []Detector) (every, periodic []Detector) {
+	for _, d := range ds {
+		if pd, ok := d.(Periodic); ok && pd.Cadence(cfg) > 0 {
+			periodic = append(periodic, d)
+		} else {
+			every = append(every, d)
+		}
+	}
+	return every, periodic
+}

@@ -19,6 +19,9 @@ const schedulerKey = "scheduler"
 type Scheduler struct {
 	Runner   *Runner
 	Interval time.Duration
+	// Key names the scheduler's row in detector_state (default
+	// "scheduler"); schedulers running side by side need one each.
+	Key string
 	Now      func() time.Time
 	// Reload refreshes exemptions before each pass (nil: keep them).
 	Reload func(ctx context.Context) error
@@ -59,9 +62,13 @@ func (s *Scheduler) Once(ctx context.Context, until time.Time) ([]RunStats, erro
 		}
 	}
 	var since time.Time
+	key := s.Key
+	if key == "" {
+		key = schedulerKey
+	}
 	pg := s.Runner.Env.PG
 	if pg != nil {
-		err := pg.QueryRow(ctx, sqlText("pg_state_get"), schedulerKey).Scan(&since)
+		err := pg.QueryRow(ctx, sqlText("pg_state_get"), key).Scan(&since)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return nil, fmt.Errorf("read detector state: %w", err)
 		}
@@ -76,7 +83,7 @@ func (s *Scheduler) Once(ctx context.Context, until time.Time) ([]RunStats, erro
 		return stats, err
 	}
 	if pg != nil {
-		if _, err := pg.Exec(ctx, sqlText("pg_state_set"), schedulerKey, until); err != nil {
+		if _, err := pg.Exec(ctx, sqlText("pg_state_set"), key, until); err != nil {
 			return stats, fmt.Errorf("write detector state: %w", err)
 		}
 	}

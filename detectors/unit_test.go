@@ -154,3 +154,27 @@ func TestPeriodicWindow(t *testing.T) {
 		t.Error("cadence 0 skipped a pass")
 	}
 }
+
+func TestSplitPeriodicPutsCadencedDetectorsApart(t *testing.T) {
+	cfg := DefaultConfig()
+	ds, err := ByName(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	every, periodic := SplitPeriodic(cfg, ds)
+	if len(periodic) != 1 || periodic[0].Name() != "account_selling" || len(every) != len(ds)-1 {
+		t.Fatalf("periodic = %v, every = %d of %d; want account_selling apart", names(periodic), len(every), len(ds))
+	}
+	cfg.AccountSelling.Cadence.Duration = 0 // every pass
+	if _, periodic := SplitPeriodic(cfg, ds); len(periodic) != 0 {
+		t.Fatalf("with cadence 0, periodic = %v, want none", names(periodic))
+	}
+}
+
+func names(ds []Detector) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Name()
+	}
+	return out
+}

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ratioguard/ratioguard/detectors"
@@ -91,7 +93,10 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}()
 
+	var printMu sync.Mutex // two schedulers may print at once
 	print := func(stats []detectors.RunStats) error {
+		printMu.Lock()
+		defer printMu.Unlock()
 		if *asJSON {
 			return json.NewEncoder(env.stdout).Encode(stats)
 		}
@@ -111,19 +116,48 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return err
 	}
-	s := &detectors.Scheduler{
-		Runner:   runner,
-		Interval: *interval,
-		Reload:   runner.ReloadExemptions,
-		OnPass: func(stats []detectors.RunStats, err error) {
-			if err != nil {
-				env.log.Error("detector pass failed", "err", err)
-			}
-			_ = print(stats)
-		},
+	// Periodic detectors (account_selling: hourly, over 60 days) run in a
+	// scheduler of their own beside the every-pass ones, so the 5-minute
+	// passes never wait for them.
+	every, periodic := detectors.SplitPeriodic(cfg, ds)
+	schedule := func(ctx context.Context, r *detectors.Runner, key string, group []detectors.Detector) error {
+		s := &detectors.Scheduler{
+			Runner:   r,
+			Interval: *interval,
+			Key:      key,
+			Reload:   r.ReloadExemptions,
+			OnPass: func(stats []detectors.RunStats, err error) {
+				if err != nil {
+					env.log.Error("detector pass failed", "scheduler", key, "err", err)
+				}
+				_ = print(stats)
+			},
+		}
+		env.log.Info("detectors scheduled", "scheduler", key, "interval", *interval, "detectors", strings.Join(names(group), ","))
+		return s.Run(ctx)
 	}
-	env.log.Info("detectors scheduled", "interval", *interval, "detectors", strings.Join(names(ds), ","))
-	return s.Run(ctx)
+	if len(every) == 0 || len(periodic) == 0 {
+		return schedule(ctx, runner, "scheduler", ds)
+	}
+	runner.Detectors = every
+	side, err := detectors.NewRunner(ctx, cfg, pg, ch, env.log, periodic)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := side.Close(closeCtx); err != nil {
+			env.log.Warn("close periodic detector runner", "err", err)
+		}
+	}()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- schedule(ctx, side, "scheduler:periodic", periodic) }()
+	err = schedule(ctx, runner, "scheduler", every)
+	stop()
+	return errors.Join(err, <-errc)
 }
 
 func names(ds []detectors.Detector) []string {
