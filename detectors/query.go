@@ -137,6 +137,15 @@ func activeMembers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
 	return append([]uint64(nil), c.ids...), nil
 }
 
+type priorityKey struct{}
+
+// WithPriority runs the detector queries under ctx at ClickHouse priority p
+// (1 highest; 0 none): while a query of a higher priority runs, the server
+// pauses those of a lower one.
+func WithPriority(ctx context.Context, p int) context.Context {
+	return context.WithValue(ctx, priorityKey{}, p)
+}
+
 // selectRows runs an embedded query into dest (a pointer to a slice of
 // structs with `ch` tags). Member lists travel in the query text, so the
 // query may be larger than ClickHouse's default max_query_size.
@@ -145,12 +154,16 @@ func selectRows(ctx context.Context, env *Env, dest any, name string, p params) 
 	if err != nil {
 		return err
 	}
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+	settings := clickhouse.Settings{
 		"max_query_size": 64 << 20,
 		// Month-long backfills group tens of millions of member-hours: spill to
 		// disk rather than fail on the server's memory limit.
 		"max_bytes_before_external_group_by": 1 << 30,
-	}))
+	}
+	if p, _ := ctx.Value(priorityKey{}).(int); p > 0 {
+		settings["priority"] = p
+	}
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings))
 	start := time.Now()
 	if err := env.CH.Select(ctx, dest, q, p.args()...); err != nil {
 		return fmt.Errorf("detector query %s: %w", name, err)

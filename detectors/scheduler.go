@@ -22,7 +22,7 @@ type Scheduler struct {
 	// Key names the scheduler's row in detector_state (default
 	// "scheduler"); schedulers running side by side need one each.
 	Key string
-	Now      func() time.Time
+	Now func() time.Time
 	// Reload refreshes exemptions before each pass (nil: keep them).
 	Reload func(ctx context.Context) error
 	// OnPass is called after each pass (logging, tests).

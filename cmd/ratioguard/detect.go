@@ -28,6 +28,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	describe := fs.Bool("describe", false, "print the detectors and thresholds as Markdown and exit")
 	qual := fs.Bool("quality", false, "print the quality-bar tables of docs/DETECTION.md for the arguments SPEC=EVAL.json[=TIMES] (sim eval --json output) and exit")
 	asJSON := fs.Bool("json", false, "print pass statistics as JSON")
+	priority := fs.Int("priority", 0, "ClickHouse priority of this process's queries (1 highest; 0 none); a scheduled detect runs its every-pass detectors at 1 and the periodic ones at 10")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		if to.IsZero() {
 			to = time.Now()
 		}
-		stats, _, err := runner.Pass(ctx, from, to, active)
+		stats, _, err := runner.Pass(detectors.WithPriority(ctx, *priority), from, to, active)
 		if perr := print(stats); perr != nil {
 			return perr
 		}
@@ -137,7 +138,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return s.Run(ctx)
 	}
 	if len(every) == 0 || len(periodic) == 0 {
-		return schedule(ctx, runner, "scheduler", ds)
+		return schedule(detectors.WithPriority(ctx, *priority), runner, "scheduler", ds)
 	}
 	runner.Detectors = every
 	side, err := detectors.NewRunner(ctx, cfg, pg, ch, env.log, periodic)
@@ -154,8 +155,10 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- schedule(ctx, side, "scheduler:periodic", periodic) }()
-	err = schedule(ctx, runner, "scheduler", every)
+	// ClickHouse pauses the periodic scheduler's queries while an every-pass
+	// query runs: on a busy server the 5-minute passes keep their pace.
+	go func() { errc <- schedule(detectors.WithPriority(ctx, 10), side, "scheduler:periodic", periodic) }()
+	err = schedule(detectors.WithPriority(ctx, 1), runner, "scheduler", every)
 	stop()
 	return errors.Join(err, <-errc)
 }
