@@ -2,7 +2,6 @@ package schemas_test
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,23 +116,10 @@ func TestClickHouseMigrationsApplyIdempotentlyAndRollUp(t *testing.T) {
 // fills the re-created rollups equal to the raw table and to what the old
 // views held.
 func TestClickHouse0004KeepsRawRowsAndRollsUp(t *testing.T) {
-	base := testenv.ClickHouse(t) // skips without an engine; its URL names the server
+	ch := testenv.EmptyClickHouse(t)
+	conn := ch.Conn
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, err := url.Parse(base.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := testenv.UniqueName("rgmig")
-	u.Path = "/" + name
-	conn, err := chconn.EnsureDatabase(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = chconn.DropDatabase(context.Background(), conn, name)
-		conn.Close()
-	})
 	files, err := schemas.ClickHouseMigrations()
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +155,7 @@ func TestClickHouse0004KeepsRawRowsAndRollsUp(t *testing.T) {
 
 	// Data under the old schema, loaded by the loader (with duplicates).
 	ds := ingesttest.NewDataset(21, 8000, 80, 50, 11, 0)
-	l := clickhouse.New(conn, name, nil)
+	l := clickhouse.New(conn, ch.Database, nil)
 	if err := l.Store(ctx, oneBatch(ds)); err != nil {
 		t.Fatal(err)
 	}

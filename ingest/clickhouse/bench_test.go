@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
-	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/schemas"
 )
@@ -262,19 +260,8 @@ func loadFromKafka(t *testing.T, ctx context.Context, ch testenv.CH, k testenv.K
 // without the materialized views unless views.
 func schemaUpTo(t *testing.T, ctx context.Context, rawURL string, last uint32, views bool) testenv.CH {
 	t.Helper()
-	base, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := base.Path[1:]
-	conn, err := chconn.EnsureDatabase(ctx, rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = chconn.DropDatabase(context.Background(), conn, name)
-		conn.Close()
-	})
+	ch := testenv.EmptyClickHouseAt(t, rawURL)
+	conn := ch.Conn
 	files, err := schemas.ClickHouseMigrations()
 	if err != nil {
 		t.Fatal(err)
@@ -295,5 +282,5 @@ func schemaUpTo(t *testing.T, ctx context.Context, rawURL string, last uint32, v
 			}
 		}
 	}
-	return testenv.CH{Conn: conn, URL: rawURL, Database: name}
+	return ch
 }

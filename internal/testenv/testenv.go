@@ -120,14 +120,30 @@ func ClickHouse(t testing.TB) CH {
 // at, e.g. a ClickHouseServer's.
 func ClickHouseAt(t testing.TB, base string) CH {
 	t.Helper()
-	c := ctx(t)
+	ch := EmptyClickHouseAt(t, base)
+	if _, err := schemas.MigrateClickHouse(ctx(t), ch.Conn); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// EmptyClickHouse creates a database without any DDL (a test that applies
+// migrations itself, e.g. an earlier schema) and drops it when the test ends.
+func EmptyClickHouse(t testing.TB) CH {
+	t.Helper()
+	return EmptyClickHouseAt(t, engineURL(t, config.EnvClickHouseURL))
+}
+
+// EmptyClickHouseAt is EmptyClickHouse on the server that base points at.
+func EmptyClickHouseAt(t testing.TB, base string) CH {
+	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parse %s: %v", config.EnvClickHouseURL, err)
 	}
 	name := UniqueName("rgtest")
 	u.Path = "/" + name
-	conn, err := chconn.EnsureDatabase(c, u.String())
+	conn, err := chconn.EnsureDatabase(ctx(t), u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,9 +153,6 @@ func ClickHouseAt(t testing.TB, base string) CH {
 		_ = chconn.DropDatabase(c, conn, name)
 		conn.Close()
 	})
-	if _, err := schemas.MigrateClickHouse(c, conn); err != nil {
-		t.Fatal(err)
-	}
 	return CH{Conn: conn, URL: u.String(), Database: name}
 }
 
