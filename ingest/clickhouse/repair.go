@@ -33,20 +33,11 @@ var (
 // part and the ids part of one INSERT leaves such a month, and the loader
 // repairs that itself before it stores the partition again (repairIDs).
 func SuspectMonths(ctx context.Context, conn chconn.Conn) ([]uint32, error) {
-	rows, err := conn.Query(ctx, suspectMonthsSQL)
+	months, err := chconn.Column[uint32](ctx, conn, suspectMonthsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("compare announce_ids with announces: %w", err)
 	}
-	defer rows.Close()
-	var out []uint32
-	for rows.Next() {
-		var m uint32
-		if err := rows.Scan(&m); err != nil {
-			return nil, fmt.Errorf("compare announce_ids with announces: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return months, nil
 }
 
 // repairIDs gives every raw row of Kafka partition p that a crashed INSERT
@@ -104,23 +95,18 @@ var partNameRE = regexp.MustCompile(`^[0-9A-Za-z_]+$`)
 // partsSince returns the active parts of announces in month written at or
 // after since, as a literal list for `_part IN` (nil: none).
 func (l *Loader) partsSince(ctx context.Context, month, since uint32) ([]string, error) {
-	rows, err := l.conn.Query(ctx, recentPartsSQL, chgo.Named("month", month), chgo.Named("since", since))
+	names, err := chconn.Column[string](ctx, l.conn, recentPartsSQL, chgo.Named("month", month), chgo.Named("since", since))
 	if err != nil {
 		return nil, fmt.Errorf("list recent parts of announces month %d: %w", month, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("list recent parts of announces month %d: %w", month, err)
-		}
+	out := make([]string, 0, len(names))
+	for _, name := range names {
 		if !partNameRE.MatchString(name) {
 			return nil, fmt.Errorf("announces part name %q is not a plain name", name)
 		}
 		out = append(out, "'"+name+"'")
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // rederiveIDs inserts into announce_ids the ids of partition p's raw rows of

@@ -216,18 +216,9 @@ func (b *Builder) Close(ctx context.Context) error {
 }
 
 func (b *Builder) leftovers(ctx context.Context, olderThan time.Duration) ([]string, error) {
-	rows, err := b.conn.Query(ctx, query("stale_staging"), chgo.Named("older_than", int64(olderThan/time.Second)))
+	names, err := chconn.Column[string](ctx, b.conn, query("stale_staging"), chgo.Named("older_than", int64(olderThan/time.Second)))
 	if err != nil {
 		return nil, fmt.Errorf("list leftover staging tables: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("list leftover staging tables: %w", err)
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return names, nil
 }

@@ -91,3 +91,21 @@ func open(ctx context.Context, opts *clickhouse.Options) (Conn, error) {
 	}
 	return conn, nil
 }
+
+// Column runs a query that returns one column and collects its values.
+func Column[T any](ctx context.Context, conn Conn, query string, args ...any) ([]T, error) {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
