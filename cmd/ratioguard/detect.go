@@ -82,17 +82,26 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer closeStores()
-	runner, err := detectors.NewRunner(ctx, cfg, pg, ch, env.log, ds)
+	// openRunner opens a runner for a group of detectors; its close is
+	// bounded and logged.
+	openRunner := func(group []detectors.Detector) (*detectors.Runner, func(), error) {
+		r, err := detectors.NewRunner(ctx, cfg, pg, ch, env.log, group)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, func() {
+			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := r.Close(closeCtx); err != nil {
+				env.log.Warn("close detector runner", "detectors", strings.Join(names(group), ","), "err", err)
+			}
+		}, nil
+	}
+	runner, closeRunner, err := openRunner(ds)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := runner.Close(closeCtx); err != nil {
-			env.log.Warn("close detector runner", "err", err)
-		}
-	}()
+	defer closeRunner()
 
 	var printMu sync.Mutex // two schedulers may print at once
 	print := func(stats []detectors.RunStats) error {
@@ -141,17 +150,11 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return schedule(detectors.WithPriority(ctx, *priority), runner, "scheduler", ds)
 	}
 	runner.Detectors = every
-	side, err := detectors.NewRunner(ctx, cfg, pg, ch, env.log, periodic)
+	side, closeSide, err := openRunner(periodic)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := side.Close(closeCtx); err != nil {
-			env.log.Warn("close periodic detector runner", "err", err)
-		}
-	}()
+	defer closeSide()
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	errc := make(chan error, 1)
