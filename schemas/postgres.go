@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -23,6 +24,13 @@ type Applied struct {
 
 // MigratePostgres applies every pending Postgres migration and returns what ran.
 func MigratePostgres(ctx context.Context, pool *pgxpool.Pool) ([]Applied, error) {
+	return MigratePostgresTo(ctx, pool, math.MaxInt64)
+}
+
+// MigratePostgresTo applies the pending Postgres migrations up to and
+// including version (tests of a migration over data written under the
+// schema before it) and returns what ran.
+func MigratePostgresTo(ctx context.Context, pool *pgxpool.Pool, version int64) ([]Applied, error) {
 	sub, err := fs.Sub(postgresFS, "postgres/migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open embedded postgres migrations: %w", err)
@@ -33,7 +41,7 @@ func MigratePostgres(ctx context.Context, pool *pgxpool.Pool) ([]Applied, error)
 	if err != nil {
 		return nil, fmt.Errorf("load postgres migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
+	results, err := p.UpTo(ctx, version)
 	if err != nil {
 		return nil, fmt.Errorf("apply postgres migrations: %w", err)
 	}

@@ -69,6 +69,24 @@ func Postgres(t testing.TB) PG {
 // e.g. a PostgresServer's.
 func PostgresAt(t testing.TB, base string) PG {
 	t.Helper()
+	pg := EmptyPostgresAt(t, base)
+	if _, err := schemas.MigratePostgres(ctx(t), pg.Pool); err != nil {
+		t.Fatal(err)
+	}
+	return pg
+}
+
+// EmptyPostgres creates a database without any migration (a test that
+// applies migrations itself, e.g. up to an earlier schema) and drops it when
+// the test ends.
+func EmptyPostgres(t testing.TB) PG {
+	t.Helper()
+	return EmptyPostgresAt(t, engineURL(t, config.EnvPostgresURL))
+}
+
+// EmptyPostgresAt is EmptyPostgres on the server that base points at.
+func EmptyPostgresAt(t testing.TB, base string) PG {
+	t.Helper()
 	c := ctx(t)
 	admin, err := pgx.Connect(c, base)
 	if err != nil {
@@ -97,9 +115,6 @@ func PostgresAt(t testing.TB, base string) PG {
 			admin.Close(c)
 		}
 	})
-	if _, err := schemas.MigratePostgres(c, pool); err != nil {
-		t.Fatal(err)
-	}
 	return PG{Pool: pool, URL: u.String()}
 }
 
