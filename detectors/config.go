@@ -62,11 +62,17 @@ type FakedUploadConfig struct {
 	SeedboxRateMul float64 `json:"seedbox_rate_mul"` // MaxRate multiplier on declared seedboxes
 	// Upload while the swarm had no other leecher at both announces.
 	NoLeecherMinBytes uint64 `json:"no_leecher_min_bytes"`
-	// Swarm conservation.
-	ClosedAfter    Duration `json:"closed_after"`     // quiet time without starts/completions
-	ExcessFloorPct float64  `json:"excess_floor_pct"` // excess must exceed this share of the size
-	RobustZ        float64  `json:"robust_z"`         // per-user blame z-score that fires
-	MinBlameBytes  uint64   `json:"min_blame_bytes"`
+	// Swarm balance (balance.go): the fitted share of a member's upload
+	// nobody downloaded fires from BalanceMinShare, BalanceMinBytes and
+	// BalanceZ noise widths; a day-torrent's noise is BalanceNoiseRel of
+	// what its swarm acquired + BalanceNoiseSize of the torrent's size +
+	// BalanceNoiseFloor bytes.
+	BalanceMinShare   float64 `json:"balance_min_share"`
+	BalanceMinBytes   uint64  `json:"balance_min_bytes"`
+	BalanceZ          float64 `json:"balance_z"`
+	BalanceNoiseRel   float64 `json:"balance_noise_rel"`
+	BalanceNoiseSize  float64 `json:"balance_noise_size"`
+	BalanceNoiseFloor uint64  `json:"balance_noise_floor"`
 	// Counter jumps.
 	JumpSizeMultiple float64 `json:"jump_size_multiple"`
 	// Unnatural regularity over one peer's announces.
@@ -146,15 +152,17 @@ func DefaultConfig() *Config {
 		ReportThreshold:  0.5,
 		MaterialIncrease: 1.5,
 		FakedUpload: FakedUploadConfig{
-			Lookback:             days(2),
+			Lookback:             days(7),
 			MaxRate:              100 << 20,
 			MinRateBytes:         1 << 30,
 			SeedboxRateMul:       10,
 			NoLeecherMinBytes:    64 << 20,
-			ClosedAfter:          Duration{2 * time.Hour},
-			ExcessFloorPct:       5,
-			RobustZ:              5,
-			MinBlameBytes:        1 << 30,
+			BalanceMinShare:      0.2,
+			BalanceMinBytes:      4 << 30,
+			BalanceZ:             8,
+			BalanceNoiseRel:      0.02,
+			BalanceNoiseSize:     0.02,
+			BalanceNoiseFloor:    64 << 20,
 			JumpSizeMultiple:     2,
 			RegularMinAnnounces:  6,
 			RegularMaxCV:         0.02,
@@ -227,6 +235,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("material_increase must be >= 1, got %v", c.MaterialIncrease)
 	case c.NexusPHP.Level < 1 || c.NexusPHP.Level > 4:
 		return fmt.Errorf("nexusphp.level must be 1..4, got %d", c.NexusPHP.Level)
+	case c.FakedUpload.BalanceNoiseRel < 0 || c.FakedUpload.BalanceNoiseSize < 0 ||
+		c.FakedUpload.BalanceNoiseRel+c.FakedUpload.BalanceNoiseSize == 0 && c.FakedUpload.BalanceNoiseFloor == 0:
+		return fmt.Errorf("faked_upload: balance noise must be >= 0 and not all zero")
+	case c.FakedUpload.BalanceMinShare <= 0 || c.FakedUpload.BalanceMinShare > 1 || c.FakedUpload.BalanceZ <= 0:
+		return fmt.Errorf("faked_upload: balance_min_share must be in (0,1] and balance_z > 0")
 	case c.MultiIP.MaxSites < 1:
 		return fmt.Errorf("multi_ip.max_sites must be >= 1")
 	case c.AccountSelling.Recent.Duration <= 0 || c.AccountSelling.Baseline.Duration <= c.AccountSelling.Recent.Duration:

@@ -60,10 +60,11 @@ type Env struct {
 	Geo    *GeoDB // nil when no MaxMind-format database is configured
 	Log    *slog.Logger
 
-	active   *activeCache // members of the current incremental window
-	subjects []uint64     // a Triggered detector's members in this incremental pass (nil: every active member)
-	pass     passCache    // what Triggers computed for Run
-	fpCache  *fpPopCache  // fingerprint population, kept between passes
+	active   *activeCache  // members of the current incremental window
+	subjects []uint64      // a Triggered detector's members in this incremental pass (nil: every active member)
+	pass     passCache     // what Triggers computed for Run
+	fpCache  *fpPopCache   // fingerprint population, kept between passes
+	balance  *balanceCache // swarm-balance fit, kept for the passes of one hour
 }
 
 // SubjectKind is what a report is about.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -57,16 +58,6 @@ type fuPeerRow struct {
 	MaxLeft            uint64  `ch:"max_left"`
 }
 
-type fuConsRow struct {
-	TorrentID  uint64 `ch:"torrent_id"`
-	Size       uint64 `ch:"size"`
-	SumUp      uint64 `ch:"sum_up"`
-	SumDown    uint64 `ch:"sum_down"`
-	SumCorrupt uint64 `ch:"sum_corrupt"`
-	UserID     uint64 `ch:"user_id"`
-	Up         uint64 `ch:"up"`
-}
-
 type fuCollusionRow struct {
 	UpUser   uint64 `ch:"up_user"`
 	DownUser uint64 `ch:"down_user"`
@@ -86,10 +77,7 @@ type fuUser struct {
 	maxJumpTorrent       uint64
 	regularPeers         int
 	minCV                float64
-	blame, blameUp       float64
-	explains             int
-	explainedCopies      float64 // largest excess (in torrent sizes) one torrent loses without this member
-	blameZ               float64
+	balance              *balanceVerdict
 	collusionShare       float64
 	collusionPartner     uint64
 	collusionTorrents    uint64
@@ -184,50 +172,33 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 		}
 	}
 
-	// Swarm conservation (already read by Triggers in an incremental pass).
-	cons := env.pass.cons
-	if !env.pass.consDone {
-		if cons, err = conservation(ctx, env, w, c); err != nil {
-			return nil, err
-		}
+	// Swarm balance (fitted once per pass; an incremental pass reuses the
+	// fit Triggers made).
+	bal, err := swarmBalance(ctx, env, w, c)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range cons {
-		excess := float64(r.SumUp) - float64(r.SumDown) - float64(r.SumCorrupt)
-		floor := float64(r.Size) * c.ExcessFloorPct / 100
-		u := get(r.UserID)
-		share := float64(r.Up) / math.Max(float64(r.SumUp), 1)
-		u.blame += excess * share
-		u.blameUp += float64(r.Up)
-		if excess-float64(r.Up) <= floor {
-			u.explains++
-			if r.Size > 0 {
-				u.explainedCopies = math.Max(u.explainedCopies, excess/float64(r.Size))
+	for id, v := range bal {
+		if env.subjects != nil && !containsID(env.subjects, id) {
+			continue
+		}
+		if v.Alpha <= 0 {
+			continue
+		}
+		u := get(id)
+		u.balance = v
+		for tid, bt := range v.Torrents {
+			t := u.torrent(tid)
+			t.Values["swarm_excess_bytes"] = bt.Excess
+			t.Values["swarm_acquired_bytes"] = bt.Downloaded
+			t.Values["unexplained_bytes"] = v.Alpha * bt.Up
+			if t.Uploaded == 0 {
+				t.Uploaded = uint64(bt.Up)
+			}
+			if t.Size == 0 {
+				t.Size = sizes[tid]
 			}
 		}
-		t := u.torrent(r.TorrentID)
-		t.Size = r.Size
-		t.Values["swarm_excess_bytes"] = excess
-		t.Values["blamed_bytes"] = excess * share
-	}
-	// Robust z of the blamed share of each uploader's upload, over every
-	// member who uploaded in the window. An incremental pass reads only its
-	// subjects: the other active members count as blamed for nothing, which
-	// is what nearly every uploader is (the blame sits on a few dozen
-	// unbalanced swarms).
-	ids := sortedKeys(users)
-	fracs := make([]float64, len(ids))
-	for i, id := range ids {
-		u := users[id]
-		if u.uploaded > 0 {
-			fracs[i] = u.blame / float64(u.uploaded)
-		}
-	}
-	pop := fracs
-	if env.subjects != nil && env.active != nil && len(env.active.ids) > len(fracs) {
-		pop = append(append([]float64(nil), fracs...), make([]float64, len(env.active.ids)-len(fracs))...)
-	}
-	for i, z := range robustZIn(fracs, pop, 0.02) {
-		users[ids[i]].blameZ = z
 	}
 
 	// Collusion.
@@ -242,9 +213,16 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 			continue
 		}
 		share := float64(r.Bytes) / float64(r.TotalUp)
-		u := get(r.UpUser)
-		if share > u.collusionShare {
-			u.collusionShare, u.collusionPartner, u.collusionTorrents, u.collusionBytes = share, r.DownUser, r.Torrents, r.Bytes
+		// Both sides of the pair: the downloader's account is the one the
+		// fake upload was staged for.
+		for _, side := range [2][2]uint64{{r.UpUser, r.DownUser}, {r.DownUser, r.UpUser}} {
+			if env.subjects != nil && !containsID(env.subjects, side[0]) {
+				continue
+			}
+			u := get(side[0])
+			if share > u.collusionShare {
+				u.collusionShare, u.collusionPartner, u.collusionTorrents, u.collusionBytes = share, side[1], r.Torrents, r.Bytes
+			}
 		}
 	}
 
@@ -300,17 +278,13 @@ func (FakedUpload) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, 
 		return nil, err
 	}
 	out = append(out, col...)
-	cons, err := conservation(ctx, env, w, c)
+	bal, err := swarmBalance(ctx, env, w, c)
 	if err != nil {
 		return nil, err
 	}
-	env.pass.cons, env.pass.consDone = cons, true
-	for _, r := range cons {
-		excess := float64(r.SumUp) - float64(r.SumDown) - float64(r.SumCorrupt)
-		floor := float64(r.Size) * c.ExcessFloorPct / 100
-		share := float64(r.Up) / math.Max(float64(r.SumUp), 1)
-		if excess-float64(r.Up) <= floor || excess*share >= float64(c.MinBlameBytes) {
-			out = append(out, r.UserID)
+	for id, v := range bal {
+		if balanceFires(v, c) {
+			out = append(out, id)
 		}
 	}
 	if env.pass.fpPopulation, err = fingerprintPopulation(ctx, env, w); err != nil {
@@ -343,18 +317,7 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 	sig = append(sig, nl)
 	sig = append(sig, signal("counter_jump", u.maxJump, c.JumpSizeMultiple, 0.95, "× max(size, swarm download)",
 		"largest single upload delta over the larger of the torrent size and the swarm's download in the window, on torrent "+strconv.FormatUint(u.maxJumpTorrent, 10)))
-	blame := signal("conservation_blame_z", u.blameZ, c.RobustZ, 0.15, "robust z",
-		fmt.Sprintf("%.0f bytes of unbalanced swarms blamed on this member", u.blame))
-	if u.blame < float64(c.MinBlameBytes) {
-		blame.Fired, blame.Strength = false, 0
-	}
-	sig = append(sig, blame)
-	ex := signal("conservation_explains", u.explainedCopies, 2, 0.4, "× torrent size",
-		fmt.Sprintf("%d torrents whose swarm excess disappears without this member's upload; the largest is this many copies of the torrent that nobody downloaded", u.explains))
-	if u.blame < float64(c.MinBlameBytes) {
-		ex.Fired, ex.Strength = false, 0
-	}
-	sig = append(sig, ex)
+	sig = append(sig, balanceSignal(u.balance, c))
 	reg := Signal{Name: "unnatural_regularity", Value: float64(u.regularPeers), Threshold: 1, Unit: "peers", Weight: 0.3,
 		Note: "peers whose upload rate varies less than regular_max_cv or repeats the same delta"}
 	if u.regularPeers > 0 {
@@ -371,7 +334,7 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 		fmt.Sprintf("%d torrents traded only with member %d (%d bytes)", u.collusionTorrents, u.collusionPartner, u.collusionBytes))
 	sig = append(sig, col)
 
-	score := combine(sig)
+	score := combineGated(sig, fuPhysical)
 	if score == 0 {
 		return Finding{}, false
 	}
@@ -379,7 +342,10 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 	for _, t := range u.torrents {
 		rows = append(rows, *t)
 	}
-	mag := math.Max(float64(u.noLeecherUp), u.blame)
+	mag := float64(u.noLeecherUp)
+	if u.balance != nil && balanceFires(u.balance, c) {
+		mag = math.Max(mag, u.balance.FakeBytes)
+	}
 	if u.maxJump >= c.JumpSizeMultiple || u.maxRate >= u.rateLimit {
 		mag = math.Max(mag, float64(u.uploaded))
 	}
@@ -391,4 +357,24 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 		f.Evidence.Details = map[string]any{"collusion_partner": u.collusionPartner}
 	}
 	return f, true
+}
+
+// fuPhysical tells the physical signals of faked upload: bytes no swarm
+// downloaded (swarm balance, counter jumps), a pair trading only with each
+// other, and a rate no line carries (ten times max_rate). The rest only
+// raise a score these give.
+func fuPhysical(s Signal) bool {
+	switch s.Name {
+	case "swarm_balance", "counter_jump", "collusion_share":
+		return true
+	case "impossible_rate":
+		return s.Threshold > 0 && s.Value >= 10*s.Threshold
+	}
+	return false
+}
+
+// containsID reports whether the sorted ids hold id.
+func containsID(ids []uint64, id uint64) bool {
+	i := sort.Search(len(ids), func(i int) bool { return ids[i] >= id })
+	return i < len(ids) && ids[i] == id
 }

@@ -28,7 +28,7 @@ func TestFakedUploadFlagsFakerNotHonestSeeder(t *testing.T) {
 	for _, s := range faker.Evidence.Signals {
 		fired[s.Name] = s.Fired
 	}
-	for _, want := range []string{"no_leecher_upload", "unnatural_regularity", "conservation_explains"} {
+	for _, want := range []string{"no_leecher_upload", "unnatural_regularity", "swarm_balance"} {
 		if !fired[want] {
 			t.Errorf("faker: signal %s did not fire: %+v", want, faker.Evidence.Signals)
 		}

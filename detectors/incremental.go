@@ -93,7 +93,5 @@ func triggerUsers(ctx context.Context, env *Env, name string, p params) ([]uint6
 // passCache carries what a detector's Triggers computed to its Run in the
 // same incremental pass.
 type passCache struct {
-	fpPopulation []fpRow     // fingerprints of every member active in the new rows
-	cons         []fuConsRow // swarm conservation rows of the pass's window
-	consDone     bool
+	fpPopulation []fpRow // fingerprints of every member active in the new rows
 }

@@ -77,3 +77,27 @@ func signal(name string, value, threshold, weight float64, unit, note string) Si
 	return Signal{Name: name, Value: value, Threshold: threshold, Unit: unit, Fired: st > 0,
 		Weight: weight, Strength: st, Note: note}
 }
+
+// combineGated scores a member on physical evidence first: the noisy-OR P
+// of the fired signals physical accepts; the others (stylistic: a rare
+// fingerprint, regular rates, upload with no leecher seen) only raise a
+// score that physical evidence already gives, by S·P of what is left, so on
+// their own they never report anyone.
+func combineGated(signals []Signal, physical func(Signal) bool) float64 {
+	p, s := 1.0, 1.0
+	for _, x := range signals {
+		if !x.Fired {
+			continue
+		}
+		if physical(x) {
+			p *= 1 - clamp01(x.Weight*x.Strength)
+		} else {
+			s *= 1 - clamp01(x.Weight*x.Strength)
+		}
+	}
+	P, S := 1-p, 1-s
+	if P == 0 {
+		return 0
+	}
+	return P + (1-P)*S*P
+}
