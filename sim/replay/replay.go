@@ -8,6 +8,7 @@ package replay
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,7 +18,11 @@ import (
 	"github.com/ratioguard/ratioguard/sim/population"
 	"github.com/ratioguard/ratioguard/sim/spec"
 	"github.com/ratioguard/ratioguard/tracker/core"
+	"github.com/ratioguard/ratioguard/tracker/offline"
 )
+
+// MessageWriter is the part of kafka-go's Writer replay uses.
+type MessageWriter = offline.MessageWriter
 
 // Result is what a replay did.
 type Result struct {
@@ -50,10 +55,14 @@ type Options struct {
 	Progress func(simNow time.Time, r Result)
 }
 
-// simClock is the core's clock: the time of the announce being replayed.
-type simClock struct{ now time.Time }
-
-func (c *simClock) Now() time.Time { return c.now }
+// ProducerID is the producer id of a replay's events: "simR" and the seed
+// folded to 4 bytes, so a replay is byte-identical run to run.
+func ProducerID(seed uint64) [8]byte {
+	var p [8]byte
+	copy(p[:], "simR")
+	binary.BigEndian.PutUint32(p[4:], uint32(seed)^uint32(seed>>32))
+	return p
+}
 
 // Run replays the population through a fresh core.
 func Run(ctx context.Context, s *spec.Spec, pop *population.Population, opts Options) (Result, error) {
@@ -69,13 +78,11 @@ func Run(ctx context.Context, s *spec.Spec, pop *population.Population, opts Opt
 	if err != nil {
 		return res, err
 	}
-	sink := NewSink(ctx, opts.Writer, s.Seed, opts.BatchSize)
-	clock := &simClock{now: pop.Start}
-	c := core.New(core.Config{Interval: s.Interval}, pol, sink, clock)
+	sink := offline.NewSink(ctx, opts.Writer, ProducerID(s.Seed), opts.BatchSize)
+	run := offline.NewRunner(core.Config{Interval: s.Interval}, pol, sink, pop.Start)
 	eng := engine.New(s, pop, engine.Options{})
 	var rb requestBuilder
 	var ans core.Answer
-	nextExpire := pop.Start.Add(s.Interval)
 	nextProgress := pop.Start.Add(24 * time.Hour)
 	fill := func() {
 		res.Announces, res.Events, res.Accepted, res.Refused, res.Bytes = eng.Stats().Announces, sink.Events, sink.Accepted, sink.Refused, sink.Bytes
@@ -83,12 +90,7 @@ func Run(ctx context.Context, s *spec.Spec, pop *population.Population, opts Opt
 	runErr := eng.Run(ctx, engine.Instant{}, func(ctx context.Context, batch []clients.Announce) error {
 		for i := range batch {
 			a := &batch[i]
-			clock.now = a.Time
-			if !a.Time.Before(nextExpire) {
-				c.Expire()
-				nextExpire = a.Time.Add(s.Interval)
-			}
-			c.Announce(rb.build(a), &ans)
+			run.Announce(a.Time, rb.build(a), &ans)
 		}
 		if err := sink.Err(); err != nil {
 			return err

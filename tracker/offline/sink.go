@@ -1,4 +1,4 @@
-package replay
+package offline
 
 import (
 	"context"
@@ -14,16 +14,19 @@ import (
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
 
-// MessageWriter is the part of kafka-go's Writer replay uses.
+// MessageWriter is the part of kafka-go's Writer the sink uses.
 type MessageWriter interface {
 	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
-// Sink receives the core's events on the replay goroutine: it stamps them
-// with the replay's producer id (derived from the seed, so a replay is
-// byte-identical run to run), encodes them, keeps a SHA-256 of the stream,
-// and hands batches to one writer goroutine (order kept, back-pressure when
-// the writer falls behind). A nil writer only counts and hashes.
+// Sink receives the core's events on the goroutine that drives the core: it
+// stamps them with the caller's producer id (derived from the input — a
+// simulation's seed, an imported log's files — so the same input gives the
+// same event ids and bytes run to run, and a second run is deduplicated
+// downstream), encodes them with the tracker's encoding, keeps a SHA-256 of
+// the stream, and hands batches to one writer goroutine (order kept,
+// back-pressure when the writer falls behind). A nil writer only counts and
+// hashes.
 type Sink struct {
 	producer [8]byte
 	digest   hash.Hash
@@ -46,11 +49,10 @@ type Sink struct {
 	FirstEncodeError string
 }
 
-// NewSink starts the writer goroutine. batchSize messages are written per call.
-func NewSink(ctx context.Context, w MessageWriter, seed uint64, batchSize int) *Sink {
-	s := &Sink{digest: sha256.New(), size: max(batchSize, 1), done: make(chan struct{}), Refusals: map[string]int64{}}
-	copy(s.producer[:], "simR")
-	binary.BigEndian.PutUint32(s.producer[4:], uint32(seed)^uint32(seed>>32))
+// NewSink starts the writer goroutine. batchSize messages are written per
+// call; every event is stamped with producer.
+func NewSink(ctx context.Context, w MessageWriter, producer [8]byte, batchSize int) *Sink {
+	s := &Sink{producer: producer, digest: sha256.New(), size: max(batchSize, 1), done: make(chan struct{}), Refusals: map[string]int64{}}
 	s.ch = make(chan []kafka.Message, 4)
 	go func() {
 		defer close(s.done)
