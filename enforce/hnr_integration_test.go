@@ -68,12 +68,23 @@ func TestThreeHitAndRunWarningsDisableLeeching(t *testing.T) {
 func TestExemptClassGetsNoWarning(t *testing.T) {
 	f := newFixture(t)
 	f.cfg.Bonus.PointsPerHour = 0
-	u := f.user("staffer", "staff")
 	tor := f.torrent("s", gib)
+	// The built-in class and sites' own names in any case (DefaultExemptClasses).
+	for _, c := range []string{"staff", "SysOp", "Staff Leader", "UPLOADER"} {
+		u := f.user("staffer "+c, c)
+		f.snatch(snatch{user: u, torrent: tor, downloaded: gib, snatchedAt: at(t0.Add(-15 * 24 * time.Hour)),
+			first: t0.Add(-15 * 24 * time.Hour), last: t0.Add(-15 * 24 * time.Hour)})
+		f.totals(u, 0, 50*gib)
+	}
+	if res := f.run(); res.Changes != 0 {
+		t.Fatalf("exempt class: %+v", res.Planned)
+	}
+	// A site's member class is not exempt.
+	u := f.user("master", "Nexus Master")
 	f.snatch(snatch{user: u, torrent: tor, downloaded: gib, snatchedAt: at(t0.Add(-15 * 24 * time.Hour)),
 		first: t0.Add(-15 * 24 * time.Hour), last: t0.Add(-15 * 24 * time.Hour)})
 	f.totals(u, 0, 50*gib)
-	if res := f.run(); res.Changes != 0 {
-		t.Fatalf("exempt class: %+v", res.Planned)
+	if res := f.run(); res.Changes == 0 {
+		t.Fatal("member of class Nexus Master got no warning")
 	}
 }

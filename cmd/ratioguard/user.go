@@ -17,7 +17,7 @@ func runUser(ctx context.Context, env *cliEnv, args []string) error {
 	eng := config.FromEnv()
 	fs := newFlagSet(env, "user add")
 	eng.RegisterFlags(fs)
-	class := fs.String("class", "member", "member class")
+	class := fs.String("class", "member", "member class: member, power_user, elite, vip, uploader, staff or the site's own name (exemptions: detectors' staff_classes, enforce's exempt_classes)")
 	base := fs.String("tracker-url", "http://"+config.Getenv(config.EnvTrackerAddr, config.DefaultTrackerAddr), "tracker base URL for the announce URL")
 	asJSON := fs.Bool("json", false, "print the member as JSON")
 	if err := fs.Parse(interleave(args[1:])); err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -42,7 +43,8 @@ type RatioConfig struct {
 	// last week": at least SeededMinHours of seedtime in the window.
 	SeededWindowDays int     `yaml:"seeded_window_days"`
 	SeededMinHours   float64 `yaml:"seeded_min_hours"`
-	// ExemptClasses are never put on ratio watch.
+	// ExemptClasses are never put on ratio watch (users.class, matched
+	// without regard to case; default DefaultExemptClasses).
 	ExemptClasses []string `yaml:"exempt_classes"`
 }
 
@@ -67,8 +69,9 @@ type HnRConfig struct {
 	// missed (or until the member seeds the torrent for SeedHours).
 	WarningDays int `yaml:"warning_days"`
 	// WarningsToDisable active warnings disable leeching.
-	WarningsToDisable int      `yaml:"warnings_to_disable"`
-	ExemptClasses     []string `yaml:"exempt_classes"`
+	WarningsToDisable int `yaml:"warnings_to_disable"`
+	// ExemptClasses never get hit-and-run warnings (as Ratio.ExemptClasses).
+	ExemptClasses []string `yaml:"exempt_classes"`
 }
 
 // BonusConfig tunes seeding-bonus points (see Points).
@@ -109,7 +112,7 @@ func Default() Config {
 			WatchDownloadLimitGiB: 10,
 			SeededWindowDays:      7,
 			SeededMinHours:        72,
-			ExemptClasses:         []string{"staff"},
+			ExemptClasses:         DefaultExemptClasses(),
 		},
 		HnR: HnRConfig{
 			MinDownloadedPercent: 10,
@@ -117,7 +120,7 @@ func Default() Config {
 			GraceDays:            14,
 			WarningDays:          28,
 			WarningsToDisable:    3,
-			ExemptClasses:        []string{"staff"},
+			ExemptClasses:        DefaultExemptClasses(),
 		},
 		Bonus: BonusConfig{
 			PointsPerHour:      1,
@@ -226,10 +229,29 @@ func (c BonusConfig) SeederFresh() time.Duration {
 func days(n int) time.Duration      { return time.Duration(n) * 24 * time.Hour }
 func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
 
-// Exempt reports whether class is in the list.
+// DefaultExemptClasses are the classes exempt from the ratio rule and
+// hit-and-run warnings by default: the staff classes the detectors never
+// report (site operators and moderators of Gazelle, UNIT3D and NexusPHP
+// sites, plus the built-in "staff") and the classes those sites themselves
+// make immune to ratio and hit-and-run rules (UNIT3D's is_immune groups
+// Uploader, Trustee, Internal; NexusPHP's VIP, Retiree, Uploader; the
+// built-in "vip" and "uploader"). Uploaders and VIPs are still watched by
+// the detectors: an exemption from obligations is not one from cheating.
+// Matching ignores case.
+func DefaultExemptClasses() []string {
+	return []string{
+		// staff (detectors' default staff_classes)
+		"staff", "owner", "sysop", "staff leader", "administrator", "admin",
+		"moderator", "torrent moderator", "forum moderator", "developer", "lead developer", "bot",
+		// immune to ratio and hit-and-run rules, not to detection
+		"uploader", "vip", "trustee", "internal", "retiree",
+	}
+}
+
+// Exempt reports whether class is in the list, ignoring case.
 func Exempt(class string, list []string) bool {
 	for _, c := range list {
-		if c == class {
+		if strings.EqualFold(strings.TrimSpace(c), class) {
 			return true
 		}
 	}

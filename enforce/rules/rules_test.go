@@ -167,3 +167,24 @@ func TestParseConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestExemptClasses(t *testing.T) {
+	def := Default()
+	for _, c := range []string{"staff", "Staff", "SysOp", "Administrator", "Moderator", "Staff Leader", "Owner", "Uploader", "VIP", "vip", "Retiree"} {
+		if !Exempt(c, def.Ratio.ExemptClasses) || !Exempt(c, def.HnR.ExemptClasses) {
+			t.Errorf("class %q not exempt by default", c)
+		}
+	}
+	for _, c := range []string{"member", "power_user", "User", "Power User", "Nexus Master", "Elite", "Peasant", ""} {
+		if Exempt(c, def.Ratio.ExemptClasses) || Exempt(c, def.HnR.ExemptClasses) {
+			t.Errorf("class %q exempt by default", c)
+		}
+	}
+	cfg, err := Parse(strings.NewReader("ratio:\n  exempt_classes: [Torrent Master]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Exempt("torrent master", cfg.Ratio.ExemptClasses) || Exempt("staff", cfg.Ratio.ExemptClasses) || !Exempt("staff", cfg.HnR.ExemptClasses) {
+		t.Fatalf("configured classes: %v / %v", cfg.Ratio.ExemptClasses, cfg.HnR.ExemptClasses)
+	}
+}

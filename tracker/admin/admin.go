@@ -30,8 +30,39 @@ var (
 	qInsertTorrent = query("insert_torrent")
 )
 
-// Classes a member may have (users.class).
+// Classes are the built-in member classes. A member's class is free text
+// (users.class): a site keeps its own names ("Power User", "SysOp"), and
+// configuration maps classes to exemptions (detectors' staff_classes,
+// enforce's exempt_classes).
 var Classes = []string{"member", "power_user", "elite", "vip", "uploader", "staff"}
+
+// CheckClass says what is wrong with a class name: empty, or with spaces
+// around it (users.class refuses both).
+func CheckClass(class string) error {
+	switch {
+	case class == "":
+		return errors.New("class is empty")
+	case strings.TrimSpace(class) != class:
+		return fmt.Errorf("class %q has spaces around it", class)
+	}
+	return nil
+}
+
+// ValidPasskey reports whether s is a passkey users.passkey accepts: 32
+// characters of [0-9A-Za-z]. Ours are lowercase hex; Gazelle's and
+// NexusPHP's are [0-9a-z], UNIT3D's mixed case.
+func ValidPasskey(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 // User is a registered member.
 type User struct {
@@ -68,12 +99,8 @@ func AddUser(ctx context.Context, pool *pgxpool.Pool, name, class, trackerBase s
 	if class == "" {
 		class = "member"
 	}
-	known := false
-	for _, c := range Classes {
-		known = known || c == class
-	}
-	if !known {
-		return User{}, fmt.Errorf("unknown class %q (one of %s)", class, strings.Join(Classes, ", "))
+	if err := CheckClass(class); err != nil {
+		return User{}, err
 	}
 	pk, err := NewPasskey()
 	if err != nil {

@@ -65,8 +65,11 @@ func TestAddUserAndTorrent(t *testing.T) {
 	if _, err := AddUser(ctx, pg.Pool, "alice", "", "http://x"); !errors.Is(err, ErrExists) {
 		t.Fatalf("duplicate name: %v", err)
 	}
-	if _, err := AddUser(ctx, pg.Pool, "bob", "overlord", "http://x"); err == nil {
-		t.Fatal("unknown class accepted")
+	if _, err := AddUser(ctx, pg.Pool, "bob", " overlord", "http://x"); err == nil {
+		t.Fatal("class with a space around it accepted")
+	}
+	if b, err := AddUser(ctx, pg.Pool, "bob", "Staff Leader", "http://x"); err != nil || b.Class != "Staff Leader" {
+		t.Fatalf("a site's own class: %+v, %v", b, err)
 	}
 	file := "d4:infod6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaa7:privatei1eee"
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
@@ -109,5 +112,21 @@ func TestParseMktorrentOutput(t *testing.T) {
 	m, err := ParseTorrent(b)
 	if err != nil || m.Size != 100000 || !m.Private || m.Name != "payload.bin" {
 		t.Fatalf("%+v %v", m, err)
+	}
+}
+
+func TestValidPasskey(t *testing.T) {
+	for _, ok := range []string{"0123456789abcdef0123456789abcdef", "abcdefghijklmnopqrstuvwxyz012345", "AbCdEfGhIjKlMnOpQrStUvWxYz012345"} {
+		if !ValidPasskey(ok) {
+			t.Errorf("ValidPasskey(%q) = false", ok)
+		}
+	}
+	for _, bad := range []string{"", "abc", "0123456789abcdef0123456789abcdef0", "0123456789abcdef0123456789abcde-", "0123456789abcdef0123456789abcdé"} {
+		if ValidPasskey(bad) {
+			t.Errorf("ValidPasskey(%q) = true", bad)
+		}
+	}
+	if pk, err := NewPasskey(); err != nil || !ValidPasskey(pk) {
+		t.Errorf("NewPasskey() = %q, %v", pk, err)
 	}
 }
