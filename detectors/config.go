@@ -33,7 +33,7 @@ func days(n int) Duration { return Duration{time.Duration(n) * 24 * time.Hour} }
 // DefaultConfig fills everything and a JSON file overrides what it names.
 type Config struct {
 	// Exemptions.
-	StaffClasses  []string `json:"staff_classes"`  // users.class values never reported
+	StaffClasses  []string `json:"staff_classes"`  // users.class values never reported (any case)
 	AllowUsers    []uint64 `json:"allow_users"`    // member ids never reported
 	AllowNetworks []string `json:"allow_networks"` // CIDRs ignored in network counts
 
@@ -148,7 +148,7 @@ type NexusPHPConfig struct {
 // DefaultConfig returns the defaults documented in docs/DETECTION.md.
 func DefaultConfig() *Config {
 	return &Config{
-		StaffClasses:     []string{"staff"},
+		StaffClasses:     DefaultStaffClasses(),
 		ReportThreshold:  0.5,
 		MaterialIncrease: 1.5,
 		FakedUpload: FakedUploadConfig{

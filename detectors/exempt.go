@@ -62,6 +62,19 @@ func (e *Exemptions) NetworkExempt(user uint64, network Network) bool {
 	return e.Seedbox(user, network)
 }
 
+// DefaultStaffClasses are the classes never reported by default (matched
+// without regard to case): the built-in "staff" and the site operators and
+// moderators of Gazelle (SysOp, Administrator, Developer, Lead Developer,
+// Moderator, Torrent Moderator, Forum Moderator), UNIT3D (Owner,
+// Administrator, Moderator, Bot) and NexusPHP (Staff Leader, SysOp,
+// Administrator, Moderator) sites: the people who review the reports.
+// Classes exempt only from ratio rules (Uploader, VIP, ...) are enforce's
+// exempt_classes; the detectors still watch them.
+func DefaultStaffClasses() []string {
+	return []string{"staff", "owner", "sysop", "staff leader", "administrator", "admin",
+		"moderator", "torrent moderator", "forum moderator", "developer", "lead developer", "bot"}
+}
+
 // LoadExemptions reads staff-class members, declared seedboxes and the
 // detector_allowlist table from Postgres, plus the config's allowlists.
 func LoadExemptions(ctx context.Context, pg *pgxpool.Pool, cfg *Config) (*Exemptions, error) {
@@ -79,7 +92,8 @@ func LoadExemptions(ctx context.Context, pg *pgxpool.Pool, cfg *Config) (*Exempt
 	if pg == nil {
 		return e, nil
 	}
-	rows, err := pg.Query(ctx, `SELECT id, class FROM users WHERE class = ANY($1)`, cfg.StaffClasses)
+	rows, err := pg.Query(ctx, `SELECT id, class FROM users
+		WHERE lower(class) IN (SELECT lower(btrim(c)) FROM unnest($1::text[]) AS c)`, cfg.StaffClasses)
 	if err != nil {
 		return nil, fmt.Errorf("load staff-class members: %w", err)
 	}
