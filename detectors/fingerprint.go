@@ -98,6 +98,25 @@ func peerVersion(prefix, rest string) []int {
 	return out
 }
 
+// uaVersions decodes every version a user agent carries after a '/':
+// rTorrent names its libtorrent too ("rtorrent/0.9.8/0.13.8", and its
+// peer_id carries libtorrent's 0.13.8), Deluge its libtorrent ("Deluge/2.0.3
+// libtorrent/1.2.5.0").
+func uaVersions(ua string) [][]int {
+	var out [][]int
+	for rest := ua; ; {
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			return out
+		}
+		rest = rest[i:]
+		if v := uaVersion(rest); len(v) > 0 {
+			out = append(out, v)
+		}
+		rest = rest[1:]
+	}
+}
+
 // uaVersion decodes the version after the first '/' of a user agent:
 // dotted ("4.6.7", "0.16.0/0.16.0") or one digit per component ("355(46206)").
 func uaVersion(ua string) []int {
@@ -124,10 +143,23 @@ func uaVersion(ua string) []int {
 	return out
 }
 
-// versionsDisagree reports whether both versions are known to two
-// components and differ in them.
-func versionsDisagree(a, b []int) bool {
-	return len(a) >= 2 && len(b) >= 2 && (a[0] != b[0] || a[1] != b[1])
+// versionsDisagree reports whether the peer_id's version is known to two
+// components and none of the user agent's versions known that far agrees.
+func versionsDisagree(peer []int, ua [][]int) bool {
+	if len(peer) < 2 {
+		return false
+	}
+	known := false
+	for _, v := range ua {
+		if len(v) < 2 {
+			continue
+		}
+		known = true
+		if v[0] == peer[0] && v[1] == peer[1] {
+			return false
+		}
+	}
+	return known
 }
 
 // fingerprints flags members whose peer_id contradicts their user agent, or
@@ -189,7 +221,7 @@ func judgeFingerprints(rows, population []fpRow, fams map[string]string, maxShar
 				note(r.UserID, 1, fmt.Sprintf("peer_id %q is %s but the user agent is %q", printable(r.PeerPrefix), uaFam, r.UA))
 				continue
 			}
-			if versionsDisagree(peerVersion(prefix, r.PeerPrefix[len(prefix):]), uaVersion(r.UA)) {
+			if versionsDisagree(peerVersion(prefix, r.PeerPrefix[len(prefix):]), uaVersions(r.UA)) {
 				note(r.UserID, 0.9, fmt.Sprintf("peer_id %q and user agent %q disagree on the version", printable(r.PeerPrefix), r.UA))
 				continue
 			}

@@ -87,8 +87,12 @@ func TestTVDAndVersions(t *testing.T) {
 		{"-TR", "4060-", "Transmission/4.0.6", false},
 		{"-qB", "4390-", "qBittorrent/4.6.7", true},
 		{"-TR", "3000-", "Transmission/4.0.6", true},
+		// rTorrent's peer_id carries libtorrent-rakshasa's version, its UA both.
+		{"-lt", "0D80-", "rtorrent/0.9.8/0.13.8", false},
+		{"-lt", "0C80-", "rtorrent/0.9.8/0.13.8", true},
+		{"-DE", "203s-", "Deluge/2.0.3 libtorrent/1.2.5.0", false},
 	} {
-		if got := versionsDisagree(peerVersion(c.prefix, c.rest), uaVersion(c.ua)); got != c.disagree {
+		if got := versionsDisagree(peerVersion(c.prefix, c.rest), uaVersions(c.ua)); got != c.disagree {
 			t.Errorf("%s%s vs %s: disagree = %v", c.prefix, c.rest, c.ua, got)
 		}
 	}

@@ -1,7 +1,9 @@
 -- Client fingerprints per member: peer_id prefix (client and version), user
--- agent, key format class (hex keys: case and length; decimal; other
+-- agent, key format class (hex keys: case, and length beyond 8 — a `%x`
+-- key drops leading zeros, so 7 digits and 8 are one class; decimal; other
 -- characters, whose length varies with peer_id tails) and parameter order
--- without the optional event and corrupt (present only sometimes), with
+-- without the parameters clients send only sometimes (event, corrupt, and
+-- ipv6/ipv4/ip/localip, which depend on the host's addresses), with
 -- announce counts. Go compares peer_id against user agent and ranks each
 -- (client family, key class, param order) by how many members share it.
 -- Grouped by raw key first, so the pattern matching runs once per key.
@@ -9,8 +11,8 @@ SELECT
     user_id,
     peer_prefix,
     ua,
-    multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), concat('HEX', toString(length(key))), match(key, '^[0-9a-f]+$'), concat('hex', toString(length(key))), match(key, '^[0-9]+$'), 'dec', 'alnum') AS key_class,
-    replaceAll(replaceAll(concat(',', po, ','), ',event,', ','), ',corrupt,', ',') AS param_order,
+    multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), concat('HEX', toString(greatest(length(key), 8))), match(key, '^[0-9a-f]+$'), concat('hex', toString(greatest(length(key), 8))), match(key, '^[0-9]+$'), 'dec', 'alnum') AS key_class,
+    replaceRegexpAll(concat(',', po, ','), ',(event|corrupt|ipv6|ipv4|ip|localip)(,(event|corrupt|ipv6|ipv4|ip|localip))*,', ',') AS param_order,
     toUInt64(sum(n)) AS announces,
     toUInt64(sum(up)) AS uploaded
 FROM (
