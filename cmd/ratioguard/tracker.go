@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -33,16 +34,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	eng.RegisterFlags(fs)
 	addr := fs.String("addr", config.Getenv(config.EnvTrackerAddr, config.DefaultTrackerAddr), "listen address (env "+config.EnvTrackerAddr+")")
 	var cfg tracker.Config
-	fs.DurationVar(&cfg.Core.Interval, "interval", 30*time.Minute, "announce interval told to clients")
-	fs.DurationVar(&cfg.Core.Jitter, "jitter", 5*time.Minute, "random extra added to the interval")
-	fs.DurationVar(&cfg.Core.MinInterval, "min-interval", 15*time.Minute, "announcing sooner draws a warning")
-	fs.IntVar(&cfg.Core.NumWant, "numwant", 50, "peers per answer when the client does not say")
-	fs.IntVar(&cfg.Core.MaxNumWant, "max-numwant", 50, "cap on numwant")
-	fs.IntVar(&cfg.Core.MaxIPs, "max-ips", 3, "locations a member may be active from at once")
-	fs.IntVar(&cfg.Core.MaxPeers, "max-peers-per-torrent", 3, "peers per member per torrent")
-	fs.IntVar(&cfg.Core.BadPasskeyLimit, "bad-passkey-limit", 10, "unknown passkeys from one address per window before it is blocked")
-	fs.DurationVar(&cfg.Core.BadPasskeyWindow, "bad-passkey-window", time.Minute, "window of --bad-passkey-limit")
-	ports := fs.String("blocked-ports", joinPorts(core.DefaultBlockedPorts), "comma-separated listening ports refused (empty: none)")
+	coreFlags := registerCoreFlags(fs, &cfg.Core)
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed")
 	fs.DurationVar(&cfg.Sync.Resync, "policy-resync", 5*time.Minute, "full policy reload period (changes also arrive by LISTEN/NOTIFY)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "wait for in-flight requests on stop")
@@ -59,10 +51,10 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("tracker takes no arguments, got %q", fs.Args())}
 	}
-	var err error
-	if cfg.Core.BlockedPorts, err = parsePorts(*ports); err != nil {
-		return usageError{err.Error()}
+	if err := coreFlags(); err != nil {
+		return err
 	}
+	var err error
 	if cfg.Frontend.TrustedProxies, err = parsePrefixes(*proxies); err != nil {
 		return usageError{err.Error()}
 	}
@@ -126,6 +118,29 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return srv.Serve(ctx, ln)
+}
+
+// registerCoreFlags registers the announce core's flags into c (the
+// tracker's policy knobs; import announces replays with the same ones). The
+// function it returns finishes c after fs.Parse.
+func registerCoreFlags(fs *flag.FlagSet, c *core.Config) func() error {
+	fs.DurationVar(&c.Interval, "interval", 30*time.Minute, "announce interval told to clients")
+	fs.DurationVar(&c.Jitter, "jitter", 5*time.Minute, "random extra added to the interval")
+	fs.DurationVar(&c.MinInterval, "min-interval", 15*time.Minute, "announcing sooner draws a warning")
+	fs.IntVar(&c.NumWant, "numwant", 50, "peers per answer when the client does not say")
+	fs.IntVar(&c.MaxNumWant, "max-numwant", 50, "cap on numwant")
+	fs.IntVar(&c.MaxIPs, "max-ips", 3, "locations a member may be active from at once")
+	fs.IntVar(&c.MaxPeers, "max-peers-per-torrent", 3, "peers per member per torrent")
+	fs.IntVar(&c.BadPasskeyLimit, "bad-passkey-limit", 10, "unknown passkeys from one address per window before it is blocked")
+	fs.DurationVar(&c.BadPasskeyWindow, "bad-passkey-window", time.Minute, "window of --bad-passkey-limit")
+	ports := fs.String("blocked-ports", joinPorts(core.DefaultBlockedPorts), "comma-separated listening ports refused (empty: none)")
+	return func() error {
+		var err error
+		if c.BlockedPorts, err = parsePorts(*ports); err != nil {
+			return usageError{err.Error()}
+		}
+		return nil
+	}
 }
 
 // defaultTrackerQueue absorbs a few seconds of peak load before the spool

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ type Frontend struct {
 type state struct {
 	req    core.Request
 	ans    core.Answer
-	ps     parseState
+	parser Parser
 	out    []byte
 	hashes [][20]byte
 }
@@ -63,8 +64,11 @@ func New(c *core.Core, cfg Config, reg prometheus.Registerer, gather prometheus.
 		return &state{out: make([]byte, 0, 2048), ans: core.Answer{Peers: make([]core.Peer, 0, 64)}}
 	}
 	r := chi.NewRouter()
-	r.Get("/{passkey}/announce", func(w http.ResponseWriter, r *http.Request) {
-		f.announce(w, r, chi.URLParam(r, "passkey"))
+	// GET announces never reach chi: route answers every URL this pattern
+	// matches (AnnounceRoute). The pattern is registered so that other
+	// methods on it get the MethodNotAllowed answer.
+	r.Get("/{passkey}/announce", func(w http.ResponseWriter, _ *http.Request) {
+		writeFailure(w, "internal tracker error: please retry later")
 	})
 	r.Get("/{passkey}/scrape", f.scrape)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -86,15 +90,100 @@ func (f *Frontend) Handler() http.Handler { return f.handler }
 
 // route answers GET /{passkey}/announce directly (the hot path: chi's
 // routing context costs three allocations per request) and everything else
-// through chi. The passkey is taken from the decoded path.
+// through chi.
 func (f *Frontend) route(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet {
-		if pk, ok := announcePasskey(r.URL.Path); ok {
-			f.announce(w, r, pk)
-			return
-		}
+	if r.Method == http.MethodGet && f.announce(w, r) {
+		return
 	}
 	f.router.ServeHTTP(w, r)
+}
+
+// AnnounceRoute returns the passkey of an announce URL: PASSKEY of
+// "/PASSKEY/announce" in the decoded path, else in the raw path when the
+// URL has one (a passkey with an escaped slash: chi routes on the raw path
+// then). Every other URL is answered by chi (scrape, health, not found).
+func AnnounceRoute(u *url.URL) (passkey string, ok bool) {
+	if pk, ok := announcePasskey(u.Path); ok {
+		return pk, true
+	}
+	if u.RawPath != "" {
+		return announcePasskey(u.RawPath)
+	}
+	return "", false
+}
+
+// Parser turns an announce as it reaches the tracker — the request's URL,
+// its User-Agent header and the client's address (after the trusted-proxy
+// rules) — into the core's request, exactly as the live handler does: the
+// routes it accepts, the query parser that keeps raw info_hash/peer_id bytes
+// and the order of parameter names, and the Malformed reason the core
+// refuses with. The live handler and the announce-log importer both use it.
+// A Parser is reused from call to call: the request's byte slices and
+// parameter order point into it until the next call. The zero value is ready.
+type Parser struct{ ps parseState }
+
+// Parse fills r from an announce; false (r untouched) when u is not an
+// announce route (AnnounceRoute).
+func (p *Parser) Parse(u *url.URL, userAgent string, addr netip.Addr, r *core.Request) bool {
+	pk, ok := AnnounceRoute(u)
+	if !ok {
+		return false
+	}
+	*r = core.Request{Passkey: pk, Addr: addr, UserAgent: userAgent}
+	r.Malformed = parseAnnounce(u.RawQuery, r, &p.ps)
+	return true
+}
+
+// ParseTarget parses a request line's target (path with query, or an
+// absolute URL) into u as net/http's server does (url.ParseRequestURI); the
+// error is the one for which net/http answers 400 Bad Request before any
+// handler runs. A rooted path of plain characters ([A-Za-z0-9._~/-], the
+// announce URLs' passkeys) is split without allocating.
+func ParseTarget(target string, u *url.URL) error {
+	if path, query, ok := plainTarget(target); ok {
+		*u = url.URL{Path: path, RawQuery: query}
+		return nil
+	}
+	v, err := url.ParseRequestURI(target)
+	if err != nil {
+		return err
+	}
+	*u = *v
+	return nil
+}
+
+// plainTarget splits "/path?query" when url.ParseRequestURI would give
+// exactly Path=path, RawQuery=query and nothing else: no control byte
+// anywhere, a path of unreserved characters and slashes only (nothing to
+// unescape, no RawPath), the query after the first '?' (a '?' as the last
+// byte sets ForceQuery: left to the slow path).
+func plainTarget(t string) (path, query string, ok bool) {
+	if len(t) == 0 || t[0] != '/' {
+		return "", "", false
+	}
+	q := len(t)
+	for i := 1; i < len(t); i++ {
+		c := t[i]
+		if c == '?' {
+			q = i
+			break
+		}
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+			return "", "", false
+		}
+	}
+	if q == len(t) {
+		return t, "", true
+	}
+	if q == len(t)-1 {
+		return "", "", false
+	}
+	for i := q + 1; i < len(t); i++ {
+		if c := t[i]; c < 0x20 || c == 0x7f {
+			return "", "", false
+		}
+	}
+	return t[:q], t[q+1:], true
 }
 
 // announcePasskey returns PASSKEY of "/PASSKEY/announce" (a non-empty
@@ -146,21 +235,22 @@ func (f *Frontend) readyz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-func (f *Frontend) announce(w http.ResponseWriter, r *http.Request, passkey string) {
+// announce answers r if it is an announce (false: it is not, nothing written).
+func (f *Frontend) announce(w http.ResponseWriter, r *http.Request) bool {
+	if _, ok := AnnounceRoute(r.URL); !ok {
+		return false
+	}
 	start := time.Now()
 	st := f.pool.Get().(*state)
-	st.req = core.Request{
-		Passkey:   passkey,
-		Addr:      f.clientAddr(r),
-		UserAgent: r.Header.Get("User-Agent"),
-	}
-	st.req.Malformed = parseAnnounce(r.URL.RawQuery, &st.req, &st.ps)
+	st.parser.Parse(r.URL, r.Header.Get("User-Agent"), f.clientAddr(r), &st.req)
 	f.core.Announce(&st.req, &st.ans)
-	st.out = appendAnswer(st.out[:0], &st.ans, st.ps.compact, st.ps.noPeerID)
+	ps := &st.parser.ps
+	st.out = appendAnswer(st.out[:0], &st.ans, ps.compact, ps.noPeerID)
 	writeAnswer(w, st.out)
 	f.metrics.observe(&st.ans, time.Since(start))
 	st.req = core.Request{}
 	f.pool.Put(st)
+	return true
 }
 
 func (f *Frontend) scrape(w http.ResponseWriter, r *http.Request) {
