@@ -32,6 +32,13 @@ import (
 // z = α·√Σ(w·u²) is how many noise widths the member's unexplained upload
 // stands out; fake bytes = α·Σu.
 
+// The robust fit: rounds of reweighting, and the residual in noise widths
+// beyond which a day-torrent counts as an outlier.
+const (
+	huberRounds = 4
+	huberWidths = 2.0
+)
+
 // balanceCell is one member's day on one torrent.
 type balanceCell struct {
 	Day       uint32  `ch:"day"`
@@ -132,31 +139,51 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 		resid[i] = eqs[i].excess
 	}
 	alpha := make(map[uint64]float64, len(users))
-	for it := 0; it < iterations; it++ {
-		moved := 0.0
-		for _, u := range users {
-			a := alpha[u]
-			var num, den float64
-			for _, p := range byUser[u] {
-				w := eqs[p.eq].weight
-				num += w * p.up * (resid[p.eq] + a*p.up)
-				den += w * p.up * p.up
+	// Huber reweighting: a day-torrent that no α in [0, 1] explains (an
+	// honest swarm's rare accident: a burst of lost `stopped`, a client
+	// whose counters and left both vanished) is widened to sit at
+	// huberWidths noise widths, so it cannot pin its excess on whoever
+	// uploaded there.
+	base := make([]float64, len(eqs))
+	for i := range eqs {
+		base[i] = eqs[i].weight
+	}
+	for round := 0; round < huberRounds; round++ {
+		if round > 0 {
+			for i := range eqs {
+				r := math.Abs(resid[i]) * math.Sqrt(base[i])
+				eqs[i].weight = base[i]
+				if r > huberWidths {
+					eqs[i].weight = base[i] * (huberWidths / r) * (huberWidths / r)
+				}
 			}
-			if den == 0 {
-				continue
-			}
-			na := clamp01(num / den)
-			if na == a {
-				continue
-			}
-			for _, p := range byUser[u] {
-				resid[p.eq] -= (na - a) * p.up
-			}
-			alpha[u] = na
-			moved = math.Max(moved, math.Abs(na-a))
 		}
-		if moved < 1e-4 {
-			break
+		for it := 0; it < iterations; it++ {
+			moved := 0.0
+			for _, u := range users {
+				a := alpha[u]
+				var num, den float64
+				for _, p := range byUser[u] {
+					w := eqs[p.eq].weight
+					num += w * p.up * (resid[p.eq] + a*p.up)
+					den += w * p.up * p.up
+				}
+				if den == 0 {
+					continue
+				}
+				na := clamp01(num / den)
+				if na == a {
+					continue
+				}
+				for _, p := range byUser[u] {
+					resid[p.eq] -= (na - a) * p.up
+				}
+				alpha[u] = na
+				moved = math.Max(moved, math.Abs(na-a))
+			}
+			if moved < 1e-4 {
+				break
+			}
 		}
 	}
 	out := make(map[uint64]*balanceVerdict, len(users))
