@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ratioguard/ratioguard/internal/config"
@@ -15,6 +16,7 @@ import (
 	"github.com/ratioguard/ratioguard/sim/eval"
 	"github.com/ratioguard/ratioguard/sim/labels"
 	"github.com/ratioguard/ratioguard/sim/live"
+	"github.com/ratioguard/ratioguard/sim/popgen"
 	"github.com/ratioguard/ratioguard/sim/population"
 	"github.com/ratioguard/ratioguard/sim/replay"
 	"github.com/ratioguard/ratioguard/sim/setup"
@@ -27,7 +29,9 @@ const simUsage = `usage: ratioguard sim COMMAND [flags]
   live    --spec F --tracker URL [--duration D]   drive a running tracker over HTTP in real time
   replay  --spec F [--days N]  run tracker/core on a simulated clock, events straight to Kafka
   eval    --run NAME          precision and recall of the detectors against the run's labels
-  labels  --spec F --labels FILE write the ground truth (JSON, or CSV by extension) without Postgres`
+  labels  --spec F --labels FILE write the ground truth (JSON, or CSV by extension) without Postgres
+  labels  --popgen DIR --run NAME  load a popgen population's ground truth (DIR/labels.json) into sim_runs,
+          sim_run_members and sim_labels, members matched by name (after ratioguard import site DIR/setup.json)`
 
 func runSim(ctx context.Context, env *cliEnv, args []string) error {
 	if len(args) == 0 {
@@ -155,10 +159,21 @@ func runSimSetup(ctx context.Context, env *cliEnv, args []string) error {
 	return f.print(env, out, fmt.Sprintf("run %s: %d members, %d torrents, %d seedbox ranges in Postgres", *f.run, len(pop.Members), len(pop.Torrents), len(pop.SeedboxRanges)))
 }
 
-func runSimLabels(_ context.Context, env *cliEnv, args []string) error {
+func runSimLabels(ctx context.Context, env *cliEnv, args []string) error {
+	eng := config.FromEnv()
 	fs := newFlagSet(env, "sim labels")
+	eng.RegisterFlags(fs)
 	f := addSimFlags(fs, "length of the run (default: the spec's)")
 	days := fs.Int("days", 0, "length of the run in days (overrides --duration)")
+	dir := fs.String("popgen", "", "a popgen output directory: store its labels.json in Postgres (members by name) instead of building a spec's")
+	seed := fs.Uint64("seed", 0, "with --popgen: the seed popgen ran with, recorded in sim_runs")
+	specName := fs.String("spec-name", "", "with --popgen: how the population was made, recorded in sim_runs (default popgen:DIR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir != "" {
+		return loadPopgenLabels(ctx, env, eng, fs, f, *dir, *seed, *specName)
+	}
 	s, err := f.load(fs, args)
 	if err != nil {
 		return err
@@ -177,6 +192,55 @@ func runSimLabels(_ context.Context, env *cliEnv, args []string) error {
 	}
 	return f.print(env, map[string]any{"run": *f.run, "labels": len(set.Labels), "file": *f.labels},
 		fmt.Sprintf("%d labels of run %s written to %s (user ids are population order; `sim setup` stores the database ids)", len(set.Labels), *f.run, *f.labels))
+}
+
+// loadPopgenLabels stores a popgen population's ground truth as a named run.
+func loadPopgenLabels(ctx context.Context, env *cliEnv, eng config.Engines, fs *flag.FlagSet, f simFlags, dir string, seed uint64, specName string) error {
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected arguments %v", fs.Args())}
+	}
+	if *f.run == "" {
+		return usageError{"--run is required with --popgen"}
+	}
+	if *f.spec != "" {
+		return usageError{"--spec and --popgen exclude each other"}
+	}
+	if specName == "" {
+		specName = "popgen:" + dir
+	}
+	p, err := popgen.Read(dir)
+	if err != nil {
+		return err
+	}
+	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	set, err := setup.ApplyNamed(ctx, pool, setup.Named{Run: setup.Run{Name: *f.run, Seed: seed, SpecName: specName}, Members: p.Members, Start: p.Start, End: p.End, Labels: p.Labels})
+	if err != nil {
+		return err
+	}
+	if *f.labels != "" {
+		if err := set.Write(*f.labels); err != nil {
+			return err
+		}
+	}
+	if len(p.Unknown) > 0 {
+		env.log.Warn("popgen kinds outside the vocabulary, kept under their own names", "kinds", strings.Join(p.Unknown, ","))
+	}
+	cheaters, lookalikes := 0, 0
+	for _, l := range set.Labels {
+		if l.Role == labels.Cheater {
+			cheaters++
+		} else {
+			lookalikes++
+		}
+	}
+	out := map[string]any{"run": *f.run, "members": set.Members, "cheater_labels": cheaters, "lookalike_labels": lookalikes,
+		"sim_start": p.Start.Format(time.RFC3339), "sim_end": p.End.Format(time.RFC3339), "unknown_kinds": p.Unknown}
+	return f.print(env, out, fmt.Sprintf("run %s: %d members, %d cheater and %d look-alike labels, %s to %s, in Postgres",
+		*f.run, set.Members, cheaters, lookalikes, p.Start.Format(time.RFC3339), p.End.Format(time.RFC3339)))
 }
 
 func runSimLive(ctx context.Context, env *cliEnv, args []string) error {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -228,4 +229,89 @@ func LoadLabels(ctx context.Context, pool *pgxpool.Pool, run string) (labels.Set
 		return labels.Set{}, fmt.Errorf("no simulator run %q in sim_runs (run `ratioguard sim setup` or `sim live` first)", run)
 	}
 	return set, nil
+}
+
+// Named is a labelled run whose members exist already, created by an import
+// (`ratioguard import site`) from another generator's files, and known by
+// name: member names share no prefix, so the run's membership is stored
+// (sim_run_members) and its user_prefix is NULL.
+type Named struct {
+	Run        Run
+	Members    []string // every member of the run, by name
+	Start, End time.Time
+	Labels     []labels.Named
+}
+
+// ApplyNamed records a named run: the run row, its members and its labels
+// with names resolved to user ids, in one transaction. A member or partner
+// missing from users fails it. Running it again replaces the run's rows.
+func ApplyNamed(ctx context.Context, pool *pgxpool.Pool, n Named) (labels.Set, error) {
+	if !n.End.After(n.Start) {
+		return labels.Set{}, fmt.Errorf("sim labels: run %s: end %s is not after start %s", n.Run.Name, n.End, n.Start)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return labels.Set{}, fmt.Errorf("sim labels: begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after commit this is a no-op
+	if _, err := tx.Exec(ctx, query("run"), n.Run.Name, int64(n.Run.Seed), n.Run.SpecName, nil, len(n.Members), n.Start, n.End); err != nil {
+		return labels.Set{}, fmt.Errorf("sim labels: record run %s: %w", n.Run.Name, err)
+	}
+	if _, err := tx.Exec(ctx, query("run_members_delete"), n.Run.Name); err != nil {
+		return labels.Set{}, fmt.Errorf("sim labels: clear members of %s: %w", n.Run.Name, err)
+	}
+	rows, err := tx.Query(ctx, query("run_members"), n.Run.Name, n.Members)
+	if err != nil {
+		return labels.Set{}, fmt.Errorf("sim labels: record %d members of %s: %w", len(n.Members), n.Run.Name, err)
+	}
+	ids := make(map[string]uint64, len(n.Members))
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return labels.Set{}, fmt.Errorf("sim labels: read member id: %w", err)
+		}
+		ids[name] = uint64(id)
+	}
+	if err := rows.Err(); err != nil {
+		return labels.Set{}, fmt.Errorf("sim labels: record members of %s: %w", n.Run.Name, err)
+	}
+	if len(ids) != len(n.Members) {
+		var missing []string
+		for _, m := range n.Members {
+			if _, ok := ids[m]; !ok {
+				missing = append(missing, m)
+			}
+		}
+		return labels.Set{}, fmt.Errorf("sim labels: %d of %d members of run %s are not in users (import them first, e.g. `ratioguard import site`): %s",
+			len(missing), len(n.Members), n.Run.Name, firstNames(missing, 5))
+	}
+	set := labels.Set{Run: n.Run.Name, Members: len(n.Members)}
+	for _, l := range n.Labels {
+		id, ok := ids[l.Name]
+		if !ok {
+			return labels.Set{}, fmt.Errorf("sim labels: label %s of %q, who is not a member of run %s", l.Kind, l.Name, n.Run.Name)
+		}
+		out := labels.Label{Run: n.Run.Name, UserID: id, Name: l.Name, Role: l.Role, Kind: l.Kind, Start: l.Start.UTC()}
+		if l.Partner != "" {
+			if out.Partner, ok = ids[l.Partner]; !ok {
+				return labels.Set{}, fmt.Errorf("sim labels: partner %q of %q is not a member of run %s", l.Partner, l.Name, n.Run.Name)
+			}
+		}
+		set.Labels = append(set.Labels, out)
+	}
+	if err := storeLabels(ctx, tx, set); err != nil {
+		return labels.Set{}, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return labels.Set{}, fmt.Errorf("sim labels: commit: %w", err)
+	}
+	return set, nil
+}
+
+func firstNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
 }

@@ -1,0 +1,1 @@
+DELETE FROM sim_run_members WHERE run = $1
