@@ -324,6 +324,10 @@ func (p PrecisionAt) Cell() string {
 // the kinds the run has members of.
 func (r Report) countTable(b *strings.Builder, title string, known []string, counts func(Score) map[string]Count) {
 	kinds := r.kinds(known, counts)
+	if len(kinds) == 0 {
+		fmt.Fprintf(b, "\n### %s\n\nThe run has no member of these kinds.\n", title)
+		return
+	}
 	fmt.Fprintf(b, "\n### %s (flagged / total)\n\n| detector |", title)
 	for _, k := range kinds {
 		fmt.Fprintf(b, " %s |", k)
