@@ -47,13 +47,21 @@ func importAnnounces(ctx context.Context, env *cliEnv, args []string) error {
 	batch := fs.Int("batch", 5000, "events per Kafka write")
 	producer := fs.String("producer", "", "producer id of the events, 16 hex digits (default: derived from the files, so a re-import of the same files is deduplicated downstream)")
 	dryRun := fs.Bool("dry-run", false, "do not write to Kafka: count and hash the events only")
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may come after files too: parse, take a file, parse the rest.
+	var files []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files, rest = append(files, fs.Arg(0)), fs.Args()[1:]
 	}
 	if err := coreFlags(); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		return usageError{"import announces needs at least one FILE\n\n" + importAnnouncesUsage}
 	}
 	opts := announces.Options{Core: cc, BatchSize: *batch, MaxLag: *maxLag, MaxReported: *maxReported, Errors: env.stderr}
@@ -100,7 +108,7 @@ func importAnnounces(ctx context.Context, env *cliEnv, args []string) error {
 		defer w.Close()
 		opts.Writer = w
 	}
-	res, err := announces.Run(ctx, fs.Args(), opts)
+	res, err := announces.Run(ctx, files, opts)
 	if err != nil {
 		// Say how far it got before failing.
 		printImportSummary(env.stderr, res)

@@ -36,6 +36,17 @@ func (f Format) String() string {
 // MarshalText writes the format's name.
 func (f Format) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
+// UnmarshalText reads a format's name.
+func (f *Format) UnmarshalText(b []byte) error {
+	for _, g := range []Format{FormatJSONL, FormatCombined} {
+		if string(b) == g.String() {
+			*f = g
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown log format %q", b)
+}
+
 // Kinds of bad lines.
 const (
 	BadJSON     = "not JSON"
