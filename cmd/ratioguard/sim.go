@@ -27,7 +27,7 @@ const simUsage = `usage: ratioguard sim COMMAND [flags]
 
   setup   --spec F            create the run's members, torrents, seedbox ranges and labels in Postgres
   live    --spec F --tracker URL [--duration D]   drive a running tracker over HTTP in real time
-  replay  --spec F [--days N]  run tracker/core on a simulated clock, events straight to Kafka
+  replay  --spec F [--days N] [--end-now]  run tracker/core on a simulated clock, events straight to Kafka
   eval    --run NAME          precision and recall of the detectors against the run's labels
   labels  --spec F --labels FILE write the ground truth (JSON, or CSV by extension) without Postgres
   labels  --popgen DIR --run NAME  load a popgen population's ground truth (DIR/labels.json) into sim_runs,
@@ -320,12 +320,17 @@ func runSimReplay(ctx context.Context, env *cliEnv, args []string) error {
 	batch := fs.Int("batch", 5000, "events per Kafka write")
 	noSetup := fs.Bool("no-setup", false, "do not create the members and torrents in Postgres (ids are then population order)")
 	dryRun := fs.Bool("dry-run", false, "do not write to Kafka: count and hash the events only")
+	endNow := fs.Bool("end-now", false, "end the simulated run at the present (start = now − its length) instead of starting it at the spec's start: history for a live tracker")
 	s, err := f.load(fs, args)
 	if err != nil {
 		return err
 	}
 	d := f.span(s, *days)
-	pop, err := f.prepare(ctx, env, eng, s, s.Start, d, *noSetup || *dryRun)
+	start := s.Start
+	if *endNow {
+		start = time.Now().Truncate(time.Second).Add(-d)
+	}
+	pop, err := f.prepare(ctx, env, eng, s, start, d, *noSetup || *dryRun)
 	if err != nil {
 		return err
 	}
