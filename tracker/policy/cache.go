@@ -131,12 +131,14 @@ func (c *Cache) Seedbox(userID uint64, addr netip.Addr) (declared, counts bool) 
 	return declared, counts
 }
 
-// PutUser adds or replaces a member (a changed passkey drops the old one).
+// PutUser adds or replaces a member (a changed passkey drops the old one,
+// unless another member holds it by now: two members that traded passkeys
+// in one transaction arrive one notification at a time).
 func (c *Cache) PutUser(passkey string, u *core.User) {
 	c.idMu.Lock()
 	defer c.idMu.Unlock()
 	if old, ok := c.userKeys[u.ID]; ok && old != passkey {
-		c.dropUserKey(old)
+		c.dropUserKey(old, u.ID)
 	}
 	c.userKeys[u.ID] = passkey
 	sh := c.userShard(passkey)
@@ -150,15 +152,18 @@ func (c *Cache) DeleteUser(id uint64) {
 	c.idMu.Lock()
 	defer c.idMu.Unlock()
 	if old, ok := c.userKeys[id]; ok {
-		c.dropUserKey(old)
+		c.dropUserKey(old, id)
 		delete(c.userKeys, id)
 	}
 }
 
-func (c *Cache) dropUserKey(passkey string) {
+// dropUserKey forgets passkey if member id still holds it.
+func (c *Cache) dropUserKey(passkey string, id uint64) {
 	sh := c.userShard(passkey)
 	sh.mu.Lock()
-	delete(sh.byKey, passkey)
+	if u := sh.byKey[passkey]; u != nil && u.ID == id {
+		delete(sh.byKey, passkey)
+	}
 	sh.mu.Unlock()
 }
 
