@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"enforce":     {"run the enforcement jobs", runEnforce},
 		"reports":     {"serve the staff web UI and JSON API", runReports},
 		"all":         {"run tracker, ingest and every later stage in one process", runAll},
+		"import":      {"import a site's members and torrents, or replay announce logs (import site|announces)", runImport},
 		"user":        {"manage members (user add NAME)", runUser},
 		"torrent":     {"manage torrents (torrent add FILE.torrent [--promo P])", runTorrent},
 		"staff":       {"manage staff accounts (staff add NAME)", runStaff},

@@ -63,7 +63,7 @@ func interleave(args []string) []string {
 
 // needsValue: a "--name" flag without "=value" that is not boolean takes the next argument.
 func needsValue(f string) bool {
-	for _, b := range []string{"-json", "--json", "-h", "--help", "-help"} {
+	for _, b := range []string{"-json", "--json", "-dry-run", "--dry-run", "-h", "--help", "-help"} {
 		if f == b {
 			return false
 		}

@@ -1,0 +1,590 @@
+package site
+
+import (
+	"context"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ratioguard/ratioguard/internal/sqlfile"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+var query = sqlfile.Queries(sqlFS)
+
+// Options tune an import.
+type Options struct {
+	// DryRun computes the summary and rolls back.
+	DryRun bool
+	// Log receives one debug line per step (nil: discard).
+	Log *slog.Logger
+}
+
+// Summary says what an import changed (or, for a dry run, would change).
+type Summary struct {
+	DryRun    bool          `json:"dry_run"`
+	Members   MemberCounts  `json:"members"`
+	Torrents  TorrentCounts `json:"torrents"`
+	Seedboxes SeedboxCounts `json:"seedbox_ranges"`
+	Seconds   float64       `json:"seconds"`
+}
+
+// MemberCounts counts the file's members by outcome; Changed says how many
+// of the updated ones changed each field (one may change several).
+type MemberCounts struct {
+	Created   int          `json:"created"`
+	Updated   int          `json:"updated"`
+	Unchanged int          `json:"unchanged"`
+	Changed   MemberFields `json:"changed"`
+}
+
+// MemberFields counts updated members per changed field.
+type MemberFields struct {
+	Passkey   int `json:"passkey"`
+	Class     int `json:"class"`
+	Enabled   int `json:"enabled"`
+	InvitedBy int `json:"invited_by"`
+	CreatedAt int `json:"created_at"`
+}
+
+// TorrentCounts counts the file's torrents by outcome.
+type TorrentCounts struct {
+	Created   int           `json:"created"`
+	Updated   int           `json:"updated"`
+	Unchanged int           `json:"unchanged"`
+	Changed   TorrentFields `json:"changed"`
+}
+
+// TorrentFields counts updated torrents per changed field.
+type TorrentFields struct {
+	Name      int `json:"name"`
+	Size      int `json:"size"`
+	Promotion int `json:"promotion"`
+	CreatedAt int `json:"created_at"`
+	Uploader  int `json:"uploader"`
+}
+
+// SeedboxCounts: declared seedbox ranges of the members whose set the file
+// gives.
+type SeedboxCounts struct {
+	Members   int `json:"members"`           // members whose set the file gives (possibly empty)
+	Declaring int `json:"members_declaring"` // of which the set is not empty
+	Changed   int `json:"members_changed"`   // of which the set changed
+	Set       int `json:"set"`               // ranges declared after the import
+	Added     int `json:"added"`
+	Removed   int `json:"removed"`
+}
+
+// existingUser is a users row the file names.
+type existingUser struct {
+	id        int64
+	name      string
+	passkey   string
+	class     string
+	enabled   bool
+	invitedBy *int64
+	created   time.Time
+}
+
+// existingTorrent is a torrents row the file lists.
+type existingTorrent struct {
+	id       int64
+	name     string
+	size     int64
+	promo    string
+	dl, up   int32
+	until    *time.Time
+	created  time.Time
+	uploader *int64
+}
+
+// Import writes f into Postgres in one transaction: members, their
+// inviters, their declared seedboxes, torrents. References to members
+// outside the file and passkeys held by members outside it are checked
+// first: any problem is an *InvalidError and nothing is written.
+func Import(ctx context.Context, pool *pgxpool.Pool, f *File, opt Options) (Summary, error) {
+	start := time.Now()
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return Summary{}, fmt.Errorf("import site: begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after commit this is a no-op
+	if _, err := tx.Exec(ctx, query("lock")); err != nil {
+		return Summary{}, fmt.Errorf("import site: wait for another import: %w", err)
+	}
+	im := &importer{tx: tx, f: f, log: log, s: Summary{DryRun: opt.DryRun}, updated: map[int64]bool{}}
+	if err := im.load(ctx); err != nil {
+		return Summary{}, err
+	}
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"members", im.members},
+		{"inviters", im.invites},
+		{"seedbox ranges", im.seedboxes},
+		{"torrents", im.torrents},
+	}
+	for _, st := range steps {
+		t0 := time.Now()
+		if err := st.run(ctx); err != nil {
+			return Summary{}, err
+		}
+		log.Debug("import site", "step", st.name, "took", time.Since(t0))
+	}
+	if !opt.DryRun {
+		if err := tx.Commit(ctx); err != nil {
+			return Summary{}, fmt.Errorf("import site: commit: %w", err)
+		}
+	}
+	im.s.Seconds = time.Since(start).Seconds()
+	return im.s, nil
+}
+
+type importer struct {
+	tx  pgx.Tx
+	f   *File
+	log *slog.Logger
+	s   Summary
+
+	users   map[string]*existingUser // by name: the file's members and the members it refers to
+	ids     map[string]int64         // by name, after members: every member the file names
+	updated map[int64]bool           // existing members the import changes
+	known   map[[20]byte]*existingTorrent
+}
+
+// load reads the rows the file names and checks what needs the database.
+func (im *importer) load(ctx context.Context) error {
+	t0 := time.Now()
+	names := make([]string, 0, len(im.f.Members))
+	keys := make([]string, 0, len(im.f.Members))
+	for _, m := range im.f.Members {
+		names = append(names, m.Name)
+		keys = append(keys, m.Passkey)
+	}
+	refs := im.f.References()
+	rows, err := im.tx.Query(ctx, query("users_select"), append(append([]string{}, names...), refs...))
+	if err != nil {
+		return fmt.Errorf("import site: read members: %w", err)
+	}
+	im.users = make(map[string]*existingUser, len(names))
+	var u existingUser
+	_, err = pgx.ForEachRow(rows, []any{&u.id, &u.name, &u.passkey, &u.class, &u.enabled, &u.invitedBy, &u.created}, func() error {
+		c := u
+		im.users[u.name] = &c
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import site: read members: %w", err)
+	}
+	var ps problems
+	for _, n := range refs {
+		if im.users[n] == nil {
+			ps = append(ps, im.unknownRefs(n)...)
+		}
+	}
+	rows, err = im.tx.Query(ctx, query("users_passkey_owners"), keys, names)
+	if err != nil {
+		return fmt.Errorf("import site: read passkey owners: %w", err)
+	}
+	owners := map[string]string{}
+	var id int64
+	var name, key string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name, &key}, func() error {
+		owners[key] = fmt.Sprintf("%q (id %d)", name, id)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("import site: read passkey owners: %w", err)
+	}
+	for _, m := range im.f.Members {
+		if o, taken := owners[m.Passkey]; taken {
+			ps.add(record{"members", m.Index}, m.Name, "passkey", "already the passkey of member %s, who is not in this file", o)
+		}
+	}
+	if err := ps.err(); err != nil {
+		return err
+	}
+
+	hashes := make([][]byte, len(im.f.Torrents))
+	for i := range im.f.Torrents {
+		hashes[i] = im.f.Torrents[i].InfoHash[:]
+	}
+	rows, err = im.tx.Query(ctx, query("torrents_select"), hashes)
+	if err != nil {
+		return fmt.Errorf("import site: read torrents: %w", err)
+	}
+	im.known = make(map[[20]byte]*existingTorrent, len(hashes))
+	var t existingTorrent
+	var ih []byte
+	_, err = pgx.ForEachRow(rows, []any{&t.id, &ih, &t.name, &t.size, &t.promo, &t.dl, &t.up, &t.until, &t.created, &t.uploader}, func() error {
+		if len(ih) != 20 {
+			return fmt.Errorf("torrent %d has a %d-byte info_hash", t.id, len(ih))
+		}
+		c := t
+		im.known[[20]byte(ih)] = &c
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import site: read torrents: %w", err)
+	}
+	im.log.Debug("import site", "step", "read", "members_known", len(im.users), "torrents_known", len(im.known), "took", time.Since(t0))
+	return nil
+}
+
+// unknownRefs: every record naming a member that is neither in the file nor
+// in the database.
+func (im *importer) unknownRefs(name string) problems {
+	var ps problems
+	for _, m := range im.f.Members {
+		if m.InvitedBy != nil && *m.InvitedBy == name {
+			ps.add(record{"members", m.Index}, m.Name, "invited_by", "no member %q in this file or in ratioguard", name)
+		}
+	}
+	for _, t := range im.f.Torrents {
+		if t.Uploader != nil && *t.Uploader == name {
+			ps.add(record{"torrents", t.Index}, hex.EncodeToString(t.InfoHash[:]), "uploader", "no member %q in this file or in ratioguard", name)
+		}
+	}
+	return ps
+}
+
+// members creates and updates the file's members (inviters come after,
+// once every member has an id).
+func (im *importer) members(ctx context.Context) error {
+	var ins struct {
+		names, keys, classes []string
+		enabled              []bool
+		created              []*time.Time
+	}
+	var upd struct {
+		ids           []int64
+		keys, classes []string
+		enabled       []bool
+		created       []time.Time
+	}
+	heldBy := map[string]int64{} // current passkey → id, of the file's existing members
+	c := &im.s.Members
+	for _, m := range im.f.Members {
+		cur := im.users[m.Name]
+		if cur == nil {
+			ins.names = append(ins.names, m.Name)
+			ins.keys = append(ins.keys, m.Passkey)
+			ins.classes = append(ins.classes, m.Class)
+			ins.enabled = append(ins.enabled, m.Enabled == nil || *m.Enabled)
+			ins.created = append(ins.created, m.Created)
+			continue
+		}
+		heldBy[cur.passkey] = cur.id
+		enabled, created := cur.enabled, cur.created
+		if m.Enabled != nil {
+			enabled = *m.Enabled
+		}
+		if m.Created != nil {
+			created = *m.Created
+		}
+		changed := false
+		count := func(diff bool, n *int) {
+			if diff {
+				*n++
+				changed = true
+			}
+		}
+		count(m.Passkey != cur.passkey, &c.Changed.Passkey)
+		count(m.Class != cur.class, &c.Changed.Class)
+		count(enabled != cur.enabled, &c.Changed.Enabled)
+		count(!created.Equal(cur.created), &c.Changed.CreatedAt)
+		if !changed {
+			continue
+		}
+		upd.ids = append(upd.ids, cur.id)
+		upd.keys = append(upd.keys, m.Passkey)
+		upd.classes = append(upd.classes, m.Class)
+		upd.enabled = append(upd.enabled, enabled)
+		upd.created = append(upd.created, created)
+		im.updated[cur.id] = true
+	}
+	// A passkey still held by another of the file's members (who gets a new
+	// one too, since the file's passkeys are unique): park the holders first.
+	var park []int64
+	for _, m := range im.f.Members {
+		if holder, held := heldBy[m.Passkey]; held {
+			if cur := im.users[m.Name]; cur == nil || cur.id != holder {
+				park = append(park, holder)
+			}
+		}
+	}
+	if len(park) > 0 {
+		if _, err := im.tx.Exec(ctx, query("users_park_passkeys"), park); err != nil {
+			return fmt.Errorf("import site: free %d passkeys members trade: %w", len(park), err)
+		}
+		im.log.Debug("import site", "passkeys_traded", len(park))
+	}
+	if len(upd.ids) > 0 {
+		if _, err := im.tx.Exec(ctx, query("users_update"), upd.ids, upd.keys, upd.classes, upd.enabled, upd.created); err != nil {
+			return fmt.Errorf("import site: update %d members: %w", len(upd.ids), err)
+		}
+	}
+	im.ids = make(map[string]int64, len(im.users)+len(ins.names))
+	for n, u := range im.users {
+		im.ids[n] = u.id
+	}
+	if len(ins.names) > 0 {
+		rows, err := im.tx.Query(ctx, query("users_insert"), ins.names, ins.keys, ins.classes, ins.enabled, ins.created)
+		if err != nil {
+			return fmt.Errorf("import site: create %d members: %w", len(ins.names), err)
+		}
+		var id int64
+		var name string
+		n, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+			im.ids[name] = id
+			return nil
+		})
+		if err == nil && int(n.RowsAffected()) != len(ins.names) {
+			err = fmt.Errorf("%d of %d created", n.RowsAffected(), len(ins.names))
+		}
+		if err != nil {
+			return fmt.Errorf("import site: create %d members: %w", len(ins.names), err)
+		}
+	}
+	c.Created = len(ins.names)
+	return nil
+}
+
+// invites sets who invited each member whose record says, once every
+// member has an id (an inviter may come later in the file).
+func (im *importer) invites(ctx context.Context) error {
+	var ids, inviters []int64
+	for _, m := range im.f.Members {
+		if m.InvitedBy == nil {
+			continue
+		}
+		want := int64(0)
+		if *m.InvitedBy != "" {
+			want = im.ids[*m.InvitedBy]
+		}
+		have := int64(0)
+		cur := im.users[m.Name]
+		if cur != nil {
+			have = deref(cur.invitedBy)
+		}
+		if want == have {
+			continue
+		}
+		ids = append(ids, im.ids[m.Name])
+		inviters = append(inviters, want)
+		if cur != nil {
+			im.s.Members.Changed.InvitedBy++
+			im.updated[cur.id] = true
+		}
+	}
+	im.s.Members.Updated = len(im.updated)
+	im.s.Members.Unchanged = len(im.f.Members) - im.s.Members.Created - im.s.Members.Updated
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := im.tx.Exec(ctx, query("users_invites"), ids, inviters); err != nil {
+		return fmt.Errorf("import site: record who invited %d members: %w", len(ids), err)
+	}
+	return nil
+}
+
+// seedboxes replaces the declared set of every member whose record gives one.
+func (im *importer) seedboxes(ctx context.Context) error {
+	c := &im.s.Seedboxes
+	var users []int64
+	want := map[int64]map[netip.Prefix]bool{}
+	for _, m := range im.f.Members {
+		if m.Seedboxes == nil {
+			continue
+		}
+		id := im.ids[m.Name]
+		users = append(users, id)
+		set := make(map[netip.Prefix]bool, len(*m.Seedboxes))
+		for _, p := range *m.Seedboxes {
+			set[p] = true
+		}
+		want[id] = set
+		c.Members++
+		c.Set += len(set)
+		if len(set) > 0 {
+			c.Declaring++
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	rows, err := im.tx.Query(ctx, query("seedboxes_select"), users)
+	if err != nil {
+		return fmt.Errorf("import site: read seedbox ranges: %w", err)
+	}
+	have := map[int64]map[netip.Prefix]bool{}
+	changed := map[int64]bool{}
+	var drop []int64
+	var id, user int64
+	var cidr string
+	_, err = pgx.ForEachRow(rows, []any{&id, &user, &cidr}, func() error {
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			return fmt.Errorf("seedbox range %d %q: %w", id, cidr, err)
+		}
+		p = p.Masked()
+		if have[user] == nil {
+			have[user] = map[netip.Prefix]bool{}
+		}
+		if !want[user][p] || have[user][p] {
+			drop = append(drop, id)
+			changed[user] = true
+			return nil
+		}
+		have[user][p] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import site: read seedbox ranges: %w", err)
+	}
+	var addUsers []int64
+	var addCIDRs []string
+	for _, u := range users {
+		for p := range want[u] {
+			if !have[u][p] {
+				addUsers = append(addUsers, u)
+				addCIDRs = append(addCIDRs, p.String())
+				changed[u] = true
+			}
+		}
+	}
+	if len(drop) > 0 {
+		if _, err := im.tx.Exec(ctx, query("seedboxes_delete"), drop); err != nil {
+			return fmt.Errorf("import site: remove %d seedbox ranges: %w", len(drop), err)
+		}
+	}
+	if len(addUsers) > 0 {
+		if _, err := im.tx.Exec(ctx, query("seedboxes_insert"), addUsers, addCIDRs); err != nil {
+			return fmt.Errorf("import site: declare %d seedbox ranges: %w", len(addUsers), err)
+		}
+	}
+	c.Added, c.Removed, c.Changed = len(addUsers), len(drop), len(changed)
+	return nil
+}
+
+// torrents creates and updates the file's torrents.
+func (im *importer) torrents(ctx context.Context) error {
+	type cols struct {
+		ids         []int64
+		hashes      [][]byte
+		names       []string
+		sizes       []int64
+		promos      []string
+		dls, ups    []int32
+		untils      []*time.Time
+		created     []*time.Time // inserts: nil is now
+		uploaders   []int64
+		createdVals []time.Time // updates
+	}
+	var ins, upd cols
+	c := &im.s.Torrents
+	for _, t := range im.f.Torrents {
+		uploader := int64(0)
+		if t.Uploader != nil && *t.Uploader != "" {
+			uploader = im.ids[*t.Uploader]
+		}
+		cur := im.known[t.InfoHash]
+		if cur == nil {
+			promo, dl, up := "none", int32(100), int32(100)
+			if t.Promo != nil {
+				promo, dl, up = t.Promo.Name, int32(t.Promo.DownloadPercent), int32(t.Promo.UploadPercent)
+			}
+			h := t.InfoHash
+			ins.hashes = append(ins.hashes, h[:])
+			ins.names = append(ins.names, t.Name)
+			ins.sizes = append(ins.sizes, t.Size)
+			ins.promos = append(ins.promos, promo)
+			ins.dls, ins.ups = append(ins.dls, dl), append(ins.ups, up)
+			ins.untils = append(ins.untils, t.PromoUntil)
+			ins.created = append(ins.created, t.Created)
+			ins.uploaders = append(ins.uploaders, uploader)
+			c.Created++
+			continue
+		}
+		promo, dl, up, until := cur.promo, cur.dl, cur.up, cur.until
+		if t.Promo != nil {
+			promo, dl, up, until = t.Promo.Name, int32(t.Promo.DownloadPercent), int32(t.Promo.UploadPercent), t.PromoUntil
+		}
+		created := cur.created
+		if t.Created != nil {
+			created = *t.Created
+		}
+		if t.Uploader == nil && cur.uploader != nil {
+			uploader = *cur.uploader
+		}
+		changed := false
+		count := func(diff bool, n *int) {
+			if diff {
+				*n++
+				changed = true
+			}
+		}
+		count(t.Name != cur.name, &c.Changed.Name)
+		count(t.Size != cur.size, &c.Changed.Size)
+		count(promo != cur.promo || dl != cur.dl || up != cur.up || !sameTime(until, cur.until), &c.Changed.Promotion)
+		count(!created.Equal(cur.created), &c.Changed.CreatedAt)
+		count(uploader != deref(cur.uploader), &c.Changed.Uploader)
+		if !changed {
+			continue
+		}
+		upd.ids = append(upd.ids, cur.id)
+		upd.names = append(upd.names, t.Name)
+		upd.sizes = append(upd.sizes, t.Size)
+		upd.promos = append(upd.promos, promo)
+		upd.dls, upd.ups = append(upd.dls, dl), append(upd.ups, up)
+		upd.untils = append(upd.untils, until)
+		upd.createdVals = append(upd.createdVals, created)
+		upd.uploaders = append(upd.uploaders, uploader)
+		c.Updated++
+	}
+	c.Unchanged = len(im.f.Torrents) - c.Created - c.Updated
+	if len(upd.ids) > 0 {
+		if _, err := im.tx.Exec(ctx, query("torrents_update"), upd.ids, upd.names, upd.sizes, upd.promos, upd.dls, upd.ups,
+			upd.untils, upd.createdVals, upd.uploaders); err != nil {
+			return fmt.Errorf("import site: update %d torrents: %w", len(upd.ids), err)
+		}
+	}
+	if len(ins.hashes) > 0 {
+		tag, err := im.tx.Exec(ctx, query("torrents_insert"), ins.hashes, ins.names, ins.sizes, ins.promos, ins.dls, ins.ups,
+			ins.untils, ins.created, ins.uploaders)
+		if err == nil && tag.RowsAffected() != int64(len(ins.hashes)) {
+			err = errors.New("not every row inserted")
+		}
+		if err != nil {
+			return fmt.Errorf("import site: create %d torrents: %w", len(ins.hashes), err)
+		}
+	}
+	return nil
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

@@ -1,0 +1,1 @@
+DELETE FROM seedbox_ranges WHERE id = ANY ($1::bigint[])

@@ -1,0 +1,6 @@
+-- Members whose record differs from their row: every column as it must end up.
+UPDATE users u
+SET passkey = v.passkey, class = v.class, enabled = v.enabled, created_at = v.created_at, updated_at = now()
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::timestamptz[])
+    AS v (id, passkey, class, enabled, created_at)
+WHERE u.id = v.id
