@@ -109,7 +109,7 @@ const maxListed = 25
 
 func (e *InvalidError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "site file has %d invalid record field(s); nothing was imported:", len(e.Problems))
+	fmt.Fprintf(&b, "%d invalid record field(s); nothing was imported:", len(e.Problems))
 	for i, p := range e.Problems {
 		if i == maxListed {
 			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Problems)-maxListed)
@@ -160,7 +160,7 @@ func ReadFile(path string) (*File, error) {
 	defer f.Close()
 	sf, err := Parse(f)
 	if err != nil {
-		return nil, fmt.Errorf("site file %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return sf, nil
 }
