@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,11 +59,14 @@ func announceTarget(pk string, ih [20]byte, peer string, port int, up, down, lef
 	return q + "&numwant=200&compact=1&no_peer_id=1&supportcrypto=1&redundant=0"
 }
 
-// popgenLine is a popgen line.
+// popgenLine is a popgen line (JSON strings without HTML escaping, as popgen writes them).
 func popgenLine(t time.Time, ip, target, ua string) string {
 	q := func(s string) string {
-		b, _ := json.Marshal(s)
-		return string(b)
+		var b bytes.Buffer
+		e := json.NewEncoder(&b)
+		e.SetEscapeHTML(false)
+		_ = e.Encode(s)
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 	return fmt.Sprintf(`{"ts":%d,"ip":%s,"path":%s,"ua":%s}`, t.UnixMilli(), q(ip), q(target), q(ua))
 }

@@ -1,6 +1,7 @@
 package announces
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -83,4 +84,37 @@ func TestParseCombined(t *testing.T) {
 			t.Errorf("%s:\n got %+v (time %s)", tc.line, f, time.Unix(0, f.t).UTC())
 		}
 	}
+}
+
+// The scanner agrees with encoding/json on every line it accepts.
+func FuzzJSONLFastPath(f *testing.F) {
+	for _, s := range []string{
+		`{"ts":1790812800123,"ip":"36.168.70.205","path":"/pk/announce?a=%f6&b=1","ua":"qBittorrent/4.5.2"}`,
+		`{"ts":1790812800123,"ip":"1.2.3.4","path":"\/pk\/announce?q=\u0021\u0026x","ua":"Caf\u00e9 \"x\" \\ \t"}`,
+		`{"ts":1790812800123,"ip":"1.2.3.4","path":"/p","ua":"\ud83d\ude00"}`,
+		`{"ts":1790812800123,"ip":"1.2.3.4","path":"/p","ua":"é"}`,
+		"{\"ts\":1790812800123,\"ip\":\"1.2.3.4\",\"path\":\"/p\",\"ua\":\"\xff\"}",
+		`{"ts":-5,"ip":"","path":"","ua":"","ts":1790812800123}`,
+		`{"ts":1790812800123,"ip":"1.2.3.4","path":"/p","ua":"\u00"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var fast fields
+		if !fastJSONL(s, &fast) {
+			return
+		}
+		var j jsonLine
+		if err := json.Unmarshal([]byte(s), &j); err != nil {
+			t.Fatalf("%q: scanned as %+v, encoding/json: %v", s, fast, err)
+		}
+		ms, err := j.TS.Int64()
+		ua := ""
+		if j.UA != nil {
+			ua = *j.UA
+		}
+		if err != nil || ms != fast.t || *j.IP != fast.ip || *j.Path != fast.target || ua != fast.ua {
+			t.Fatalf("%q: scanned %+v, encoding/json %v %q %q %q", s, fast, j.TS, *j.IP, *j.Path, ua)
+		}
+	})
 }
