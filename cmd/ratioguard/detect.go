@@ -23,10 +23,11 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	until := fs.String("until", "", "backfill: evaluate up to this time (RFC 3339; default now)")
 	activeSince := fs.String("active-since", "", "incremental pass: re-evaluate only subjects active since this time (RFC 3339), each detector over its lookback; implies --once")
 	interval := fs.Duration("interval", 5*time.Minute, "time between scheduled passes")
+	replayStep := fs.Duration("replay-step", 0, "with --since and --until: run the scheduled passes on a simulated clock instead of one backfill pass — the first (full) at --since plus the step, then an incremental pass every step up to --until, each re-reading the previous step as the scheduler does; writes no detector_state; prints totals per detector")
 	cfgPath := fs.String("config", "", "detector thresholds and exemptions (JSON; default built-in)")
 	only := fs.String("detectors", "", "comma-separated detector names (default all)")
 	describe := fs.Bool("describe", false, "print the detectors and thresholds as Markdown and exit")
-	qual := fs.Bool("quality", false, "print the quality-bar tables of docs/DETECTION.md for the arguments SPEC=EVAL.json[=TIMES] (sim eval --json output) and exit")
+	qual := fs.Bool("quality", false, "print the quality-bar tables of docs/DETECTION.md for the arguments SPEC=EVAL.json[=FACTS] (sim eval --json output; FACTS: key=value lines — timings, generator, name, heldout, incremental_eval=PATH) and exit")
 	asJSON := fs.Bool("json", false, "print pass statistics as JSON")
 	priority := fs.Int("priority", 0, "ClickHouse priority of this process's queries (1 highest; 0 none); a scheduled detect runs its every-pass detectors at 1 and the periodic ones at 10")
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +77,9 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	if !from.IsZero() && !to.IsZero() && !to.After(from) {
 		return usageError{"--until must be after --since"}
 	}
+	if *replayStep < 0 || (*replayStep > 0 && (from.IsZero() || to.IsZero() || !active.IsZero())) {
+		return usageError{"--replay-step needs a positive step, --since and --until, and no --active-since"}
+	}
 
 	pg, ch, closeStores, err := connectStores(ctx, eng)
 	if err != nil {
@@ -115,6 +119,9 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 				s.Detector, s.Findings, s.Inserted, s.Updated+s.Touched, s.Suppressed, s.Exempted, s.Duration.Round(time.Millisecond), s.Err)
 		}
 		return nil
+	}
+	if *replayStep > 0 {
+		return replaySchedule(detectors.WithPriority(ctx, *priority), env, runner, from, to, *replayStep, *asJSON)
 	}
 	if *once {
 		if to.IsZero() {
@@ -172,4 +179,108 @@ func names(ds []detectors.Detector) []string {
 		out[i] = d.Name()
 	}
 	return out
+}
+
+// replayTotals is what --replay-step prints: the passes and, per detector,
+// the sums of their statistics.
+type replayTotals struct {
+	Passes    int                 `json:"passes"`
+	Step      string              `json:"step"`
+	From      time.Time           `json:"from"`
+	Until     time.Time           `json:"until"`
+	Elapsed   time.Duration       `json:"elapsed_ns"`
+	MaxPass   time.Duration       `json:"max_pass_ns"`
+	Detectors []replayDetectorSum `json:"detectors"`
+	Errors    []string            `json:"errors,omitempty"`
+}
+
+type replayDetectorSum struct {
+	Detector string        `json:"detector"`
+	Runs     int           `json:"runs"`
+	Skipped  int           `json:"skipped"`
+	Findings int           `json:"findings"`
+	Inserted int           `json:"inserted"`
+	Updated  int           `json:"updated"`
+	Exempted int           `json:"exempted"`
+	Duration time.Duration `json:"duration_ns"`
+	Max      time.Duration `json:"max_ns"`
+}
+
+// replaySchedule runs the scheduler's passes on a simulated clock: what
+// `detect` would have done had it run every step from --since to --until.
+// Each detector evaluates its own lookback ending at the pass's time, so a
+// pass sees only what had been announced by then.
+func replaySchedule(ctx context.Context, env *cliEnv, runner *detectors.Runner, from, to time.Time, step time.Duration, asJSON bool) error {
+	tot := replayTotals{Step: step.String(), From: from, Until: to}
+	idx := map[string]int{}
+	start := time.Now()
+	var prev, lastLog time.Time
+	for until := from.Add(step); ; until = until.Add(step) {
+		if until.After(to) {
+			until = to
+		}
+		var activeSince time.Time // the first pass is full, as the scheduler's
+		if !prev.IsZero() {
+			activeSince = prev.Add(-step)
+		}
+		t0 := time.Now()
+		stats, _, err := runner.Pass(ctx, time.Time{}, until, activeSince)
+		tot.Passes++
+		tot.MaxPass = max(tot.MaxPass, time.Since(t0))
+		for _, st := range stats {
+			i, ok := idx[st.Detector]
+			if !ok {
+				i = len(tot.Detectors)
+				idx[st.Detector] = i
+				tot.Detectors = append(tot.Detectors, replayDetectorSum{Detector: st.Detector})
+			}
+			d := &tot.Detectors[i]
+			if st.Skipped {
+				d.Skipped++
+				continue
+			}
+			d.Runs++
+			d.Findings += st.Findings
+			d.Inserted += st.Inserted
+			d.Updated += st.Updated + st.Touched
+			d.Exempted += st.Exempted
+			d.Duration += st.Duration
+			d.Max = max(d.Max, st.Duration)
+		}
+		if err != nil {
+			tot.Errors = append(tot.Errors, until.Format(time.RFC3339)+": "+err.Error())
+			env.log.Error("replayed detector pass failed", "at", until, "err", err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if until.Sub(lastLog) >= 24*time.Hour || !until.Before(to) {
+			env.log.Info("replayed detector passes", "at", until.Format(time.RFC3339), "passes", tot.Passes, "elapsed", time.Since(start).Round(time.Second))
+			lastLog = until
+		}
+		prev = until
+		if !until.Before(to) {
+			break
+		}
+	}
+	tot.Elapsed = time.Since(start)
+	if asJSON {
+		if err := json.NewEncoder(env.stdout).Encode(tot); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(env.stdout, "%d passes every %s from %s to %s in %s (slowest %s)\n", tot.Passes, step, from.Format(time.RFC3339), to.Format(time.RFC3339),
+			tot.Elapsed.Round(time.Millisecond), tot.MaxPass.Round(time.Millisecond))
+		for _, d := range tot.Detectors {
+			fmt.Fprintf(env.stdout, "%-18s runs=%-5d skipped=%-5d findings=%-6d inserted=%-4d updated=%-6d exempted=%-4d total %s, slowest %s\n",
+				d.Detector, d.Runs, d.Skipped, d.Findings, d.Inserted, d.Updated, d.Exempted, d.Duration.Round(time.Millisecond), d.Max.Round(time.Millisecond))
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(tot.Errors) > 0 {
+		return fmt.Errorf("%d of %d replayed passes failed; first: %s", len(tot.Errors), tot.Passes, tot.Errors[0])
+	}
+	return nil
 }
