@@ -83,7 +83,8 @@ func (p Population) Generator() string {
 func (p Population) HeldOut() bool { return p.Times["heldout"] == "1" }
 
 // Load reads "SPEC=EVAL.json[=FACTS]" arguments. FACTS are key=value lines;
-// incremental_eval=PATH names the evaluation after the incremental passes.
+// spec=… replaces SPEC, incremental_eval=PATH names the evaluation after the
+// incremental passes.
 func Load(args []string) ([]Population, error) {
 	var out []Population
 	for _, a := range args {
@@ -105,6 +106,9 @@ func Load(args []string) ([]Population, error) {
 					p.Times[strings.TrimSpace(k)] = strings.TrimSpace(v)
 				}
 			}
+		}
+		if spec := p.Times["spec"]; spec != "" {
+			p.Spec = spec // how the population was made, when it does not fit in an argument (popgen's -mix has "=")
 		}
 		if path := p.Times["incremental_eval"]; path != "" {
 			p.Incremental = new(eval.Report)
@@ -351,7 +355,19 @@ func section(b *strings.Builder, gen string, pops []Population) {
 	}
 }
 
+// failures lists the detector errors the pipeline recorded.
+func failures(b *strings.Builder, pops []Population) {
+	for _, p := range pops {
+		for _, k := range []struct{ key, what string }{{"detect_errors", "full pass"}, {"incremental_errors", "incremental passes"}} {
+			if e := p.Times[k.key]; e != "" {
+				fmt.Fprintf(b, "**%s, %s: detectors failed** — %s\n\n", p.Name(), k.what, e)
+			}
+		}
+	}
+}
+
 func populationTable(b *strings.Builder, gen string, pops []Population) {
+	defer failures(b, pops)
 	if gen == "sim" {
 		b.WriteString("| population | spec | members | cheaters | announces | replay s | ingest s | detect s |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, p := range pops {

@@ -100,11 +100,11 @@ func TestPopgenSectionsAndQueue(t *testing.T) {
 	full := write("full.json", rep("pg1", 3, 0.98))
 	incr := write("incr.json", rep("pg1", 9, 0.91))
 	facts := filepath.Join(dir, "facts")
-	if err := os.WriteFile(facts, []byte("generator=popgen\nname=pg7\nheldout=1\nevents=2840000\nincremental_eval="+incr+"\nincremental_step=1h0m0s\nincremental_passes=504\n"), 0o644); err != nil {
+	if err := os.WriteFile(facts, []byte("generator=popgen\nname=pg7\nspec=popgen -seed 7 -mix sold=0.1,nat=0.2\nheldout=1\nevents=2840000\nincremental_eval="+incr+"\nincremental_step=1h0m0s\nincremental_passes=504\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	simEval := write("sim.json", rep("sim11", 0, 1))
-	pops, err := Load([]string{"specs/qual-a.yaml=" + simEval, "popgen -seed 7=" + full + "=" + facts})
+	pops, err := Load([]string{"specs/qual-a.yaml=" + simEval, "pg7=" + full + "=" + facts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestPopgenSectionsAndQueue(t *testing.T) {
 	for _, want := range []string{
 		"## Quality bar on the project's simulator",
 		"## Quality bar on popgen",
-		"| pg7 | **held out** | `popgen -seed 7` | 1500 | 300 | 2840000 |",
+		"| pg7 | **held out** | `popgen -seed 7 -mix sold=0.1,nat=0.2` | 1500 | 300 | 2840000 |",
 		"504 every 1h0m0s",
 		"| pg7 (held out) | full | 0.97 / 0.95 ✓ | — | — | — | — | — | 3 = 0.25 % ✓ | 0.98 (98/100) ✓ |",
 		"| pg7 (held out) | incremental | 0.91 / 0.95 ✗ | — | — | — | — | — | 9 = 0.75 % ✗ | 0.91 (91/100) ✗ |",
