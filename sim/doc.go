@@ -17,7 +17,11 @@
 //   - sim/live: drives a running tracker over HTTP in real time;
 //   - sim/replay: runs the tracker's announce core on a simulated clock and
 //     writes the events straight to Kafka;
-//   - sim/eval: precision and recall of the detectors against the labels.
+//   - sim/popgen: the ground truth of a population from popgen, the
+//     independently written generator (../shared/popgen), mapped to the
+//     same vocabulary and stored by name as a labelled run;
+//   - sim/eval: precision and recall of the detectors against the labels,
+//     the staff queue's precision at k.
 //
 // The same spec and seed always give the same traffic, byte for byte.
 package sim
