@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,28 @@ func readOnly(name string) (int64, error) {
 		free <- b
 	}
 	return n, r.err
+}
+
+// BenchmarkReadParseFiles is the read+parse baseline of scripts/import-bench.sh
+// on real files (IMPORT_BENCH_FILES, space-separated; skipped when unset).
+func BenchmarkReadParseFiles(b *testing.B) {
+	names := strings.Fields(os.Getenv("IMPORT_BENCH_FILES"))
+	if len(names) == 0 {
+		b.Skip("IMPORT_BENCH_FILES not set")
+	}
+	var lines int64
+	began := time.Now()
+	for range b.N {
+		for _, name := range names {
+			n, err := readOnly(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			lines += n
+		}
+	}
+	el := time.Since(began)
+	b.ReportMetric(float64(lines)/el.Seconds(), "lines/s")
+	b.ReportMetric(float64(lines)/float64(b.N), "lines")
+	b.ReportMetric(el.Seconds()/float64(b.N), "s/pass")
 }

@@ -37,8 +37,12 @@ func parseCombined(s string, f *fields) (kind, msg string) {
 		return BadRequest, "unterminated request"
 	}
 	method, tail, ok := strings.Cut(req, " ")
-	if !ok || method == "" {
-		return BadRequest, "request " + req + " is not METHOD TARGET PROTOCOL"
+	if !ok || !isToken(method) {
+		// A well-formed log line of something that was not an HTTP request:
+		// "-" (connection closed before a request), TLS or other bytes on
+		// the plain-HTTP port. Skipped, not bad.
+		f.method = ""
+		return "", ""
 	}
 	f.method = method
 	target := tail
@@ -66,6 +70,20 @@ func parseCombined(s string, f *fields) (kind, msg string) {
 		}
 	}
 	return "", ""
+}
+
+// isToken: an HTTP method (RFC 9110 token characters; letters in practice).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // quoted returns the content of the string starting at s[0] == '"' (raw,

@@ -11,10 +11,11 @@
 //
 // Every line ends up in exactly one count: a request replayed (accepted or
 // refused by the core, as the live tracker would have), a line skipped by
-// kind (blank; in combined logs a method other than GET, a scrape, any
-// other path), or a bad line by kind (not JSON, a missing field, a time, an
-// address or a request line that does not parse, a target net/http would
-// refuse, a line over 64 KiB, out of order). Bad lines are reported with
+// kind (blank, a scrape, any other path; in combined logs also a method
+// other than GET and a logged connection that carried no HTTP request), or a
+// bad line by kind (not JSON, a missing field, a time, an address or a
+// request line that does not parse, a target net/http would refuse, a line
+// over 64 KiB, out of order). Bad lines are reported with
 // file:line — the first Options.MaxReported verbatim, then only counted.
 //
 // # Time

@@ -87,12 +87,13 @@ func TestCombinedGzipAndFormatDetection(t *testing.T) {
 		combinedLine(t0.Add(2*time.Hour), "192.0.2.1", "POST", a, "x"),
 		combinedLine(t0.Add(2*time.Hour), "192.0.2.1", "HEAD", a, "x"),
 		combinedLine(t0.Add(2*time.Hour), "192.0.2.1", "GET", "/"+pkA+"/scrape?info_hash=x", "x"),
-		`192.0.2.1 - - [01/Oct/2026:02:00:00 +0000] "\x16\x03\x01" 400 0 "-" "-"`)
+		`192.0.2.1 - - [01/Oct/2026:02:00:00 +0000] "\x16\x03\x01" 400 0 "-" "-"`,
+		`192.0.2.1 - - [01/Oct/2026 02:00:00 +0000] "GET / HTTP/1.1" 200 0 "-" "-"`)
 	prod := [8]byte{'t', 'e', 's', 't'}
 	plain, _, _ := runImport(t, []string{writeFile(t, dir, "access.log", false, comb...)}, Options{Producer: prod})
 	gz, gzEvs, _ := runImport(t, []string{writeFile(t, dir, "access.log.1", true, comb...)}, Options{Producer: prod})
 	js, jsEvs, _ := runImport(t, []string{writeFile(t, dir, "popgen.txt", true, jsonl...)}, Options{})
-	if f := gz.Files[0]; f.Format != FormatCombined || !f.Gzip || f.Lines != 7 {
+	if f := gz.Files[0]; f.Format != FormatCombined || !f.Gzip || f.Lines != 8 {
 		t.Fatalf("gzip file %+v", f)
 	}
 	if f := js.Files[0]; f.Format != FormatJSONL || !f.Gzip {
@@ -101,10 +102,10 @@ func TestCombinedGzipAndFormatDetection(t *testing.T) {
 	if plain.Digest != gz.Digest || plain.Requests != 3 || plain.Accepted != 3 {
 		t.Fatalf("plain %+v\ngzip %+v", plain, gz)
 	}
-	if want := map[string]int64{SkipMethod: 2, SkipScrape: 1}; !maps.Equal(gz.Skipped, want) {
+	if want := map[string]int64{SkipMethod: 2, SkipScrape: 1, SkipNoRequest: 1}; !maps.Equal(gz.Skipped, want) {
 		t.Errorf("skipped %v", gz.Skipped)
 	}
-	if gz.Bad[BadRequest] != 1 {
+	if gz.BadLines != 1 || gz.Bad[BadTime] != 1 {
 		t.Errorf("bad %v", gz.Bad)
 	}
 	// Same requests, same events, except for the producer id (other files).

@@ -49,19 +49,22 @@ func (f *Format) UnmarshalText(b []byte) error {
 
 // Kinds of bad lines.
 const (
-	BadJSON     = "not JSON"
-	BadMissing  = "missing field"
-	BadTime     = "bad time"
-	BadIP       = "bad address"
-	BadRequest  = "bad request line"
-	BadTarget   = "bad target"
-	BadTooLong  = "line too long"
-	BadOrder    = "out of order"
-	SkipBlank   = "blank"
-	SkipMethod  = "not GET"
-	SkipScrape  = "scrape"
-	SkipOther   = "other path"
-	maxLineSize = 64 << 10
+	BadJSON    = "not JSON"
+	BadMissing = "missing field"
+	BadTime    = "bad time"
+	BadIP      = "bad address"
+	BadRequest = "bad request line"
+	BadTarget  = "bad target"
+	BadTooLong = "line too long"
+	BadOrder   = "out of order"
+	SkipBlank  = "blank"
+	SkipMethod = "not GET"
+	// SkipNoRequest: a combined log line whose request is "-" or not
+	// METHOD TARGET PROTOCOL (a connection closed early, TLS on the HTTP port).
+	SkipNoRequest = "no HTTP request"
+	SkipScrape    = "scrape"
+	SkipOther     = "other path"
+	maxLineSize   = 64 << 10
 )
 
 // line is one request of a log, parsed as far as the reader goroutine goes:
@@ -272,7 +275,11 @@ func (r *reader) parse(b *batch, text string, no int64) {
 		kind, msg = parseCombined(text, &f)
 	}
 	if kind == "" && f.method != "GET" {
-		b.skipped[SkipMethod]++
+		if f.method == "" {
+			b.skipped[SkipNoRequest]++
+		} else {
+			b.skipped[SkipMethod]++
+		}
 		return
 	}
 	var l line
