@@ -11,15 +11,15 @@ import (
 // Swarm balance: physical evidence of faked upload.
 //
 // In every swarm each byte uploaded is a byte downloaded, so per torrent and
-// day Σ upload announced − Σ content acquired is zero up to what no announce
-// can show (sessions that straddle the day, lost `stopped`, crashes). The
+// bucket of time Σ upload announced − Σ content acquired is zero up to what no announce
+// can show (sessions that straddle the bucket, lost `stopped`, crashes). The
 // content a member acquired is the larger of the download it announced and
 // the fall of `left` (per peer, and over the member's peers together: a
 // crashed or re-added client's download shows in `left` even when its
 // counters were lost), accepted or refused: a refused client still takes
 // bytes from the swarm's seeders.
 //
-// Each day-torrent is one equation E = U − D = Σ α_m · u_m + noise, where
+// Each bucket-torrent is one equation E = U − D = Σ α_m · u_m + noise, where
 // u_m is member m's announced upload there and α_m ∈ [0, 1] the share of
 // it that nobody downloaded (0 for an honest client, 1 for a pure faker,
 // (k−1)/k for a client that reports k times its real upload). The α are
@@ -33,15 +33,15 @@ import (
 // stands out; fake bytes = α·Σu.
 
 // The robust fit: rounds of reweighting, and the residual in noise widths
-// beyond which a day-torrent counts as an outlier.
+// beyond which a bucket-torrent counts as an outlier.
 const (
 	huberRounds = 4
 	huberWidths = 2.0
 )
 
-// balanceCell is one member's day on one torrent.
+// balanceCell is one member's bucket of time on one torrent.
 type balanceCell struct {
-	Day       uint32  `ch:"day"`
+	Bucket    uint32  `ch:"bucket"`
 	TorrentID uint64  `ch:"torrent_id"`
 	UserID    uint64  `ch:"user_id"`
 	Up        float64 `ch:"up"`
@@ -55,7 +55,7 @@ type balanceCell struct {
 type balanceVerdict struct {
 	Alpha     float64 // share of the member's upload nobody downloaded
 	Z         float64 // noise widths
-	Uploaded  float64 // announced upload in the fitted days
+	Uploaded  float64 // announced upload in the fitted buckets
 	FakeBytes float64 // Alpha × Uploaded
 	Torrents  map[uint64]*balanceTorrent
 }
@@ -65,7 +65,7 @@ type balanceTorrent struct {
 	Up, Excess, Downloaded float64
 }
 
-// balanceNoise is the noise model of one day-torrent.
+// balanceNoise is the noise model of one bucket-torrent.
 type balanceNoise struct {
 	Rel, SizeShare, Floor float64
 }
@@ -87,7 +87,7 @@ type balanceUp struct {
 // torrent's size (0: unknown, the noise then uses the largest `left` seen).
 func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, iterations int) map[uint64]*balanceVerdict {
 	type key struct {
-		day     uint32
+		bucket  uint32
 		torrent uint64
 	}
 	idx := map[key]int{}
@@ -97,7 +97,7 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 		maxLeft[c.TorrentID] = math.Max(maxLeft[c.TorrentID], c.MaxLeft)
 	}
 	for _, c := range cells {
-		k := key{c.Day, c.TorrentID}
+		k := key{c.Bucket, c.TorrentID}
 		i, ok := idx[k]
 		if !ok {
 			i = len(eqs)
@@ -139,7 +139,7 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 		resid[i] = eqs[i].excess
 	}
 	alpha := make(map[uint64]float64, len(users))
-	// Huber reweighting: a day-torrent that no α in [0, 1] explains (an
+	// Huber reweighting: a bucket-torrent that no α in [0, 1] explains (an
 	// honest swarm's rare accident: a burst of lost `stopped`, a client
 	// whose counters and left both vanished) is widened to sit at
 	// huberWidths noise widths, so it cannot pin its excess on whoever
@@ -211,9 +211,11 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 }
 
 // balanceCells reads the cells of the window.
-func balanceCells(ctx context.Context, env *Env, w Window) ([]balanceCell, error) {
+func balanceCells(ctx context.Context, env *Env, w Window, bucket time.Duration) ([]balanceCell, error) {
 	var rows []balanceCell
-	if err := selectRows(ctx, env, &rows, "fu_balance_cells", windowParams(w)); err != nil {
+	p := windowParams(w)
+	p["bucket"] = uint32(bucket.Seconds())
+	if err := selectRows(ctx, env, &rows, "fu_balance_cells", p); err != nil {
 		return nil, err
 	}
 	return rows, nil
@@ -234,7 +236,7 @@ func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) 
 	if incremental(w) && env.balance != nil && env.balance.from == from && env.balance.until == until {
 		return env.balance.verdicts, nil
 	}
-	cells, err := balanceCells(ctx, env, w)
+	cells, err := balanceCells(ctx, env, w, c.BalanceBucket.Duration)
 	if err != nil {
 		return nil, err
 	}

@@ -28,15 +28,15 @@ func TestSolveBalanceBlamesInflaterNotCoSeeders(t *testing.T) {
 				if user == 7 {
 					claimed = 2 * up // inflater
 				}
-				cells = append(cells, balanceCell{Day: day, TorrentID: tor, UserID: user, Up: claimed})
+				cells = append(cells, balanceCell{Bucket: day, TorrentID: tor, UserID: user, Up: claimed})
 			}
 			if tor%5 == 0 {
-				cells = append(cells, balanceCell{Day: day, TorrentID: tor, UserID: 99, Up: 3 * gib}) // pure faker
+				cells = append(cells, balanceCell{Bucket: day, TorrentID: tor, UserID: 99, Up: 3 * gib}) // pure faker
 			}
 			// Leechers acquire what was really sent, within 1 %.
 			got := real * (1 + 0.01*(rng.Float64()-0.5))
-			cells = append(cells, balanceCell{Day: day, TorrentID: tor, UserID: 100 + tor, Down: got * 0.6, AcqPeers: got * 0.6})
-			cells = append(cells, balanceCell{Day: day, TorrentID: tor, UserID: 200 + tor, AcqMember: got * 0.4})
+			cells = append(cells, balanceCell{Bucket: day, TorrentID: tor, UserID: 100 + tor, Down: got * 0.6, AcqPeers: got * 0.6})
+			cells = append(cells, balanceCell{Bucket: day, TorrentID: tor, UserID: 200 + tor, AcqMember: got * 0.4})
 		}
 	}
 	v := solveBalance(cells, sizes, balanceNoise{Rel: 0.02, SizeShare: 0.01, Floor: 64 << 20}, 200)

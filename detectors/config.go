@@ -67,12 +67,13 @@ type FakedUploadConfig struct {
 	// BalanceZ noise widths; a day-torrent's noise is BalanceNoiseRel of
 	// what its swarm acquired + BalanceNoiseSize of the torrent's size +
 	// BalanceNoiseFloor bytes.
-	BalanceMinShare   float64 `json:"balance_min_share"`
-	BalanceMinBytes   uint64  `json:"balance_min_bytes"`
-	BalanceZ          float64 `json:"balance_z"`
-	BalanceNoiseRel   float64 `json:"balance_noise_rel"`
-	BalanceNoiseSize  float64 `json:"balance_noise_size"`
-	BalanceNoiseFloor uint64  `json:"balance_noise_floor"`
+	BalanceBucket     Duration `json:"balance_bucket"`
+	BalanceMinShare   float64  `json:"balance_min_share"`
+	BalanceMinBytes   uint64   `json:"balance_min_bytes"`
+	BalanceZ          float64  `json:"balance_z"`
+	BalanceNoiseRel   float64  `json:"balance_noise_rel"`
+	BalanceNoiseSize  float64  `json:"balance_noise_size"`
+	BalanceNoiseFloor uint64   `json:"balance_noise_floor"`
 	// Counter jumps.
 	JumpSizeMultiple float64 `json:"jump_size_multiple"`
 	// Unnatural regularity over one peer's announces.
@@ -127,15 +128,32 @@ type LeakedPasskeyConfig struct {
 type CloudLeechConfig struct {
 	Lookback        Duration `json:"lookback"`
 	MinNetworkUsers int      `json:"min_network_users"` // members leeching through one network
-	MaxNetworkRatio float64  `json:"max_network_ratio"` // Σup/Σdown of that network
-	MinUserTorrents int      `json:"min_user_torrents"`
-	MaxSeedSeconds  uint64   `json:"max_seed_seconds"` // stops this soon after completing
+	MaxNetworkRatio float64  `json:"max_network_ratio"` // upload/download of a leech download, and of the member
+	MinUserTorrents int      `json:"min_user_torrents"` // completed torrents before the dropped share counts
+	MaxSeedSeconds  uint64   `json:"max_seed_seconds"`  // stops this soon after completing
+	// OfflineClients are the peer_id prefixes (2 to 8 characters) of offline-download services
+	// (Xunlei and the like); their announces count whether the client rules
+	// refused them or not, on MinOfflineTorrents distinct torrents or more.
+	OfflineClients     []string `json:"offline_clients"`
+	MinOfflineTorrents int      `json:"min_offline_torrents"`
+	// A leech download completes at MinDownRate bytes/s or more (from its
+	// first announce, at least a minute), uploads at most MaxNetworkRatio of
+	// it and stops within MaxSeedSeconds; MinFastDumps of them fire.
+	MinDownRate  float64 `json:"min_down_rate"`
+	MinFastDumps int     `json:"min_fast_dumps"`
 }
 
 // GhostLeecherConfig tunes ghost-leecher detection.
 type GhostLeecherConfig struct {
 	Lookback    Duration `json:"lookback"`
-	MinTorrents int      `json:"min_torrents"` // peers stuck with seeders before a report
+	MinTorrents int      `json:"min_torrents"` // peers stuck ≥ 2 h with seeders (supporting signal)
+	// A held slot: a leecher session at the torrent's full size, nothing
+	// downloaded, never completing, announcing for MinHold or longer with
+	// seeders in at least MinSeededShare of the tracker's answers;
+	// MinHeldSlots of them fire.
+	MinHold        Duration `json:"min_hold"`
+	MinSeededShare float64  `json:"min_seeded_share"`
+	MinHeldSlots   int      `json:"min_held_slots"`
 }
 
 // NexusPHPConfig is NexusPHP's inline check_cheater at a security level
@@ -157,6 +175,7 @@ func DefaultConfig() *Config {
 			MinRateBytes:         1 << 30,
 			SeedboxRateMul:       10,
 			NoLeecherMinBytes:    64 << 20,
+			BalanceBucket:        Duration{6 * time.Hour},
 			BalanceMinShare:      0.2,
 			BalanceMinBytes:      2 << 30,
 			BalanceZ:             6,
@@ -192,14 +211,24 @@ func DefaultConfig() *Config {
 		InviteTree:    InviteTreeConfig{MinBadInvitees: 2},
 		LeakedPasskey: LeakedPasskeyConfig{Lookback: days(2), MinNetworks: 6, MinClients: 3},
 		CloudLeech: CloudLeechConfig{
-			Lookback:        days(7),
-			MinNetworkUsers: 3,
-			MaxNetworkRatio: 0.05,
-			MinUserTorrents: 2,
-			MaxSeedSeconds:  600,
+			Lookback:           days(7),
+			MinNetworkUsers:    3,
+			MaxNetworkRatio:    0.05,
+			MinUserTorrents:    2,
+			MaxSeedSeconds:     600,
+			OfflineClients:     []string{"-XL", "-SD", "-XF", "-QD"},
+			MinOfflineTorrents: 3,
+			MinDownRate:        25 << 20,
+			MinFastDumps:       3,
 		},
-		GhostLeecher: GhostLeecherConfig{Lookback: days(7), MinTorrents: 2},
-		NexusPHP:     NexusPHPConfig{Lookback: days(1), Level: 1},
+		GhostLeecher: GhostLeecherConfig{
+			Lookback:       days(7),
+			MinTorrents:    2,
+			MinHold:        Duration{24 * time.Hour},
+			MinSeededShare: 0.8,
+			MinHeldSlots:   3,
+		},
+		NexusPHP: NexusPHPConfig{Lookback: days(1), Level: 1},
 	}
 }
 
@@ -238,6 +267,8 @@ func (c *Config) Validate() error {
 	case c.FakedUpload.BalanceNoiseRel < 0 || c.FakedUpload.BalanceNoiseSize < 0 ||
 		c.FakedUpload.BalanceNoiseRel+c.FakedUpload.BalanceNoiseSize == 0 && c.FakedUpload.BalanceNoiseFloor == 0:
 		return fmt.Errorf("faked_upload: balance noise must be >= 0 and not all zero")
+	case c.FakedUpload.BalanceBucket.Duration < time.Hour || c.FakedUpload.BalanceBucket.Duration%time.Hour != 0:
+		return fmt.Errorf("faked_upload: balance_bucket must be whole hours, got %v", c.FakedUpload.BalanceBucket.Duration)
 	case c.FakedUpload.BalanceMinShare <= 0 || c.FakedUpload.BalanceMinShare > 1 || c.FakedUpload.BalanceZ <= 0:
 		return fmt.Errorf("faked_upload: balance_min_share must be in (0,1] and balance_z > 0")
 	case c.MultiIP.MaxSites < 1:
