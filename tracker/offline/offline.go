@@ -30,8 +30,14 @@ type Runner struct {
 }
 
 // NewRunner builds a core with cfg and policy whose clock starts at start
-// and whose events go to sink.
+// and whose events go to sink. When sink is a *Sink and cfg has no event
+// pool, the core and the sink share one (the sink gives each event back once
+// it is encoded).
 func NewRunner(cfg core.Config, policy core.Policy, sink core.Sink, start time.Time) *Runner {
+	if s, ok := sink.(*Sink); ok && cfg.Events == nil && s.Recycle == nil {
+		cfg.Events = core.NewEventPool()
+		s.Recycle = cfg.Events.Put
+	}
 	clock := &Clock{now: start}
 	c := core.New(cfg, policy, sink, clock)
 	iv := c.Config().Interval

@@ -29,8 +29,11 @@ type MessageWriter interface {
 // hashes.
 type Sink struct {
 	producer [8]byte
+	id       [events.IDLen]byte // the current event's id (encoded before Publish returns)
 	digest   hash.Hash
 	batch    []kafka.Message
+	arena    []byte // the batch's encoded events, one allocation per batch
+	keys     []byte // the batch's keys, likewise
 	size     int
 	ch       chan []kafka.Message
 	done     chan struct{}
@@ -47,6 +50,10 @@ type Sink struct {
 	// FirstEncodeError says why.
 	Unencodable      int64
 	FirstEncodeError string
+
+	// Recycle, when set, is given every event once it is encoded (the
+	// core's core.EventPool.Put when the core was built with that pool).
+	Recycle func(*events.Announce)
 }
 
 // NewSink starts the writer goroutine. batchSize messages are written per
@@ -88,13 +95,23 @@ func (s *Sink) Err() error {
 
 // Publish implements core.Sink.
 func (s *Sink) Publish(ev *events.Announce) {
+	if s.Recycle != nil {
+		defer s.Recycle(ev)
+	}
+	// Same bytes as events.ID(s.producer, sequence), without its allocation.
+	copy(s.id[:8], s.producer[:])
+	binary.BigEndian.PutUint64(s.id[8:], ev.GetSequence())
 	ev.ProducerId = s.producer[:]
-	ev.EventId = events.ID(s.producer, ev.GetSequence())
-	b, err := events.Encode(ev)
+	ev.EventId = s.id[:]
+	if s.arena == nil {
+		s.arena = make([]byte, 0, s.size*320)
+	}
+	start := len(s.arena)
+	arena, err := events.AppendEncode(s.arena, ev)
 	if err != nil {
 		events.SanitizeStrings(ev)
 		s.Sanitized++
-		b, err = events.Encode(ev)
+		arena, err = events.AppendEncode(s.arena[:start], ev)
 	}
 	if err != nil {
 		s.Unencodable++
@@ -107,8 +124,14 @@ func (s *Sink) Publish(ev *events.Announce) {
 		s.fail(fmt.Errorf("core produced an invalid event: %w", err))
 		return
 	}
-	var key [8]byte
-	binary.BigEndian.PutUint64(key[:], ev.GetUserId())
+	// A grown arena leaves the batch's earlier messages in the old array, which they keep alive.
+	s.arena = arena
+	b := arena[start:len(arena):len(arena)]
+	if s.keys == nil {
+		s.keys = make([]byte, 0, 8*s.size)
+	}
+	s.keys = binary.BigEndian.AppendUint64(s.keys, ev.GetUserId())
+	key := s.keys[len(s.keys)-8 : len(s.keys) : len(s.keys)]
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
 	s.digest.Write(n[:])
@@ -121,10 +144,12 @@ func (s *Sink) Publish(ev *events.Announce) {
 		s.Refused++
 		s.Refusals[ev.GetRefusal().String()]++
 	}
-	s.batch = append(s.batch, kafka.Message{Key: key[:], Value: b})
+	s.batch = append(s.batch, kafka.Message{Key: key, Value: b})
 	if len(s.batch) >= s.size {
 		s.ch <- s.batch
 		s.batch = make([]kafka.Message, 0, s.size)
+		s.arena = make([]byte, 0, cap(s.arena))
+		s.keys = make([]byte, 0, 8*s.size)
 	}
 }
 
