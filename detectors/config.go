@@ -80,8 +80,7 @@ type FakedUploadConfig struct {
 	RegularMinAnnounces int     `json:"regular_min_announces"`
 	RegularMaxCV        float64 `json:"regular_max_cv"`
 	// Collusion: pairs that only trade with each other.
-	CollusionMinTorrents int     `json:"collusion_min_torrents"`
-	CollusionMinShare    float64 `json:"collusion_min_share"`
+	CollusionMinTorrents int `json:"collusion_min_torrents"` // distinct torrents one pair traded alone
 	// Fingerprint: rare (family, key format, param order) combinations.
 	FingerprintMaxShare float64 `json:"fingerprint_max_share"`
 }
@@ -185,8 +184,7 @@ func DefaultConfig() *Config {
 			JumpSizeMultiple:     2,
 			RegularMinAnnounces:  6,
 			RegularMaxCV:         0.02,
-			CollusionMinTorrents: 3,
-			CollusionMinShare:    0.8,
+			CollusionMinTorrents: 4,
 			FingerprintMaxShare:  0.05,
 		},
 		MultiIP: MultiIPConfig{

@@ -29,7 +29,7 @@ func (FakedUpload) Doc() Doc {
 		Signals: []string{
 			"physical — swarm balance: per day and torrent, Σ upload announced against Σ content acquired (announced download or the fall of `left`, per peer and over the member's peers, accepted or refused rows); a robust (Huber) non-negative least-squares fit over every day-torrent of the lookback gives each uploader the share α of its upload nobody downloaded, in noise widths z (noise = balance_noise_rel of the swarm's acquisition + balance_noise_size of the torrent size + balance_noise_floor); fires at α ≥ balance_min_share, α·upload ≥ balance_min_bytes and z ≥ balance_z; weight 1",
 			"physical — counter jump: one announce's upload delta above jump_size_multiple (2) × the larger of the torrent size and everything its swarm reported downloading in the window; weight 0.95",
-			"physical — collusion: torrent-hours with exactly one uploader and one downloader, the same pair on ≥ collusion_min_torrents torrents carrying ≥ collusion_min_share of the uploader's upload; both members of the pair; weight 0.8",
+			"physical — collusion: torrent-hours where exactly one member uploaded and exactly one other downloaded, the same pair on ≥ collusion_min_torrents distinct torrents (an honest seeder meets the same lone leecher on one or two); both members of the pair, with the share of the uploader's upload in the evidence; weight 0.85",
 			"physical — a rate no line carries: one announce's upload over its interval at ten times max_rate or more",
 			"supporting only (never report on their own; they raise a physical score P by S·P of what is left): impossible rate below ten times max_rate (100 MiB/s, ×seedbox_rate_mul on declared seedboxes; honest seedboxes reach it); upload announced while the swarm had no other leecher (≥ 3 announces); unnatural regularity (rate CV under 2 % or repeated deltas over ≥ 6 announces); client fingerprint (peer_id version against every version the user agent names, rare (client, key class, parameter order) among ≥ 10 members, with 7- and 8-digit hex keys one class and ipv6/ipv4/ip/localip, event and corrupt optional)",
 		},
@@ -218,7 +218,7 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 				continue
 			}
 			u := get(side[0])
-			if share > u.collusionShare {
+			if r.Torrents > u.collusionTorrents || r.Torrents == u.collusionTorrents && share > u.collusionShare {
 				u.collusionShare, u.collusionPartner, u.collusionTorrents, u.collusionBytes = share, side[1], r.Torrents, r.Bytes
 			}
 		}
@@ -328,8 +328,9 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 		fp.Note = joinNotes(u.fingerprint)
 	}
 	sig = append(sig, fp)
-	col := signal("collusion_share", u.collusionShare, c.CollusionMinShare, 0.8, "share of upload",
-		fmt.Sprintf("%d torrents traded only with member %d (%d bytes)", u.collusionTorrents, u.collusionPartner, u.collusionBytes))
+	col := signal("collusion", float64(u.collusionTorrents), float64(c.CollusionMinTorrents), 0.85, "torrents",
+		fmt.Sprintf("%d torrents traded only with member %d (%s, %.0f%% of the uploader's upload)", u.collusionTorrents, u.collusionPartner,
+			formatBytes(float64(u.collusionBytes)), 100*u.collusionShare))
 	sig = append(sig, col)
 
 	score := combineGated(sig, fuPhysical)
@@ -363,7 +364,7 @@ func (d FakedUpload) finding(id uint64, u *fuUser, c FakedUploadConfig, w Window
 // raise a score these give.
 func fuPhysical(s Signal) bool {
 	switch s.Name {
-	case "swarm_balance", "counter_jump", "collusion_share":
+	case "swarm_balance", "counter_jump", "collusion":
 		return true
 	case "impossible_rate":
 		return s.Threshold > 0 && s.Value >= 10*s.Threshold

@@ -1,7 +1,7 @@
--- Collusion triggers (incremental passes): uploaders of torrent-hours since
--- the start of the last pass's hour (@from) with exactly one uploader and
--- one other downloader.
-SELECT DISTINCT ups[1] AS user_id
+-- Collusion triggers (incremental passes): both members of torrent-hours
+-- since the start of the last pass's hour (@from) with exactly one uploader
+-- and one other downloader.
+SELECT DISTINCT arrayJoin([ups[1], downs[1]]) AS user_id
 FROM (
     SELECT
         groupUniqArrayIf(user_id, delta_uploaded > 0) AS ups,
