@@ -6,7 +6,8 @@
 #
 # Default input: popgen's /tmp/pg/s1/requests.jsonl, its members and torrents from the
 # setup.json beside it (SETUP=... to choose another). LINES=N replays only the first N
-# lines (of a single uncompressed file). SIM_DAYS (default 2) sizes the `sim replay`
+# lines (of a single uncompressed file). AS_COMBINED=1 first turns that JSON-lines input
+# into a gzipped nginx combined access log and replays that. SIM_DAYS (default 2) sizes the `sim replay`
 # baseline. Everything runs in a fresh Postgres database and fresh Kafka topics, dropped
 # at the end (IMPORT_BENCH_KEEP=1 keeps them).
 #
@@ -61,6 +62,12 @@ if [ -n "${LINES:-}" ]; then
   [ ${#files[@]} -eq 1 ] || { echo "import-bench: LINES needs exactly one file" >&2; exit 1; }
   head -n "$LINES" "${files[0]}" >"$work/prefix.log"
   files=("$work/prefix.log")
+fi
+if [ -n "${AS_COMBINED:-}" ]; then
+  [ ${#files[@]} -eq 1 ] || { echo "import-bench: AS_COMBINED needs exactly one file" >&2; exit 1; }
+  jq -r '"\(.ip) - - [\(.ts/1000|floor|strftime("%d/%b/%Y:%H:%M:%S +0000"))] \"GET \(.path) HTTP/1.1\" 200 57 \"-\" \"\(.ua|gsub("\""; "\\x22"))\""' \
+    "${files[0]}" | gzip -1 >"$work/access.log.gz"
+  files=("$work/access.log.gz")
 fi
 
 psql -q "$pg_base/postgres?sslmode=disable" -c "CREATE DATABASE $db" >/dev/null
