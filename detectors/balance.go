@@ -55,6 +55,7 @@ type balanceCell struct {
 type balanceVerdict struct {
 	Alpha     float64 // share of the member's upload nobody downloaded
 	Z         float64 // noise widths
+	ZSpread   float64 // noise widths without the torrent that pulls hardest
 	Uploaded  float64 // announced upload in the fitted buckets
 	FakeBytes float64 // Alpha × Uploaded
 	Torrents  map[uint64]*balanceTorrent
@@ -189,10 +190,18 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 	out := make(map[uint64]*balanceVerdict, len(users))
 	for _, u := range users {
 		v := &balanceVerdict{Alpha: alpha[u], Torrents: map[uint64]*balanceTorrent{}}
-		var info float64
+		// Per torrent, how hard its buckets pull α up (num) and how much
+		// they can tell (den): the fit without the torrent that pulls
+		// hardest says whether the excess follows the member across swarms
+		// or sits in one swarm's accident.
+		pull := map[uint64][2]float64{}
+		var num, den float64
 		for _, p := range byUser[u] {
 			e, x := &eqs[p.eq], p.up
-			info += e.weight * x * x
+			n, d := e.weight*x*(resid[p.eq]+alpha[u]*x), e.weight*x*x
+			num, den = num+n, den+d
+			pt := pull[e.torrent]
+			pull[e.torrent] = [2]float64{pt[0] + n, pt[1] + d}
 			v.Uploaded += x
 			t := v.Torrents[e.torrent]
 			if t == nil {
@@ -203,8 +212,17 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 			t.Excess += e.excess
 			t.Downloaded += e.down
 		}
-		v.Z = v.Alpha * math.Sqrt(info)
+		v.Z = v.Alpha * math.Sqrt(den)
 		v.FakeBytes = v.Alpha * v.Uploaded
+		var top [2]float64
+		for _, pt := range pull {
+			if pt[0] > top[0] {
+				top = pt
+			}
+		}
+		if rest := den - top[1]; rest > 0 {
+			v.ZSpread = clamp01((num-top[0])/rest) * math.Sqrt(rest)
+		}
 		out[u] = v
 	}
 	return out
@@ -250,9 +268,12 @@ func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) 
 }
 
 // balanceFires: enough of the member's upload unexplained, in bytes and in
-// noise widths.
+// noise widths — and still without the one swarm that pulls hardest, so
+// one swarm's accident (an honest swarm's excess is heavy-tailed) never
+// reports a member whose other swarms balance.
 func balanceFires(v *balanceVerdict, c FakedUploadConfig) bool {
-	return v != nil && v.Alpha >= c.BalanceMinShare && v.FakeBytes >= float64(c.BalanceMinBytes) && v.Z >= c.BalanceZ
+	return v != nil && v.Alpha >= c.BalanceMinShare && v.FakeBytes >= float64(c.BalanceMinBytes) &&
+		v.Z >= c.BalanceZ && v.ZSpread >= c.BalanceZSpread
 }
 
 // balanceSignal is the swarm-balance signal of a member (nil: no upload fitted).

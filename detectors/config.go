@@ -64,13 +64,14 @@ type FakedUploadConfig struct {
 	NoLeecherMinBytes uint64 `json:"no_leecher_min_bytes"`
 	// Swarm balance (balance.go): the fitted share of a member's upload
 	// nobody downloaded fires from BalanceMinShare, BalanceMinBytes and
-	// BalanceZ noise widths; a day-torrent's noise is BalanceNoiseRel of
+	// BalanceZ noise widths; a bucket-torrent's noise is BalanceNoiseRel of
 	// what its swarm acquired + BalanceNoiseSize of the torrent's size +
 	// BalanceNoiseFloor bytes.
 	BalanceBucket     Duration `json:"balance_bucket"`
 	BalanceMinShare   float64  `json:"balance_min_share"`
 	BalanceMinBytes   uint64   `json:"balance_min_bytes"`
 	BalanceZ          float64  `json:"balance_z"`
+	BalanceZSpread    float64  `json:"balance_z_spread"` // noise widths without the member's hardest-pulling torrent
 	BalanceNoiseRel   float64  `json:"balance_noise_rel"`
 	BalanceNoiseSize  float64  `json:"balance_noise_size"`
 	BalanceNoiseFloor uint64   `json:"balance_noise_floor"`
@@ -177,7 +178,8 @@ func DefaultConfig() *Config {
 			BalanceBucket:        Duration{6 * time.Hour},
 			BalanceMinShare:      0.2,
 			BalanceMinBytes:      2 << 30,
-			BalanceZ:             6,
+			BalanceZ:             4,
+			BalanceZSpread:       2.5,
 			BalanceNoiseRel:      0.02,
 			BalanceNoiseSize:     0.02,
 			BalanceNoiseFloor:    64 << 20,
