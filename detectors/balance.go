@@ -41,14 +41,16 @@ const (
 
 // balanceCell is one member's bucket of time on one torrent.
 type balanceCell struct {
-	Bucket    uint32  `ch:"bucket"`
-	TorrentID uint64  `ch:"torrent_id"`
-	UserID    uint64  `ch:"user_id"`
-	Up        float64 `ch:"up"`
-	Down      float64 `ch:"down"`
-	AcqPeers  float64 `ch:"acq_peers"`
-	AcqMember float64 `ch:"acq_member"`
-	MaxLeft   float64 `ch:"max_left"`
+	Bucket     uint32  `ch:"bucket"`
+	TorrentID  uint64  `ch:"torrent_id"`
+	UserID     uint64  `ch:"user_id"`
+	Up         float64 `ch:"up"`
+	Down       float64 `ch:"down"`
+	UpBefore   float64 `ch:"up_before"` // parts of the deltas that belong to the bucket before
+	DownBefore float64 `ch:"down_before"`
+	AcqPeers   float64 `ch:"acq_peers"`
+	AcqMember  float64 `ch:"acq_member"`
+	MaxLeft    float64 `ch:"max_left"`
 }
 
 // balanceVerdict is one uploader's fit.
@@ -228,15 +230,47 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 	return out
 }
 
-// balanceCells reads the cells of the window.
+// balanceCells reads the cells of the window: the parts of deltas that
+// belong to the bucket before become cells of their own, and buckets that
+// start before the window (their first part was not read) are left out.
 func balanceCells(ctx context.Context, env *Env, w Window, bucket time.Duration) ([]balanceCell, error) {
 	var rows []balanceCell
 	p := windowParams(w)
-	p["bucket"] = uint32(bucket.Seconds())
+	secs := uint32(bucket.Seconds())
+	p["bucket"] = secs
 	if err := selectRows(ctx, env, &rows, "fu_balance_cells", p); err != nil {
 		return nil, err
 	}
-	return rows, nil
+	from := unix(w.From)
+	type key struct {
+		bucket        uint32
+		torrent, user uint64
+	}
+	at := make(map[key]int, len(rows))
+	out := rows[:0]
+	for _, c := range rows {
+		if c.Bucket >= from {
+			at[key{c.Bucket, c.TorrentID, c.UserID}] = len(out)
+			out = append(out, c)
+		}
+	}
+	n := len(out)
+	for i := 0; i < n; i++ {
+		c := out[i]
+		if c.UpBefore == 0 && c.DownBefore == 0 || c.Bucket < secs || c.Bucket-secs < from {
+			continue
+		}
+		k := key{c.Bucket - secs, c.TorrentID, c.UserID}
+		j, ok := at[k]
+		if !ok {
+			j = len(out)
+			at[k] = j
+			out = append(out, balanceCell{Bucket: k.bucket, TorrentID: k.torrent, UserID: k.user})
+		}
+		out[j].Up += c.UpBefore
+		out[j].Down += c.DownBefore
+	}
+	return out, nil
 }
 
 // balanceCache keeps one fit per window hour, so an incremental pass fits
