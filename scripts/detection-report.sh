@@ -58,6 +58,8 @@
 #                            scheduler's own interval is 5m, 6,048 passes, hours
 #                            per population at 1–4 s a pass on 2 cores);
 #                            RG_QUAL_STEP=0 skips the incremental evaluation.
+#   RG_QUAL_SIM_INCREMENTAL=1  replay the scheduled passes on sim's populations
+#                            too (default: a full pass only, as before).
 #   RG_QUAL_DETECT_FLAGS     extra flags for every detect run (e.g. --config F).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -285,7 +287,7 @@ for pop in "${pops[@]}"; do
     *)
       fact "$facts" generator sim
       spec=$pop
-      detect_eval "$db" 0
+      detect_eval "$db" "${RG_QUAL_SIM_INCREMENTAL:-0}"
       ;;
   esac
   evals+=("$spec=$work/$db.eval.json=$facts")
