@@ -304,10 +304,12 @@ func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) 
 // balanceFires: enough of the member's upload unexplained, in bytes and in
 // noise widths — and still without the one swarm that pulls hardest, so
 // one swarm's accident (an honest swarm's excess is heavy-tailed) never
-// reports a member whose other swarms balance.
+// reports a member whose other swarms balance — unless that one swarm's
+// evidence alone is beyond balance_z_single noise widths (a faker on a
+// single torrent nobody downloads).
 func balanceFires(v *balanceVerdict, c FakedUploadConfig) bool {
 	return v != nil && v.Alpha >= c.BalanceMinShare && v.FakeBytes >= float64(c.BalanceMinBytes) &&
-		v.Z >= c.BalanceZ && v.ZSpread >= c.BalanceZSpread
+		(v.Z >= c.BalanceZ && v.ZSpread >= c.BalanceZSpread || v.Z >= c.BalanceZSingle)
 }
 
 // balanceSignal is the swarm-balance signal of a member (nil: no upload fitted).

@@ -72,3 +72,41 @@ func TestCombineGatedNeedsPhysicalEvidence(t *testing.T) {
 		t.Errorf("physical %.3f, with stylistic %.3f: want 0.6 < both < 1", alone, both)
 	}
 }
+
+// One swarm's accident (a downloader nobody saw) does not report an honest
+// seeder whose other swarms balance; a faker alone on one torrent nobody
+// downloads is reported all the same.
+func TestBalanceNeedsEvidenceBeyondOneSwarm(t *testing.T) {
+	const gib = float64(1 << 30)
+	sizes := map[uint64]uint64{}
+	var cells []balanceCell
+	for b := uint32(0); b < 4; b++ {
+		for tor := uint64(1); tor <= 3; tor++ {
+			sizes[tor] = 1 << 30
+			cells = append(cells,
+				balanceCell{Bucket: b, TorrentID: tor, UserID: 1, Up: 0.3 * gib},
+				balanceCell{Bucket: b, TorrentID: tor, UserID: 100 + tor, Down: 0.3 * gib})
+		}
+	}
+	// Torrent 11: member 1 seeds a leecher that never announced, for days.
+	sizes[11] = 8 << 30
+	for b := uint32(0); b < 12; b++ {
+		cells = append(cells, balanceCell{Bucket: b, TorrentID: 11, UserID: 1, Up: 0.5 * gib})
+	}
+	// Torrent 12: member 2 claims 100 GiB nobody downloaded.
+	sizes[12] = 8 << 30
+	for b := uint32(0); b < 10; b++ {
+		cells = append(cells, balanceCell{Bucket: b, TorrentID: 12, UserID: 2, Up: 10 * gib})
+	}
+	v := solveBalance(cells, sizes, balanceNoise{Rel: 0.02, SizeShare: 0.02, Floor: 64 << 20}, 200)
+	cfg := DefaultConfig().FakedUpload
+	if v[1].Z < cfg.BalanceZ { // without the spread rule it would be reported
+		t.Fatalf("the accident should stand out on its own (z %.1f): the test would prove nothing", v[1].Z)
+	}
+	if balanceFires(v[1], cfg) {
+		t.Errorf("honest seeder reported on one swarm's accident: alpha %.2f z %.1f spread %.1f", v[1].Alpha, v[1].Z, v[1].ZSpread)
+	}
+	if !balanceFires(v[2], cfg) {
+		t.Errorf("single-torrent faker not reported: alpha %.2f z %.1f spread %.1f", v[2].Alpha, v[2].Z, v[2].ZSpread)
+	}
+}

@@ -72,6 +72,7 @@ type FakedUploadConfig struct {
 	BalanceMinBytes   uint64   `json:"balance_min_bytes"`
 	BalanceZ          float64  `json:"balance_z"`
 	BalanceZSpread    float64  `json:"balance_z_spread"` // noise widths without the member's hardest-pulling torrent
+	BalanceZSingle    float64  `json:"balance_z_single"` // noise widths that fire even from one torrent
 	BalanceNoiseRel   float64  `json:"balance_noise_rel"`
 	BalanceNoiseSize  float64  `json:"balance_noise_size"`
 	BalanceNoiseFloor uint64   `json:"balance_noise_floor"`
@@ -180,6 +181,7 @@ func DefaultConfig() *Config {
 			BalanceMinBytes:      2 << 30,
 			BalanceZ:             4,
 			BalanceZSpread:       2.5,
+			BalanceZSingle:       25,
 			BalanceNoiseRel:      0.02,
 			BalanceNoiseSize:     0.02,
 			BalanceNoiseFloor:    64 << 20,
