@@ -120,9 +120,10 @@ type InviteTreeConfig struct {
 
 // LeakedPasskeyConfig tunes leaked-passkey detection.
 type LeakedPasskeyConfig struct {
-	Lookback    Duration `json:"lookback"`
-	MinNetworks int      `json:"min_networks"` // distinct networks in one hour
-	MinClients  int      `json:"min_clients"`  // distinct client families in the window
+	Lookback       Duration `json:"lookback"`
+	MinNetworks    int      `json:"min_networks"`     // distinct networks in one hour
+	MinClients     int      `json:"min_clients"`      // distinct user agents in one hour, or on a day of MinDayNetworks
+	MinDayNetworks int      `json:"min_day_networks"` // distinct networks in one day (24 h from 00:00 or from 12:00 UTC)
 }
 
 // CloudLeechConfig tunes offline-download / cloud-leech detection.
@@ -142,6 +143,9 @@ type CloudLeechConfig struct {
 	// it and stops within MaxSeedSeconds; MinFastDumps of them fire.
 	MinDownRate  float64 `json:"min_down_rate"`
 	MinFastDumps int     `json:"min_fast_dumps"`
+	// MinDrops torrents or more dropped within MaxSeedSeconds of completing,
+	// at least 90 % of those completed, fire whatever the speed.
+	MinDrops int `json:"min_drops"`
 }
 
 // GhostLeecherConfig tunes ghost-leecher detection.
@@ -211,7 +215,7 @@ func DefaultConfig() *Config {
 			Cadence:      Duration{time.Hour},
 		},
 		InviteTree:    InviteTreeConfig{MinBadInvitees: 2},
-		LeakedPasskey: LeakedPasskeyConfig{Lookback: days(2), MinNetworks: 6, MinClients: 3},
+		LeakedPasskey: LeakedPasskeyConfig{Lookback: days(2), MinNetworks: 6, MinClients: 3, MinDayNetworks: 8},
 		CloudLeech: CloudLeechConfig{
 			Lookback:           days(7),
 			MinNetworkUsers:    3,
@@ -222,6 +226,7 @@ func DefaultConfig() *Config {
 			MinOfflineTorrents: 3,
 			MinDownRate:        25 << 20,
 			MinFastDumps:       3,
+			MinDrops:           20,
 		},
 		GhostLeecher: GhostLeecherConfig{
 			Lookback:       days(7),

@@ -6,9 +6,10 @@ import (
 )
 
 // An incremental pass re-evaluates only the members a Triggered detector's
-// new rows point at, over the whole lookback: a counter jump and a second
-// dump in the last five minutes are found (the first dump hours earlier
-// still counts), an honest seeder active in those minutes is not even read.
+// new rows point at, over the whole lookback: a counter jump and an
+// offline-download client's fifth torrent in the last five minutes are found
+// (its first four hours earlier still count), an honest seeder active in
+// those minutes is not even read.
 func TestIncrementalPassEvaluatesTriggeredMembersOverTheirLookback(t *testing.T) {
 	f := newFixture(t)
 	const gib = 1 << 30
@@ -27,13 +28,13 @@ func TestIncrementalPassEvaluatesTriggeredMembersOverTheirLookback(t *testing.T)
 		upRate: func(int) float64 { return float64(20*gib) / 1800 }, leechers: 1, seeders: 1})
 	f.session(session{user: 7, torrent: 14, peer: "-qB4620-leech", start: until.Add(-3 * time.Hour), n: 5, every: 30 * time.Minute,
 		upRate: wobble(1 << 10), downRate: wobble(1 << 10), left: gib, leechers: 1, seeders: 1})
-	// Member 5 completes and drops a torrent three hours ago and another
-	// one in the new rows.
-	for i, s := range []time.Time{until.Add(-3 * time.Hour), since} {
+	// Member 5, an offline-download client, completes and drops four
+	// torrents hours ago and a fifth in the new rows.
+	for i, s := range []time.Time{until.Add(-6 * time.Hour), until.Add(-5 * time.Hour), until.Add(-4 * time.Hour), until.Add(-3 * time.Hour), since} {
 		tor := uint64(80 + i)
-		f.session(session{user: 5, torrent: tor, peer: "A2-1-36-0-cloud", ua: "aria2/1.36.0", ip: "192.0.2.9", start: s, n: 3, every: time.Minute,
+		f.session(session{user: 5, torrent: tor, peer: "-XL0012-cloud", ua: "Xunlei/0.0.1.2", ip: "192.0.2.9", start: s, n: 3, every: time.Minute,
 			left: gib, downRate: constRate(100 << 20), lastEvent: "completed"})
-		f.rows = append(f.rows, ann{t: s.Add(3 * time.Minute), user: 5, torrent: tor, peer: "A2-1-36-0-cloud", ua: "aria2/1.36.0",
+		f.rows = append(f.rows, ann{t: s.Add(3 * time.Minute), user: 5, torrent: tor, peer: "-XL0012-cloud", ua: "Xunlei/0.0.1.2",
 			ip: "192.0.2.9", event: "stopped", down: gib, secs: 60})
 	}
 	f.write()
@@ -61,7 +62,7 @@ func TestIncrementalPassEvaluatesTriggeredMembersOverTheirLookback(t *testing.T)
 		}
 	}
 	if got := byDetector["cloud_leech"]; len(got) != 1 || got[0] != 5 {
-		t.Errorf("cloud_leech findings = %v, want member 5 (two dumps, one before the new rows)", got)
+		t.Errorf("cloud_leech findings = %v, want member 5 (five torrents of an offline-download client, four before the new rows)", got)
 	}
 	want := map[string]int{"faked_upload": 2, "cloud_leech": 1} // the honest seeder and the leecher are not triggered
 	for _, st := range stats {
