@@ -172,7 +172,7 @@ popgen_generate() {
   fi
   if [ -z "$popgen_bin" ]; then
     local src=${RG_POPGEN_DIR:-$root/../shared/popgen}
-    popgen_bin=$work/popgen
+    popgen_bin=$work/popgen.bin
     (cd "$src" && go build -o "$popgen_bin" .)
   fi
   rm -rf "$dir"; mkdir -p "$dir"
