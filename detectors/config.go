@@ -89,14 +89,21 @@ type FakedUploadConfig struct {
 
 // MultiIPConfig tunes multi-IP sharing.
 type MultiIPConfig struct {
-	Lookback        Duration `json:"lookback"`
-	MaxSites        int      `json:"max_sites"`      // concurrent sites (max of /24 and /64 counts) per hour one member may have
-	MinHours        int      `json:"min_hours"`      // hours above MaxSites before a report
-	MaxClients      int      `json:"max_clients"`    // concurrent client families per hour
-	NATMinUsers     int      `json:"nat_min_users"`  // a network with this many members is a NAT/CGNAT and not counted
-	MaxASNs         int      `json:"max_asns"`       // concurrent ASNs (with a geo database)
-	MaxTravelKMH    float64  `json:"max_travel_kmh"` // faster than this between cities is impossible travel
-	TravelMinJumpKM float64  `json:"travel_min_jump_km"`
+	Lookback Duration `json:"lookback"`
+	MaxSites int      `json:"max_sites"` // locations one member may have present at once
+	MinHours float64  `json:"min_hours"` // hours with more than MaxSites locations present at once before a report
+	// MaxGap is the longest time between two announces of one session that
+	// still counts as presence between them (clients announce every 30 min).
+	MaxGap     Duration `json:"max_gap"`
+	MaxClients int      `json:"max_clients"` // user agents of the locations present together above this raise the score
+	// Seedbox providers: the /SeedboxAreaV4Bits (IPv6 /SeedboxAreaV6Bits)
+	// around any member's declared seedbox range is a provider's network,
+	// whose addresses are not locations (0: off).
+	SeedboxAreaV4Bits int     `json:"seedbox_area_v4_bits"`
+	SeedboxAreaV6Bits int     `json:"seedbox_area_v6_bits"`
+	MaxASNs           int     `json:"max_asns"`       // concurrent ASNs (with a geo database)
+	MaxTravelKMH      float64 `json:"max_travel_kmh"` // faster than this between cities is impossible travel
+	TravelMinJumpKM   float64 `json:"travel_min_jump_km"`
 }
 
 // AccountSellingConfig tunes the change-point search.
@@ -116,6 +123,11 @@ type AccountSellingConfig struct {
 // InviteTreeConfig tunes invite-tree reports.
 type InviteTreeConfig struct {
 	MinBadInvitees int `json:"min_bad_invitees"`
+	// MaxChance: an inviter is reported only when so many of its invitees
+	// would be bad by chance with at most this probability (binomial tail at
+	// the site's share of bad invitees, at least 1 %): with hundreds of
+	// inviters, a few small ones have two bad invitees by luck.
+	MaxChance float64 `json:"max_chance"`
 }
 
 // LeakedPasskeyConfig tunes leaked-passkey detection.
@@ -196,14 +208,16 @@ func DefaultConfig() *Config {
 			FingerprintMaxShare:  0.05,
 		},
 		MultiIP: MultiIPConfig{
-			Lookback:        days(7),
-			MaxSites:        1,
-			MinHours:        3,
-			MaxClients:      3,
-			NATMinUsers:     4,
-			MaxASNs:         2,
-			MaxTravelKMH:    1000,
-			TravelMinJumpKM: 500,
+			Lookback:          days(7),
+			MaxSites:          1,
+			MinHours:          1,
+			MaxGap:            Duration{time.Hour},
+			MaxClients:        1,
+			SeedboxAreaV4Bits: 16,
+			SeedboxAreaV6Bits: 32,
+			MaxASNs:           2,
+			MaxTravelKMH:      1000,
+			TravelMinJumpKM:   500,
 		},
 		AccountSelling: AccountSellingConfig{
 			Baseline:     days(60),
@@ -211,10 +225,10 @@ func DefaultConfig() *Config {
 			MinGap:       Duration{48 * time.Hour},
 			Dormancy:     days(7),
 			MinScore:     0.65,
-			MinAnnounces: 5,
+			MinAnnounces: 2,
 			Cadence:      Duration{time.Hour},
 		},
-		InviteTree:    InviteTreeConfig{MinBadInvitees: 2},
+		InviteTree:    InviteTreeConfig{MinBadInvitees: 2, MaxChance: 1e-4},
 		LeakedPasskey: LeakedPasskeyConfig{Lookback: days(2), MinNetworks: 6, MinClients: 3, MinDayNetworks: 8},
 		CloudLeech: CloudLeechConfig{
 			Lookback:           days(7),
@@ -278,8 +292,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("faked_upload: balance_bucket must be whole hours, got %v", c.FakedUpload.BalanceBucket.Duration)
 	case c.FakedUpload.BalanceMinShare <= 0 || c.FakedUpload.BalanceMinShare > 1 || c.FakedUpload.BalanceZ <= 0:
 		return fmt.Errorf("faked_upload: balance_min_share must be in (0,1] and balance_z > 0")
+	case c.InviteTree.MaxChance <= 0 || c.InviteTree.MaxChance > 1:
+		return fmt.Errorf("invite_tree.max_chance must be in (0,1], got %v", c.InviteTree.MaxChance)
 	case c.MultiIP.MaxSites < 1:
 		return fmt.Errorf("multi_ip.max_sites must be >= 1")
+	case c.MultiIP.MinHours <= 0 || c.MultiIP.MaxGap.Duration <= 0:
+		return fmt.Errorf("multi_ip: min_hours and max_gap must be > 0")
+	case c.MultiIP.SeedboxAreaV4Bits < 0 || c.MultiIP.SeedboxAreaV4Bits > 32 || c.MultiIP.SeedboxAreaV6Bits < 0 || c.MultiIP.SeedboxAreaV6Bits > 128:
+		return fmt.Errorf("multi_ip: seedbox_area_v4_bits must be 0..32 and seedbox_area_v6_bits 0..128")
 	case c.AccountSelling.Recent.Duration <= 0 || c.AccountSelling.Baseline.Duration <= c.AccountSelling.Recent.Duration:
 		return fmt.Errorf("account_selling.baseline must be longer than recent (> 0)")
 	case c.AccountSelling.Cadence.Duration < 0:

@@ -3,20 +3,28 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
 
 // InviteTree flags inviters whose invitees are repeatedly reported for
-// sharing or selling their accounts (open or confirmed reports): at least
-// min_bad_invitees of them, and a large share of all their invitees, so a
-// popular inviter with a crowd of honest invitees and one or two bad ones
-// is not reported.
+// sharing or selling their accounts — only solid reports count: confirmed
+// by staff, or open at high or critical severity — at least
+// min_bad_invitees of them, a large share of all their invitees (a popular
+// inviter with a crowd of honest invitees and one or two bad ones is not
+// reported), and more than chance gives: the probability of so many bad
+// invitees at the site's share of bad invitees is at most max_chance.
 type InviteTree struct{}
 
 // inviteTreeMinShare is the share of an inviter's invitees that must be
 // reported (the site's share of reported invitees is around 1–3 %).
 const inviteTreeMinShare = 0.25
+
+// inviteTreeMinSiteShare floors the site's share of bad invitees in the
+// chance test: a site with almost no reports yet would make any two bad
+// invitees look unlikely.
+const inviteTreeMinSiteShare = 0.01
 
 // inviteTreeListed caps the unreported invitees listed in the evidence.
 const inviteTreeListed = 50
@@ -33,10 +41,11 @@ func (InviteTree) Doc() Doc {
 		Title:   "Invite trees",
 		Catches: "inviters selling or handing out accounts through invites",
 		Signals: []string{
-			"invitees with an open or confirmed multi_ip, account_selling or leaked_passkey report, at least min_bad_invitees",
+			"invitees with a solid multi_ip, account_selling or leaked_passkey report — confirmed by staff, or open at high or critical severity — at least min_bad_invitees; open low or medium reports are themselves in doubt and never count",
 			fmt.Sprintf("those invitees' share of all the inviter's invitees, at least %.0f%% (the site's share is in the evidence)", 100*inviteTreeMinShare),
+			fmt.Sprintf("chance: the binomial probability of at least that many bad invitees among the inviter's invitees at the site's share of bad invitees (at least %.0f%%), at most max_chance (weight 0.5; required)", 100*inviteTreeMinSiteShare),
 		},
-		LookAlikes: "one bad invitee is not enough; a popular inviter with many honest invitees and a couple of bad ones stays under the share; a household inviting its own members is not reported unless they are; dismissed reports do not count",
+		LookAlikes: "one bad invitee is not enough; a popular inviter with many honest invitees and a couple of bad ones stays under the share; a small inviter with two bad invitees out of three by coincidence stays above max_chance; a household inviting its own members is not reported unless they are; dismissed reports and doubtful ones (open, low or medium) do not count",
 	}
 }
 
@@ -81,7 +90,8 @@ func (d InviteTree) Run(ctx context.Context, env *Env, w Window) ([]Finding, err
 	if env.PG == nil {
 		return nil, nil
 	}
-	minBad := env.Config.InviteTree.MinBadInvitees
+	c := env.Config.InviteTree
+	minBad := c.MinBadInvitees
 	rows, err := env.PG.Query(ctx, sqlText("pg_invite_tree"), inviteTreeSources, minBad)
 	if err != nil {
 		return nil, fmt.Errorf("read invite trees: %w", err)
@@ -106,20 +116,20 @@ func (d InviteTree) Run(ctx context.Context, env *Env, w Window) ([]Finding, err
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read invite trees: %w", err)
 	}
-	return inviteFindings(d.Name(), in, minBad, inviteTreeMinShare, w), nil
+	return inviteFindings(d.Name(), in, minBad, inviteTreeMinShare, c.MaxChance, w), nil
 }
 
 // inviteFindings groups the rows (ordered by inviter, then invitee) into one
 // finding per inviter with at least minBad reported invitees making up at
-// least minShare of its invitees.
-func inviteFindings(name string, rows []inviteRow, minBad int, minShare float64, w Window) []Finding {
+// least minShare of its invitees, more than chance gives (maxChance).
+func inviteFindings(name string, rows []inviteRow, minBad int, minShare, maxChance float64, w Window) []Finding {
 	var out []Finding
 	for len(rows) > 0 {
 		n := 1
 		for n < len(rows) && rows[n].Inviter == rows[0].Inviter {
 			n++
 		}
-		if f, ok := inviteFinding(name, rows[:n], minBad, minShare, w); ok {
+		if f, ok := inviteFinding(name, rows[:n], minBad, minShare, maxChance, w); ok {
 			out = append(out, f)
 		}
 		rows = rows[n:]
@@ -128,7 +138,7 @@ func inviteFindings(name string, rows []inviteRow, minBad int, minShare float64,
 }
 
 // inviteFinding is the verdict on one inviter's rows.
-func inviteFinding(name string, rows []inviteRow, minBad int, minShare float64, w Window) (Finding, bool) {
+func inviteFinding(name string, rows []inviteRow, minBad int, minShare, maxChance float64, w Window) (Finding, bool) {
 	var bad []ReportedInvitee
 	var clean []uint64
 	invitees := 0
@@ -151,13 +161,17 @@ func inviteFinding(name string, rows []inviteRow, minBad int, minShare float64, 
 	}
 	share := float64(len(bad)) / float64(invitees)
 	site := rows[0].SiteShare
+	chance := binomialTail(invitees, len(bad), math.Max(site, inviteTreeMinSiteShare))
 	sig := []Signal{
 		signal("reported_invitees", float64(len(bad)), float64(minBad), 0.9, "members",
-			"invitees with an open or confirmed "+strings.Join(inviteTreeSources, ", ")+" report"),
+			"invitees with a confirmed, or open high or critical, "+strings.Join(inviteTreeSources, ", ")+" report"),
 		signal("reported_share", share, minShare, 0.6, "fraction",
 			fmt.Sprintf("%d of %d invitees; %.1f%% of all invited members site-wide", len(bad), invitees, 100*site)),
+		{Name: "chance_probability", Value: chance, Threshold: maxChance, Unit: "probability", Weight: 0.5,
+			Strength: strengthBelow(chance, maxChance), Fired: chance <= maxChance,
+			Note: fmt.Sprintf("probability of %d or more bad invitees among %d at the site's share %.1f%% (floored at %.0f%%)", len(bad), invitees, 100*site, 100*inviteTreeMinSiteShare)},
 	}
-	if !sig[0].Fired || !sig[1].Fired {
+	if !sig[0].Fired || !sig[1].Fired || !sig[2].Fired {
 		return Finding{}, false
 	}
 	inviter := rows[0].Inviter
@@ -173,8 +187,8 @@ func inviteFinding(name string, rows []inviteRow, minBad int, minShare float64, 
 		parts = append(parts, fmt.Sprintf("and %d more", len(bad)-len(parts)))
 	}
 	f := userFinding(name, inviter, w, sig, float64(len(bad)),
-		fmt.Sprintf("%d of the %d members invited by %s #%d (%.0f%%, site-wide %.1f%%) have open or confirmed sharing/selling reports: %s",
-			len(bad), invitees, rows[0].InviterName, inviter, 100*share, 100*site, strings.Join(parts, "; ")))
+		fmt.Sprintf("%d of the %d members invited by %s #%d (%.0f%%, site-wide %.1f%%; by chance %.1g) have confirmed or high-severity sharing/selling reports: %s",
+			len(bad), invitees, rows[0].InviterName, inviter, 100*share, 100*site, chance, strings.Join(parts, "; ")))
 	if len(clean) > inviteTreeListed {
 		clean = clean[:inviteTreeListed]
 	}
@@ -185,7 +199,27 @@ func inviteFinding(name string, rows []inviteRow, minBad int, minShare float64, 
 		"unreported_invitees": clean,
 		"reported_share":      share,
 		"site_reported_share": site,
+		"chance_probability":  chance,
 		"report_sources":      inviteTreeSources,
 	}
 	return f, true
+}
+
+// binomialTail is P(X >= k) for X ~ Binomial(n, p).
+func binomialTail(n, k int, p float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	if k > n || p <= 0 {
+		return 0
+	}
+	if p >= 1 {
+		return 1
+	}
+	lg := func(x int) float64 { v, _ := math.Lgamma(float64(x) + 1); return v }
+	var sum float64
+	for j := k; j <= n; j++ {
+		sum += math.Exp(lg(n) - lg(j) - lg(n-j) + float64(j)*math.Log(p) + float64(n-j)*math.Log1p(-p))
+	}
+	return math.Min(1, sum)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -11,10 +12,26 @@ import (
 	"github.com/ratioguard/ratioguard/internal/testenv"
 )
 
-// Rows of three inviters: a seller (3 of 4 invitees reported, one of them
-// twice), a popular inviter (2 of 20) and an inviter whose only invitee is
-// reported (1 of 1, under min_bad_invitees).
-func TestInviteFindingsCountAndShare(t *testing.T) {
+func TestBinomialTail(t *testing.T) {
+	for _, c := range []struct {
+		n, k int
+		p    float64
+		want float64
+	}{
+		{4, 0, 0.1, 1}, {4, 5, 0.1, 0}, {1, 1, 0.3, 0.3}, {2, 2, 0.5, 0.25},
+		{3, 2, 0.1, 3*0.01*0.9 + 0.001}, {4, 3, 0.02, 4*8e-6*0.98 + 1.6e-7},
+	} {
+		if got := binomialTail(c.n, c.k, c.p); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("P(X >= %d | %d, %v) = %v, want %v", c.k, c.n, c.p, got, c.want)
+		}
+	}
+}
+
+// Rows of four inviters: a seller (3 of 4 invitees reported, one of them
+// twice), a popular inviter (2 of 20), an inviter whose only invitee is
+// reported (1 of 1, under min_bad_invitees) and one with 2 of 3 (above the
+// share, but two bad invitees of three happen by chance at the site's 2 %).
+func TestInviteFindingsCountShareAndChance(t *testing.T) {
 	w := Window{From: until.Add(-time.Hour), Until: until}
 	var rows []inviteRow
 	add := func(inviter, invitee uint64, reports ...string) {
@@ -38,14 +55,17 @@ func TestInviteFindingsCountAndShare(t *testing.T) {
 	add(2, 40, "multi_ip")
 	add(2, 41, "account_selling")
 	add(3, 50, "multi_ip")
-	got := inviteFindings("invite_tree", rows, 2, inviteTreeMinShare, w)
+	add(4, 60, "multi_ip")
+	add(4, 61, "account_selling")
+	add(4, 62)
+	got := inviteFindings("invite_tree", rows, 2, inviteTreeMinShare, 1e-4, w)
 	if len(got) != 1 || got[0].UserID != 1 || got[0].Magnitude != 3 || got[0].Score < DefaultConfig().ReportThreshold {
 		t.Fatalf("findings %+v", got)
 	}
 	d := got[0].Evidence.Details
 	bad := d["reported_invitees"].([]ReportedInvitee)
 	if d["invitees"] != 4 || len(bad) != 3 || len(bad[0].Reports) != 2 || bad[0].Reports[1].Detector != "multi_ip" ||
-		fmt.Sprint(d["unreported_invitees"]) != "[13]" || d["reported_share"] != 0.75 {
+		fmt.Sprint(d["unreported_invitees"]) != "[13]" || d["reported_share"] != 0.75 || d["chance_probability"].(float64) > 1e-4 {
 		t.Fatalf("evidence %+v", d)
 	}
 	if s := got[0].Evidence.Summary; !strings.Contains(s, "3 of the 4 members invited by u1 #1") || !strings.Contains(s, "u10 #10 (account_selling open, multi_ip open)") {
@@ -53,11 +73,13 @@ func TestInviteFindingsCountAndShare(t *testing.T) {
 	}
 }
 
-// On the real engines: multi_ip reports three of a seller's four invitees
-// and two of a popular inviter's twelve; invite_tree reports the seller,
-// not the popular inviter, stops counting an invitee once its report is
-// dismissed, and finds reports whose subject is a passkey.
-func TestInviteTreeFlagsSellerNotPopularInviter(t *testing.T) {
+// On the real engines: multi_ip reports five of a seller's six invitees and
+// two of a popular inviter's twelve (among 150 other invited members);
+// invite_tree reports the seller, not the popular inviter, nor an inviter
+// whose four invitees have only open low or medium reports — until staff
+// confirm them. A dismissed report stops counting; a report whose subject
+// is a passkey counts.
+func TestInviteTreeFlagsSellerNotPopularNorDoubtful(t *testing.T) {
 	ctx := context.Background()
 	pg := testenv.Postgres(t)
 	f := newFixture(t)
@@ -71,10 +93,6 @@ func TestInviteTreeFlagsSellerNotPopularInviter(t *testing.T) {
 		return id
 	}
 	start := until.Add(-10 * time.Hour)
-	honest := func(id int64) {
-		f.session(session{user: uint64(id), torrent: uint64(id), peer: fmt.Sprint("-qB4620-h", id), ip: fmt.Sprintf("20.%d.1.7", id),
-			start: start, n: 16, every: 30 * time.Minute, upRate: wobble(200e3)})
-	}
 	shared := func(id int64) {
 		for j := 0; j < 3; j++ {
 			f.session(session{user: uint64(id), torrent: uint64(100*id) + uint64(j), peer: fmt.Sprintf("-qB4620-s%d-%d", id, j),
@@ -83,28 +101,38 @@ func TestInviteTreeFlagsSellerNotPopularInviter(t *testing.T) {
 	}
 	seller := user("seller", 0)
 	popular := user("popular", 0)
-	honest(seller)
-	honest(popular)
+	doubter := user("doubter", 0)
+	founder := user("founder", 0)
+	if _, err := pg.Pool.Exec(ctx, `INSERT INTO users (name, passkey, invited_by) SELECT 'crowd' || i, md5('crowd' || i), $1 FROM generate_series(1, 150) AS i`, founder); err != nil {
+		t.Fatal(err)
+	}
 	// invite creates n invitees of inviter, the first nShared sharing their accounts.
-	invite := func(inviter int64, prefix string, n, nShared int) (bad []int64) {
+	invite := func(inviter int64, prefix string, n, nShared int) (ids []int64) {
 		for i := 0; i < n; i++ {
 			id := user(fmt.Sprint(prefix, i), inviter)
 			if i < nShared {
 				shared(id)
-				bad = append(bad, id)
-			} else {
-				honest(id)
 			}
+			ids = append(ids, id)
 		}
-		return bad
+		return ids
 	}
-	sold := invite(seller, "bought", 4, 3)
+	sold := invite(seller, "bought", 6, 5)
 	crowd := invite(popular, "friend", 12, 2)
+	doubted := invite(doubter, "doubted", 4, 0)
 	f.write()
 
 	r, err := NewRunner(ctx, DefaultConfig(), pg.Pool, f.env.CH, nil, []Detector{MultiIP{}, InviteTree{}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The doubter's invitees carry open multi_ip reports of low and medium severity.
+	w := Window{From: start, Until: until}
+	for i, id := range doubted {
+		weak := userFinding("multi_ip", uint64(id), w, []Signal{{Name: "x", Fired: true, Weight: 1, Strength: 0.55 + 0.05*float64(i%2)}}, 1, "weak")
+		if _, err := r.Store.Upsert(ctx, weak); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, found, err := r.Pass(ctx, time.Time{}, until, time.Time{})
 	if err != nil {
@@ -113,12 +141,15 @@ func TestInviteTreeFlagsSellerNotPopularInviter(t *testing.T) {
 	flagged := map[string][]int64{}
 	for _, x := range found {
 		flagged[x.Detector] = append(flagged[x.Detector], int64(x.UserID))
+		if x.Detector == "multi_ip" && x.Severity().Rank() < SeverityHigh.Rank() {
+			t.Errorf("shared account %d reported at %s severity", x.UserID, x.Severity())
+		}
 	}
-	if fmt.Sprint(flagged["multi_ip"]) != fmt.Sprint(append(append([]int64{}, sold...), crowd...)) {
-		t.Fatalf("multi_ip flagged %v, want the shared invitees %v and %v", flagged["multi_ip"], sold, crowd)
+	if fmt.Sprint(flagged["multi_ip"]) != fmt.Sprint(append(append([]int64{}, sold[:5]...), crowd[:2]...)) {
+		t.Fatalf("multi_ip flagged %v, want the shared invitees %v and %v", flagged["multi_ip"], sold[:5], crowd[:2])
 	}
 	if fmt.Sprint(flagged["invite_tree"]) != fmt.Sprint([]int64{seller}) {
-		t.Fatalf("invite_tree flagged %v, want the seller %d only (popular inviter %d)", flagged["invite_tree"], seller, popular)
+		t.Fatalf("invite_tree flagged %v, want the seller %d only (popular inviter %d, doubter %d)", flagged["invite_tree"], seller, popular, doubter)
 	}
 
 	// The stored report names the inviter's reported invitees and why.
@@ -132,41 +163,63 @@ func TestInviteTreeFlagsSellerNotPopularInviter(t *testing.T) {
 		Invitees int               `json:"invitees"`
 		Reported []ReportedInvitee `json:"reported_invitees"`
 		Clean    []int64           `json:"unreported_invitees"`
+		Chance   float64           `json:"chance_probability"`
 	}
 	if err := json.Unmarshal(evidence, &details); err != nil {
 		t.Fatal(err)
 	}
-	if subject != fmt.Sprint(seller) || details.Invitees != 4 || len(details.Reported) != 3 || len(details.Clean) != 1 ||
-		details.Reported[0].Reports[0].Detector != "multi_ip" || details.Reported[0].Reports[0].Summary == "" {
+	if subject != fmt.Sprint(seller) || details.Invitees != 6 || len(details.Reported) != 5 || len(details.Clean) != 1 ||
+		details.Reported[0].Reports[0].Detector != "multi_ip" || details.Reported[0].Reports[0].Summary == "" || details.Chance > 1e-4 {
 		t.Fatalf("stored report on %s: %s", subject, evidence)
 	}
-	if !strings.Contains(summary, "3 of the 4 members invited by seller") {
+	if !strings.Contains(summary, "5 of the 6 members invited by seller") {
 		t.Fatalf("summary %q", summary)
 	}
 
-	// Staff dismiss two of the three: one bad invitee is not enough.
-	if _, err := pg.Pool.Exec(ctx, `UPDATE cheat_reports SET status = 'dismissed', reviewed_at = now()
-		WHERE detector = 'multi_ip' AND subject_id = ANY($1)`, []string{fmt.Sprint(sold[0]), fmt.Sprint(sold[1])}); err != nil {
+	// Staff confirm the doubtful reports: now they count.
+	if _, err := pg.Pool.Exec(ctx, `UPDATE cheat_reports SET status = 'confirmed', reviewed_at = now()
+		WHERE detector = 'multi_ip' AND subject_id = ANY($1)`, ids(doubted)); err != nil {
 		t.Fatal(err)
 	}
-	w := Window{From: start, Until: until}
 	got, err := InviteTree{}.Run(ctx, r.Env, w)
-	if err != nil || len(got) != 0 {
-		t.Fatalf("after dismissals: %+v, %v", got, err)
+	if err != nil || len(got) != 2 || got[0].UserID != uint64(seller) || got[1].UserID != uint64(doubter) || got[1].Magnitude != 4 {
+		t.Fatalf("after confirmation: %+v, %v", got, err)
 	}
 
-	// A leaked-passkey report (its subject is the passkey) on the fourth
-	// invitee makes two again.
+	// Staff dismiss one of the seller's reports; a leaked-passkey report (its
+	// subject is the passkey) on the sixth invitee makes five again.
+	if _, err := pg.Pool.Exec(ctx, `UPDATE cheat_reports SET status = 'dismissed', reviewed_at = now()
+		WHERE detector = 'multi_ip' AND subject_id = $1`, fmt.Sprint(sold[0])); err != nil {
+		t.Fatal(err)
+	}
 	leak := userFinding("leaked_passkey", 0, w, []Signal{{Name: "x", Fired: true, Weight: 1, Strength: 1}}, 1, "leaked")
 	leak.Kind = SubjectPasskey
-	if err := pg.Pool.QueryRow(ctx, `SELECT passkey FROM users WHERE name = 'bought3'`).Scan(&leak.SubjectID); err != nil {
+	if err := pg.Pool.QueryRow(ctx, `SELECT passkey FROM users WHERE name = 'bought5'`).Scan(&leak.SubjectID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Store.Upsert(ctx, leak); err != nil {
 		t.Fatal(err)
 	}
 	got, err = InviteTree{}.Run(ctx, r.Env, w)
-	if err != nil || len(got) != 1 || got[0].UserID != uint64(seller) || got[0].Magnitude != 2 {
-		t.Fatalf("with a passkey report: %+v, %v", got, err)
+	if err != nil || len(got) != 2 || got[0].UserID != uint64(seller) || got[0].Magnitude != 5 {
+		t.Fatalf("after a dismissal and a passkey report: %+v, %v", got, err)
 	}
+	var leaked bool
+	for _, b := range got[0].Evidence.Details["reported_invitees"].([]ReportedInvitee) {
+		leaked = leaked || b.UserID == uint64(sold[5]) && b.Reports[0].Detector == "leaked_passkey"
+		if b.UserID == uint64(sold[0]) {
+			t.Errorf("dismissed report still counted: %+v", b)
+		}
+	}
+	if !leaked {
+		t.Errorf("passkey report not counted: %+v", got[0].Evidence.Details)
+	}
+}
+
+func ids(xs []int64) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
 }

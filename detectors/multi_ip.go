@@ -3,16 +3,24 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sort"
+	"strings"
 	"time"
 )
 
-// MultiIP flags members announcing from more concurrent sites than one
-// member plausibly has. A site is a set of networks (/24, /64) joined by a
-// shared peer_id in the same hour, so dual stack, IPv6 privacy rotation and
-// carrier-NAT address changes count once; declared seedboxes, allowlisted
-// networks and networks many members share (NAT) are left out. With a geo
-// database it also counts concurrent ASNs and impossible travel.
+// MultiIP flags an account used at several locations at once. A location
+// is a set of site keys (an IPv4 address, an IPv6 /64) that one client
+// provably uses: keys joined by a peer_id announcing from both (dual stack,
+// an address change inside a session) or by one client — user agent and
+// listen port — announcing from an IPv4 and an IPv6 key or from two keys of
+// one provider range (/16, /48). A location is present between two
+// announces of one session at most max_gap apart, never past a `stopped` or
+// the session's last announce; the evidence is the time more than max_sites
+// locations were present at once. Declared seedboxes, allowlisted networks
+// and networks of seedbox providers (around other members' declared
+// seedboxes) are not locations. With a geo database it also counts
+// concurrent ASNs and impossible travel.
 type MultiIP struct{}
 
 // Name implements Detector.
@@ -25,44 +33,128 @@ func (MultiIP) Lookback(c *Config) time.Duration { return c.MultiIP.Lookback.Dur
 func (MultiIP) Doc() Doc {
 	return Doc{
 		Title:   "Multi-IP sharing",
-		Catches: "shared accounts, leaked passkeys",
+		Catches: "shared accounts (several locations, each with its own client and line, online at once), leaked passkeys",
 		Signals: []string{
-			"hours with more than max_sites concurrent sites (networks joined by a shared peer_id or by one IPv4 /16, a provider's renumbering range), at least min_hours of them",
-			"peak concurrent sites",
-			"with a geo database: hours with more than max_asns concurrent ASNs; impossible travel (consecutive locations farther apart than max_travel_kmh allows)",
+			"hours during which more than max_sites locations were present at once, from min_hours (weight 0.95; full strength from about 2.5 × min_hours). A location is a set of site keys (IPv4 address, IPv6 /64) joined when one peer_id announces from both (dual stack, carrier-NAT or dynamic address changes inside a session) or one client (user agent and listen port) announces from an IPv4 and an IPv6 key or from two keys of one /16 (/48); it is present between two announces of one session at most max_gap apart, never after `stopped` nor past the last announce. Announces refused by the tracker's location cap count",
+			"supporting only (raise a score the hours give, never report alone): peak locations present at once from max_sites+2 (0.5); user agents of the locations present together above max_clients (0.3)",
+			"with a geo database: hours with more than max_asns ASNs among the locations present at once (0.8, from min_hours); impossible travel between consecutive single-location hours (faster than max_travel_kmh over at least travel_min_jump_km; 0.6, supporting)",
 		},
-		LookAlikes:  "declared seedboxes (ranges excluded), NAT households and carrier NAT (networks shared by nat_min_users members excluded; address rotation within one peer_id is one site), dual stack and IPv6 privacy addresses (same peer_id, one /64), provider renumbering (same /16), restarts (new peer_id on the same network), travel (networks follow each other, not concurrent)",
-		Incremental: "members whose current hour already has more than max_sites concurrent sites (every active member with a geo database), over the whole lookback",
+		LookAlikes:  "declared seedboxes and allowlisted networks (not locations); undeclared seedboxes in a seedbox provider's network — the /16 (IPv6 /32) around any member's declared seedbox range (not locations); dual stack and IPv6 privacy addresses (one peer_id, one /64); NAT households (the shared address is one location of each member); carrier NAT and dynamic addresses (one location at a time: sessions keep their peer_id across an address change, a new session on the next address follows the last announce on the previous one); travel (the home client stops before the trip, and presence never extends past a session's last announce); restarts; provider renumbering (same client and port in one /16). Not told apart: one person present at two places at once — an office, a seedbox outside known provider networks — staff decide; declaring the seedbox or allowlisting the network clears it",
+		Incremental: "members with a clock hour, from max_gap before the new rows, in which two of their peers announced from different sets of site keys (every active member with a geo database), over the whole lookback",
 	}
 }
 
-type mipRow struct {
-	UserID    uint64    `ch:"user_id"`
-	Hour      time.Time `ch:"hour"`
-	Network   string    `ch:"network"`
-	Peers     []string  `ch:"peers"`
-	UAs       []string  `ch:"uas"`
-	Announces uint64    `ch:"announces"`
-	Torrents  uint64    `ch:"torrents"`
+// mipSession is one row of mip_sessions: one peer on one torrent at one
+// site key.
+type mipSession struct {
+	UserID    uint64   `ch:"user_id"`
+	Site      string   `ch:"site"`
+	Peer      string   `ch:"peer"`
+	TorrentID uint64   `ch:"torrent_id"`
+	Port      uint16   `ch:"port"`
+	UA        string   `ch:"ua"`
+	Times     []uint32 `ch:"times"`
+	Stops     []uint32 `ch:"stops"`
 }
 
-type natRow struct {
-	Network string `ch:"network"`
+// span is a presence interval in unix seconds.
+type span struct{ from, until uint32 }
+
+// mipLocation is one location of a member.
+type mipLocation struct {
+	keys     []netip.Prefix
+	uas      map[string]bool
+	torrents map[uint64]bool
+	spans    []span // merged presence
+	excluded string // why it is not a location ("" when it is)
+	present  uint32 // seconds present
+	together uint32 // seconds present while more than max_sites locations were
 }
 
-// mipHour is one member-hour after merging networks into sites.
-type mipHour struct {
-	hour     time.Time
-	sites    int
-	networks []Network
-	clients  int
-	asns     int
+// siteKey turns a mip_sessions site (IPv4-mapped address or IPv6 /64) into a prefix.
+func siteKey(s string) netip.Prefix {
+	var b [16]byte
+	copy(b[:], s)
+	a := netip.AddrFrom16(b).Unmap()
+	if a.Is4() {
+		return netip.PrefixFrom(a, 32)
+	}
+	return netip.PrefixFrom(a, 64)
 }
 
-// sitesOf merges one member-hour's networks into sites (union-find on
-// shared peer ids and on IPv4 /16) and returns the site count and distinct user agents.
-func sitesOf(rows []mipRow) (int, int) {
-	parent := make([]int, len(rows))
+// keyArea is the provider range of a site key for client joins: the IPv4
+// /16, the IPv6 /48.
+func keyArea(p netip.Prefix) netip.Prefix {
+	if p.Addr().Is4() {
+		return netip.PrefixFrom(p.Addr(), 16).Masked()
+	}
+	return netip.PrefixFrom(p.Addr(), 48).Masked()
+}
+
+// providerAreas are the networks of seedbox providers: the /16 (IPv6: /32,
+// by configuration) around every member's declared seedbox range.
+type providerAreas map[netip.Prefix]bool
+
+func seedboxProviderAreas(e *Exemptions, c MultiIPConfig) providerAreas {
+	out := providerAreas{}
+	if e == nil {
+		return out
+	}
+	for _, ps := range e.seedboxes {
+		for _, p := range ps {
+			bits := c.SeedboxAreaV4Bits
+			if !p.Addr().Is4() {
+				bits = c.SeedboxAreaV6Bits
+			}
+			// A declared range wider than the area says nothing about a provider.
+			if bits <= 0 || p.Bits() < bits {
+				continue
+			}
+			out[netip.PrefixFrom(p.Addr(), bits).Masked()] = true
+		}
+	}
+	return out
+}
+
+func (a providerAreas) contains(p netip.Prefix, c MultiIPConfig) bool {
+	bits := c.SeedboxAreaV4Bits
+	if !p.Addr().Is4() {
+		bits = c.SeedboxAreaV6Bits
+	}
+	return bits > 0 && a[netip.PrefixFrom(p.Addr(), bits).Masked()]
+}
+
+// keyExempt says why a site key is not a location of the member, if it is not.
+func keyExempt(e *Exemptions, user uint64, p netip.Prefix, areas providerAreas, c MultiIPConfig) string {
+	if e != nil {
+		for _, s := range e.networks {
+			if s.Overlaps(p) {
+				return "allowlisted network"
+			}
+		}
+		for _, s := range e.seedboxes[user] {
+			if s.Overlaps(p) {
+				return "declared seedbox"
+			}
+		}
+	}
+	if areas.contains(p, c) {
+		return "seedbox provider network (other members' declared seedboxes)"
+	}
+	return ""
+}
+
+// mipLocations joins a member's site keys into locations and measures their presence.
+func mipLocations(rows []mipSession, c MultiIPConfig) []*mipLocation {
+	idx := map[string]int{}
+	var keys []netip.Prefix
+	for _, r := range rows {
+		if _, ok := idx[r.Site]; !ok {
+			idx[r.Site] = len(keys)
+			keys = append(keys, siteKey(r.Site))
+		}
+	}
+	parent := make([]int, len(keys))
 	for i := range parent {
 		parent[i] = i
 	}
@@ -73,183 +165,397 @@ func sitesOf(rows []mipRow) (int, int) {
 		}
 		return parent[i]
 	}
+	union := func(a, b int) { parent[find(a)] = find(b) }
+	type client struct {
+		ua   string
+		port uint16
+	}
+	type areaClient struct {
+		client
+		area netip.Prefix
+	}
 	byPeer := map[string]int{}
-	byArea := map[string]int{}
-	uas := map[string]bool{}
-	for i, r := range rows {
-		// Provider renumbering moves an IPv4 home between /24s of one /16:
-		// two networks of one /16 in the same hour are one site.
-		if n := NetworkFromString(r.Network); n.IsV4() {
-			area := string(n[:14])
-			if j, ok := byArea[area]; ok {
-				parent[find(i)] = find(j)
-			} else {
-				byArea[area] = i
-			}
+	byArea := map[areaClient]int{}
+	byFamily := map[client][2]int{} // first IPv4 and IPv6 key (+1; 0 none)
+	for _, r := range rows {
+		k := idx[r.Site]
+		if j, ok := byPeer[r.Peer]; ok {
+			union(k, j)
+		} else {
+			byPeer[r.Peer] = k
 		}
-		for _, p := range r.Peers {
-			if j, ok := byPeer[p]; ok {
-				parent[find(i)] = find(j)
-			} else {
-				byPeer[p] = i
-			}
+		cl := client{r.UA, r.Port}
+		ac := areaClient{cl, keyArea(keys[k])}
+		if j, ok := byArea[ac]; ok {
+			union(k, j)
+		} else {
+			byArea[ac] = k
 		}
-		for _, u := range r.UAs {
-			uas[u] = true
+		fam := 0
+		if !keys[k].Addr().Is4() {
+			fam = 1
+		}
+		f := byFamily[cl]
+		if f[fam] == 0 {
+			f[fam] = k + 1
+			byFamily[cl] = f
+		}
+		if f[1-fam] != 0 {
+			union(k, f[1-fam]-1)
 		}
 	}
-	roots := map[int]bool{}
-	for i := range rows {
-		roots[find(i)] = true
+	locs := map[int]*mipLocation{}
+	var order []int
+	for k := range keys {
+		root := find(k)
+		l := locs[root]
+		if l == nil {
+			l = &mipLocation{uas: map[string]bool{}, torrents: map[uint64]bool{}}
+			locs[root] = l
+			order = append(order, root)
+		}
+		l.keys = append(l.keys, keys[k])
 	}
-	return len(roots), len(uas)
+	gap := uint32(c.MaxGap.Seconds())
+	for _, r := range rows {
+		l := locs[find(idx[r.Site])]
+		l.uas[r.UA] = true
+		l.torrents[r.TorrentID] = true
+		stops := map[uint32]bool{}
+		for _, s := range r.Stops {
+			stops[s] = true
+		}
+		for i := 1; i < len(r.Times); i++ {
+			a, b := r.Times[i-1], r.Times[i]
+			if b > a && b-a <= gap && !stops[a] {
+				l.spans = append(l.spans, span{a, b})
+			}
+		}
+	}
+	out := make([]*mipLocation, 0, len(order))
+	for _, root := range order {
+		l := locs[root]
+		sort.Slice(l.keys, func(i, j int) bool { return l.keys[i].Addr().Less(l.keys[j].Addr()) })
+		l.spans = mergeSpans(l.spans)
+		for _, s := range l.spans {
+			l.present += s.until - s.from
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
-// userHours loads member-hours with two or more networks, exemptions applied.
-func userHours(ctx context.Context, env *Env, w Window, natMinUsers int) (map[uint64][]mipHour, error) {
-	var nat []natRow
-	p := windowParams(w)
-	p["nat_min_users"] = uint64(natMinUsers)
-	if err := selectRows(ctx, env, &nat, "mip_nat", p); err != nil {
-		return nil, err
+// mergeSpans sorts and merges overlapping intervals.
+func mergeSpans(s []span) []span {
+	if len(s) == 0 {
+		return nil
 	}
-	natSet := map[Network]bool{}
-	for _, n := range nat {
-		natSet[NetworkFromString(n.Network)] = true
-	}
-	var rows []mipRow
-	if err := selectRows(ctx, env, &rows, "mip_hours", windowParams(w)); err != nil {
-		return nil, err
-	}
-	out := map[uint64][]mipHour{}
-	flush := func(group []mipRow) {
-		if len(group) == 0 {
-			return
+	sort.Slice(s, func(i, j int) bool { return s[i].from < s[j].from })
+	out := []span{s[0]}
+	for _, x := range s[1:] {
+		last := &out[len(out)-1]
+		if x.from <= last.until {
+			last.until = max(last.until, x.until)
+		} else {
+			out = append(out, x)
 		}
-		var kept []mipRow
-		var nets []Network
-		for _, r := range group {
-			n := NetworkFromString(r.Network)
-			if natSet[n] || env.Exempt.NetworkExempt(r.UserID, n) {
-				continue
+	}
+	return out
+}
+
+// mipTimeline is what a sweep over a member's locations found.
+type mipTimeline struct {
+	over     uint32         // seconds with more than max_sites locations present
+	peak     int            // most locations present at once
+	days     map[int64]bool // days (UTC) with such seconds
+	uas      map[string]bool
+	hourMax  map[int64]int   // hour (unix/3600) → most locations present at once
+	hourLocs map[int64][]int // hour → locations present in it
+	asnOver  uint32          // seconds with more than max_asns ASNs present (geo)
+}
+
+// sweep walks the presence of the counted locations (excluded ones are
+// skipped) and measures their overlap. asnOf, when not nil, gives a
+// location's ASN (0 unknown).
+func sweep(locs []*mipLocation, maxSites, maxASNs int, asnOf func(int) uint) mipTimeline {
+	type ev struct {
+		t   uint32
+		d   int
+		loc int
+	}
+	var evs []ev
+	tl := mipTimeline{days: map[int64]bool{}, uas: map[string]bool{}, hourMax: map[int64]int{}, hourLocs: map[int64][]int{}}
+	for i, l := range locs {
+		if l.excluded != "" {
+			continue
+		}
+		for _, s := range l.spans {
+			evs = append(evs, ev{s.from, 1, i}, ev{s.until, -1, i})
+			for h := int64(s.from) / 3600; h <= int64(s.until)/3600; h++ {
+				if hl := tl.hourLocs[h]; len(hl) == 0 || hl[len(hl)-1] != i {
+					tl.hourLocs[h] = append(hl, i)
+				}
 			}
-			kept = append(kept, r)
-			nets = append(nets, n)
-		}
-		if len(kept) == 0 {
-			return
-		}
-		sites, clients := sitesOf(kept)
-		h := mipHour{hour: group[0].Hour.UTC(), sites: sites, networks: nets, clients: clients}
-		out[group[0].UserID] = append(out[group[0].UserID], h)
-	}
-	start := 0
-	for i := 1; i <= len(rows); i++ {
-		if i == len(rows) || rows[i].UserID != rows[start].UserID || !rows[i].Hour.Equal(rows[start].Hour) {
-			flush(rows[start:i])
-			start = i
 		}
 	}
-	return out, nil
+	sort.Slice(evs, func(i, j int) bool {
+		if evs[i].t != evs[j].t {
+			return evs[i].t < evs[j].t
+		}
+		return evs[i].d < evs[j].d // an interval ending where another starts does not overlap it
+	})
+	active := map[int]bool{}
+	for j, e := range evs {
+		if j > 0 && len(active) > 0 {
+			from, until := evs[j-1].t, e.t
+			n := len(active)
+			for h := int64(from) / 3600; h <= int64(until)/3600 && until > from; h++ {
+				tl.hourMax[h] = max(tl.hourMax[h], n)
+			}
+			if n > maxSites && until > from {
+				dt := until - from
+				tl.over += dt
+				tl.days[int64(from)/86400] = true
+				asns := map[uint]bool{}
+				for i := range active {
+					locs[i].together += dt
+					for ua := range locs[i].uas {
+						tl.uas[ua] = true
+					}
+					if asnOf != nil {
+						if a := asnOf(i); a != 0 {
+							asns[a] = true
+						}
+					}
+				}
+				if len(asns) > maxASNs {
+					tl.asnOver += dt
+				}
+			}
+		}
+		if e.d > 0 {
+			active[e.loc] = true
+		} else {
+			delete(active, e.loc)
+		}
+		tl.peak = max(tl.peak, len(active))
+	}
+	return tl
+}
+
+// mipCandidates returns the members of w that may have two locations present at once.
+func mipCandidates(ctx context.Context, env *Env, w Window) ([]uint64, error) {
+	ids, err := triggerUsers(ctx, env, "mip_candidates", windowParams(w))
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, nil
+}
+
+// mipSessions reads the sessions of the given members (sorted ids), in chunks.
+func mipSessions(ctx context.Context, env *Env, w Window, users []uint64) ([]mipSession, error) {
+	var rows []mipSession
+	for len(users) > 0 {
+		n := min(len(users), 5000)
+		var part []mipSession
+		p := windowParams(w)
+		p["users"] = users[:n]
+		if err := selectRows(ctx, env, &part, "mip_sessions", p); err != nil {
+			return nil, err
+		}
+		rows = append(rows, part...)
+		users = users[n:]
+	}
+	return rows, nil
 }
 
 // Run implements Detector.
 func (d MultiIP) Run(ctx context.Context, env *Env, w Window) ([]Finding, error) {
 	c := env.Config.MultiIP
-	hours, err := userHours(ctx, env, w, c.NATMinUsers)
+	ids, err := mipCandidates(ctx, env, w)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	rows, err := mipSessions(ctx, env, w, ids)
 	if err != nil {
 		return nil, err
 	}
+	areas := seedboxProviderAreas(env.Exempt, c)
 	var out []Finding
-	for _, id := range sortedKeys(hours) {
-		hs := hours[id]
-		sort.Slice(hs, func(i, j int) bool { return hs[i].hour.Before(hs[j].hour) })
-		over, peak, maxClients, asnHours := 0, 0, 0, 0
-		nets := map[Network]int{}
-		series := Series{Name: "concurrent sites per hour", Unit: "sites"}
-		for i := range hs {
-			h := &hs[i]
-			if h.sites > c.MaxSites {
-				over++
-				maxClients = max(maxClients, h.clients)
-			}
-			peak = max(peak, h.sites)
-			for _, n := range h.networks {
-				nets[n]++
-			}
-			if env.Geo != nil {
-				asns := map[uint]bool{}
-				for _, n := range h.networks {
-					gi, err := env.Geo.Lookup(n)
-					if err != nil {
-						return nil, err
-					}
-					if gi.ASN != 0 {
-						asns[gi.ASN] = true
-					}
-				}
-				h.asns = len(asns)
-				if h.asns > c.MaxASNs {
-					asnHours++
-				}
-			}
-			series.Points = append(series.Points, Point{h.hour, float64(h.sites)})
-		}
-		sig := []Signal{
-			signal("concurrent_site_hours", float64(over), float64(c.MinHours), 0.95, "hours",
-				fmt.Sprintf("hours with more than %d concurrent sites", c.MaxSites)),
-			signal("peak_concurrent_sites", float64(peak), float64(c.MaxSites+2), 0.5, "sites", ""),
-			signal("concurrent_clients", float64(maxClients), float64(c.MaxClients+1), 0.3, "user agents",
-				"distinct user agents in an hour over max_sites"),
-		}
-		var travel []map[string]any
-		if env.Geo != nil {
-			sig = append(sig, signal("concurrent_asn_hours", float64(asnHours), float64(c.MinHours), 0.8, "hours",
-				fmt.Sprintf("hours with more than %d concurrent ASNs", c.MaxASNs)))
-			travel, err = impossibleTravel(env, hs, c)
-			if err != nil {
-				return nil, err
-			}
-			sig = append(sig, signal("impossible_travel", float64(len(travel)), 1, 0.6, "jumps", ""))
-		}
-		f := userFinding(d.Name(), id, w, sig, float64(peak),
-			fmt.Sprintf("member %d announced from more than %d concurrent sites in %d hours (peak %d sites, %d networks); %s",
-				id, c.MaxSites, over, peak, len(nets), firedNames(sig)))
-		if f.Score == 0 {
+	start := 0
+	for i := 1; i <= len(rows); i++ {
+		if i < len(rows) && rows[i].UserID == rows[start].UserID {
 			continue
 		}
-		f.Magnitude = float64(over * peak)
-		netList := make([]map[string]any, 0, len(nets))
-		for n, k := range nets {
-			e := map[string]any{"network": n.String(), "hours": k}
-			if env.Geo != nil {
-				gi, _ := env.Geo.Lookup(n)
-				e["geo"] = gi
-			}
-			netList = append(netList, e)
+		f, ok, err := d.judge(env, rows[start:i], areas, w)
+		if err != nil {
+			return nil, err
 		}
-		sort.Slice(netList, func(i, j int) bool { return netList[i]["network"].(string) < netList[j]["network"].(string) })
-		f.Evidence.Details = map[string]any{"networks": netList}
-		if len(travel) > 0 {
-			f.Evidence.Details["impossible_travel"] = travel
+		if ok {
+			out = append(out, f)
 		}
-		f.Evidence.Series = []Series{series}
-		out = append(out, f)
+		start = i
 	}
 	return out, nil
 }
 
-// impossibleTravel finds consecutive single-site hours whose locations are
-// too far apart for the time between them.
-func impossibleTravel(env *Env, hs []mipHour, c MultiIPConfig) ([]map[string]any, error) {
+// judge scores one member's sessions.
+func (d MultiIP) judge(env *Env, rows []mipSession, areas providerAreas, w Window) (Finding, bool, error) {
+	c := env.Config.MultiIP
+	id := rows[0].UserID
+	locs := mipLocations(rows, c)
+	for _, l := range locs {
+		for _, p := range l.keys {
+			if why := keyExempt(env.Exempt, id, p, areas, c); why != "" {
+				l.excluded = why
+				break
+			}
+		}
+	}
+	var asnOf func(int) uint
+	var geoErr error
+	if env.Geo != nil {
+		asnOf = func(i int) uint {
+			gi, err := env.Geo.Lookup(NetworkOf(locs[i].keys[0].Addr()))
+			if err != nil && geoErr == nil {
+				geoErr = err
+			}
+			return gi.ASN
+		}
+	}
+	tl := sweep(locs, c.MaxSites, c.MaxASNs, asnOf)
+	if geoErr != nil {
+		return Finding{}, false, geoErr
+	}
+	overH := float64(tl.over) / 3600
+	sig := []Signal{
+		signal("concurrent_location_hours", overH, c.MinHours, 0.95, "hours",
+			fmt.Sprintf("hours with more than %d locations present at once, on %d days", c.MaxSites, len(tl.days))),
+		signal("peak_concurrent_locations", float64(tl.peak), float64(c.MaxSites+2), 0.5, "locations", "supporting"),
+		signal("concurrent_clients", float64(len(tl.uas)), float64(c.MaxClients+1), 0.3, "user agents",
+			"user agents of the locations present together; supporting"),
+	}
+	physical := map[string]bool{"concurrent_location_hours": true, "concurrent_asn_hours": true}
+	var travel []map[string]any
+	if env.Geo != nil {
+		sig = append(sig, signal("concurrent_asn_hours", float64(tl.asnOver)/3600, c.MinHours, 0.8, "hours",
+			fmt.Sprintf("hours with more than %d ASNs among the locations present at once", c.MaxASNs)))
+		var err error
+		travel, err = impossibleTravel(env, locs, tl, c)
+		if err != nil {
+			return Finding{}, false, err
+		}
+		sig = append(sig, signal("impossible_travel", float64(len(travel)), 1, 0.6, "jumps", "supporting"))
+	}
+	score := combineGated(sig, func(s Signal) bool { return physical[s.Name] })
+	if score == 0 {
+		return Finding{}, false, nil
+	}
+	counted := 0
+	for _, l := range locs {
+		if l.excluded == "" {
+			counted++
+		}
+	}
+	uas := make([]string, 0, len(tl.uas))
+	for ua := range tl.uas {
+		uas = append(uas, ua)
+	}
+	sort.Strings(uas)
+	f := userFinding(d.Name(), id, w, sig, float64(tl.peak),
+		fmt.Sprintf("member %d was present at more than %d locations at once for %.1f h on %d days (peak %d at once, %d locations in the window; clients %s); %s",
+			id, c.MaxSites, overH, len(tl.days), tl.peak, counted, strings.Join(uas, ", "), firedNames(sig)))
+	f.Score = score
+	f.Magnitude = overH * float64(max(tl.peak, 1))
+	f.Evidence.Details = map[string]any{
+		"locations":                 mipLocationList(env, locs),
+		"hours_present_together":    overH,
+		"days_present_together":     len(tl.days),
+		"peak_locations_at_once":    tl.peak,
+		"locations_in_window":       counted,
+		"max_gap_between_announces": c.MaxGap.String(),
+	}
+	if len(travel) > 0 {
+		f.Evidence.Details["impossible_travel"] = travel
+	}
+	series := Series{Name: "locations present at once (most per hour)", Unit: "locations"}
+	hours := make([]int64, 0, len(tl.hourMax))
+	for h := range tl.hourMax {
+		hours = append(hours, h)
+	}
+	sort.Slice(hours, func(i, j int) bool { return hours[i] < hours[j] })
+	for _, h := range hours {
+		series.Points = append(series.Points, Point{time.Unix(h*3600, 0).UTC(), float64(tl.hourMax[h])})
+	}
+	f.Evidence.Series = []Series{series}
+	return f, true, nil
+}
+
+// mipLocationsListed caps the locations listed in the evidence.
+const mipLocationsListed = 25
+
+// mipLocationList is the evidence's list of locations, the longest present first.
+func mipLocationList(env *Env, locs []*mipLocation) []map[string]any {
+	sorted := append([]*mipLocation(nil), locs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].present > sorted[j].present })
+	out := make([]map[string]any, 0, min(len(sorted), mipLocationsListed))
+	for i, l := range sorted {
+		if i == mipLocationsListed {
+			out = append(out, map[string]any{"more_locations": len(sorted) - i})
+			break
+		}
+		nets := make([]string, 0, len(l.keys))
+		for _, k := range l.keys[:min(len(l.keys), 10)] {
+			nets = append(nets, k.String())
+		}
+		if len(l.keys) > 10 {
+			nets = append(nets, fmt.Sprintf("and %d more", len(l.keys)-10))
+		}
+		uas := make([]string, 0, len(l.uas))
+		for ua := range l.uas {
+			uas = append(uas, ua)
+		}
+		sort.Strings(uas)
+		e := map[string]any{
+			"networks":       nets,
+			"user_agents":    uas,
+			"torrents":       len(l.torrents),
+			"hours_present":  float64(l.present) / 3600,
+			"hours_together": float64(l.together) / 3600,
+		}
+		if len(l.spans) > 0 {
+			e["first"] = time.Unix(int64(l.spans[0].from), 0).UTC()
+			e["last"] = time.Unix(int64(l.spans[len(l.spans)-1].until), 0).UTC()
+		}
+		if l.excluded != "" {
+			e["not_counted"] = l.excluded
+		}
+		if env.Geo != nil {
+			if gi, err := env.Geo.Lookup(NetworkOf(l.keys[0].Addr())); err == nil {
+				e["geo"] = gi
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// impossibleTravel finds consecutive hours with a single location present
+// whose places are too far apart for the time between them.
+func impossibleTravel(env *Env, locs []*mipLocation, tl mipTimeline, c MultiIPConfig) ([]map[string]any, error) {
+	hours := make([]int64, 0, len(tl.hourLocs))
+	for h, ls := range tl.hourLocs {
+		if len(ls) == 1 {
+			hours = append(hours, h)
+		}
+	}
+	sort.Slice(hours, func(i, j int) bool { return hours[i] < hours[j] })
 	var out []map[string]any
 	var prev *GeoInfo
-	var prevAt time.Time
-	for _, h := range hs {
-		if h.sites != 1 {
-			continue
-		}
-		gi, err := env.Geo.Lookup(h.networks[0])
+	var prevAt int64
+	for _, h := range hours {
+		gi, err := env.Geo.Lookup(NetworkOf(locs[tl.hourLocs[h][0]].keys[0].Addr()))
 		if err != nil {
 			return nil, err
 		}
@@ -258,41 +564,31 @@ func impossibleTravel(env *Env, hs []mipHour, c MultiIPConfig) ([]map[string]any
 		}
 		if prev != nil {
 			km := distanceKM(*prev, gi)
-			hrs := max(h.hour.Sub(prevAt).Hours(), 1)
+			hrs := max(float64(h-prevAt), 1)
 			if km >= c.TravelMinJumpKM && km/hrs > c.MaxTravelKMH {
-				out = append(out, map[string]any{"from": prev.City, "to": gi.City, "km": int(km), "hours": hrs, "at": h.hour})
+				out = append(out, map[string]any{"from": prev.City, "to": gi.City, "km": int(km), "hours": hrs, "at": time.Unix(h*3600, 0).UTC()})
 			}
 		}
 		g := gi
-		prev, prevAt = &g, h.hour
+		prev, prevAt = &g, h
 	}
 	return out, nil
 }
 
-// Triggers implements Triggered: members whose hour of the new rows (from
-// its start) already has more than max_sites concurrent sites, or more than
-// max_asns ASNs with a geo database — the only ways the hours over the
-// limit grow. (Networks shared by many members are judged over that hour
-// only, so fewer of them count as NAT: a superset.) With a geo database,
-// impossible travel needs no concurrency: then every active member is
-// re-evaluated.
+// Triggers implements Triggered: members who, from max_gap before the new
+// rows (to the start of that hour), have an hour in which two of their peers
+// announced from different sets of site keys — a new overlap of two
+// locations needs a new announce, the interval it closes starts at most
+// max_gap earlier, and the two overlapping intervals have announces in a
+// common hour. With a geo database, impossible travel needs no concurrency:
+// then every active member is re-evaluated.
 func (MultiIP) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
-	c := env.Config.MultiIP
 	if env.Geo != nil {
 		return activeMembers(ctx, env, w)
 	}
-	hours, err := userHours(ctx, env, hourOf(w), c.NATMinUsers)
-	if err != nil {
-		return nil, err
+	from := w.ActiveSince.Add(-env.Config.MultiIP.MaxGap.Duration).Truncate(time.Hour)
+	if from.Before(w.From) {
+		from = w.From
 	}
-	var out []uint64
-	for id, hs := range hours {
-		for _, h := range hs {
-			if h.sites > c.MaxSites {
-				out = append(out, id)
-				break
-			}
-		}
-	}
-	return out, nil
+	return triggerUsers(ctx, env, "mip_candidates", windowParams(Window{From: from, Until: w.Until, ActiveSince: w.ActiveSince}))
 }

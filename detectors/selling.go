@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
@@ -32,12 +33,12 @@ func (AccountSelling) Doc() Doc {
 		Signals: []string{
 			"change point: a silence of at least min_gap after which no (network area, client) pair of before is used again — area is the IPv4 /16 (provider renumbering stays inside) or IPv6 /48, client the peer_id client and version; no such gap, no report",
 			"share of announces after the change from network areas never seen before (weight 0.3)",
-			"share of announces after the change from clients never seen before (0.4)",
+			"share of announces after the change from clients never seen before (0.4): a client family (peer_id prefix without the version) never seen counts fully, a new version of a family seen before counts a quarter (an upgrade)",
 			"total-variation distance between the hour-of-day profiles before and after (0.15)",
 			"dormancy: the silence at the change point, full strength at `dormancy` (0.15)",
-			"score = weighted sum (not a noisy-OR: one change alone is not a sale), reported from min_score when at least half the announces after the change come from new network areas",
+			"score = weighted sum (not a noisy-OR: one change alone is not a sale), reported from min_score when at least half the announces after the change come from new network areas and both sides have min_announces",
 		},
-		LookAlikes: "travel (the home network comes back after the trip, so no clean change point; and the client stays), provider renumbering (same /16), client restarts and dual stack (same client, same areas), members idle for days (they come back on the same network and client), a client switch on the same networks (no new area), a member who replaces a client without a pause (no silence: min_gap)",
+		LookAlikes: "travel (the home network comes back after the trip, so no clean change point; and the client stays), provider renumbering (same /16), client restarts and dual stack (same client, same areas), members idle for days (they come back on the same network and client: a new area alone stays under min_score), a move with a client upgrade (a quarter of a new client: reported only when the hours of day change too), a client switch on the same networks (no new area), a member who replaces a client without a pause (no silence: min_gap)",
 	}
 }
 
@@ -161,10 +162,10 @@ func (d AccountSelling) judge(rows []sellEraRow, c AccountSellingConfig, w Windo
 	if !ok || gap < c.MinGap.Duration || cut.nBefore < uint64(c.MinAnnounces) || cut.nAfter < uint64(c.MinAnnounces) {
 		return Finding{}, false
 	}
-	areas, clients := map[string]bool{}, map[string]bool{}
+	areas, clients, families := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var hb, ha [24]float64
 	for _, e := range cut.before {
-		areas[e.area], clients[e.client] = true, true
+		areas[e.area], clients[e.client], families[clientFamily(e.client)] = true, true, true
 		for h := range hb {
 			hb[h] += e.hours[h]
 		}
@@ -174,8 +175,11 @@ func (d AccountSelling) judge(rows []sellEraRow, c AccountSellingConfig, w Windo
 		if !areas[e.area] {
 			newArea += float64(e.n)
 		}
-		if !clients[e.client] {
+		switch {
+		case !families[clientFamily(e.client)]:
 			newClient += float64(e.n)
+		case !clients[e.client]:
+			newClient += float64(e.n) / 4 // a new version of a client seen before: an upgrade, mostly
 		}
 		for h := range ha {
 			ha[h] += e.hours[h]
@@ -211,6 +215,20 @@ func (d AccountSelling) judge(rows []sellEraRow, c AccountSellingConfig, w Windo
 	}
 	f.Evidence.Series = []Series{hourSeries("announces by hour of day before (UTC)", hb), hourSeries("announces by hour of day after (UTC)", ha)}
 	return f, true
+}
+
+// clientFamily is the client part of an era's client (the hex of the
+// peer_id's first six bytes): "-qB" of "-qB452", else the first two bytes
+// ("A2" of aria2's "A2-1-3").
+func clientFamily(hexClient string) string {
+	b, err := hex.DecodeString(hexClient)
+	if err != nil || len(b) < 2 {
+		return hexClient
+	}
+	if b[0] == '-' && len(b) >= 3 {
+		return string(b[:3])
+	}
+	return string(b[:2])
 }
 
 func eraList(es []*sellEra) []map[string]any {

@@ -59,6 +59,10 @@ func TestInviteTreeAndRunnerExemptions(t *testing.T) {
 	}
 	inviter = mk("inviter", "member", nil)
 	staff = mk("mod", "staff", nil)
+	// Two bad invitees of two stand out only against a site where few are bad.
+	if _, err := pg.Pool.Exec(ctx, `INSERT INTO users (name, passkey, invited_by) SELECT 'crowd' || i, md5('crowd' || i), $1 FROM generate_series(1, 200) AS i`, staff); err != nil {
+		t.Fatal(err)
+	}
 	cfg := DefaultConfig()
 	r, err := NewRunner(ctx, cfg, pg.Pool, nil, nil, []Detector{InviteTree{}})
 	if err != nil {

@@ -23,13 +23,6 @@ func TestRobustZAndStrength(t *testing.T) {
 	}
 }
 
-func TestSitesMergeNetworksSharingAPeer(t *testing.T) {
-	rows := []mipRow{{Peers: []string{"a"}, UAs: []string{"x"}}, {Peers: []string{"a", "b"}, UAs: []string{"x"}}, {Peers: []string{"c"}, UAs: []string{"y"}}}
-	if sites, uas := sitesOf(rows); sites != 2 || uas != 2 {
-		t.Fatalf("sitesOf = %d sites, %d uas", sites, uas)
-	}
-}
-
 func TestNetworkPrefixAndExemptions(t *testing.T) {
 	n := NetworkOf(netip.MustParseAddr("203.0.113.77"))
 	if n.String() != "203.0.113.0/24" || !n.IsV4() {

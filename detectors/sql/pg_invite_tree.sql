@@ -1,13 +1,16 @@
--- Invite trees. $1: the detectors whose open or confirmed reports mark a bad
--- invitee (by member id, or by passkey); $2: bad invitees an inviter needs.
--- One row per invitee of each such inviter and per bad report of that
--- invitee (report columns NULL for an invitee without one), with the share
--- of all invited members that are bad (the site's baseline).
+-- Invite trees. $1: the detectors whose solid reports mark a bad invitee
+-- (by member id, or by passkey): confirmed by staff, or open at high or
+-- critical severity — an open low or medium report is itself in doubt and
+-- never counts; $2: bad invitees an inviter needs. One row per invitee of
+-- each such inviter and per counted report of that invitee (report columns
+-- NULL for an invitee without one), with the share of all invited members
+-- that are bad (the site's baseline).
 WITH reports AS (
     SELECT id, detector, subject_kind, subject_id, status, severity, score,
            COALESCE(evidence->>'summary', '') AS summary
     FROM cheat_reports
-    WHERE detector = ANY($1) AND status IN ('open', 'confirmed') AND subject_kind IN ('user', 'passkey')
+    WHERE detector = ANY($1) AND subject_kind IN ('user', 'passkey')
+      AND (status = 'confirmed' OR (status = 'open' AND severity IN ('high', 'critical')))
 ), bad AS (
     SELECT u.id AS invitee, u.invited_by AS inviter, r.*
     FROM reports r JOIN users u ON r.subject_kind = 'user' AND u.id::text = r.subject_id
