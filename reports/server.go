@@ -57,7 +57,7 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 		},
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "list", "detail"} {
+	for _, name := range []string{"login", "list", "detail", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -71,6 +71,12 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, securityHeaders)
+	r.NotFound(s.withOptionalStaff(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, "there is no page at "+r.URL.Path, nil)
+	}))
+	r.MethodNotAllowed(s.withOptionalStaff(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path, nil)
+	}))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	r.Get("/login", s.loginPage)
 	r.Post("/login", s.loginForm)
@@ -96,15 +102,37 @@ const (
 	bearerKey
 )
 
+// sessionToken is the request's session token, from a bearer header or the cookie.
+func sessionToken(r *http.Request) (token string, bearer bool) {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer ")), true
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return c.Value, false
+	}
+	return "", false
+}
+
+// withOptionalStaff puts the signed-in staff member, if any, in the request's
+// context: pages outside requireStaff (not found, errors) then show who is
+// signed in instead of a sign-in form.
+func (s *Server) withOptionalStaff(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if token, bearer := sessionToken(r); token != "" {
+			if st, ok, err := s.store.SessionStaff(r.Context(), token); err == nil && ok {
+				ctx := context.WithValue(r.Context(), staffKey, st)
+				ctx = context.WithValue(ctx, tokenKey, token)
+				r = r.WithContext(context.WithValue(ctx, bearerKey, bearer))
+			}
+		}
+		h(w, r)
+	}
+}
+
 // requireStaff resolves the session from the cookie or a bearer token.
 func (s *Server) requireStaff(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, bearer := "", false
-		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-			token, bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer ")), true
-		} else if c, err := r.Cookie(sessionCookie); err == nil {
-			token = c.Value
-		}
+		token, bearer := sessionToken(r)
 		st, ok, err := s.store.SessionStaff(r.Context(), token)
 		if err != nil {
 			s.fail(w, r, http.StatusServiceUnavailable, "the database is not answering; try again shortly", err)
@@ -142,29 +170,33 @@ func tokenOf(r *http.Request) string  { t, _ := r.Context().Value(tokenKey).(str
 func isAPI(r *http.Request) bool      { return strings.HasPrefix(r.URL.Path, "/api/") }
 func clientIP(r *http.Request) string { h, _, _ := net.SplitHostPort(r.RemoteAddr); return h }
 
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, name, password string) (string, bool) {
+// signInError is a refused sign-in: the status and the message to show.
+type signInError struct {
+	status int
+	msg    string
+}
+
+func (s *Server) signIn(r *http.Request, name, password string) (Staff, string, *signInError) {
 	ip := clientIP(r)
 	if !s.limit.allow(ip) {
-		s.fail(w, r, http.StatusTooManyRequests, "too many failed sign-ins from your address; wait a few minutes", nil)
-		return "", false
+		return Staff{}, "", &signInError{http.StatusTooManyRequests, "too many failed sign-ins from your address; wait a few minutes"}
 	}
 	st, err := s.store.Authenticate(r.Context(), name, password)
 	if errors.Is(err, ErrBadCredentials) {
 		s.limit.failure(ip)
-		s.fail(w, r, http.StatusUnauthorized, err.Error(), nil)
-		return "", false
+		return Staff{}, "", &signInError{http.StatusUnauthorized, err.Error()}
 	}
 	if err != nil {
-		s.fail(w, r, http.StatusServiceUnavailable, "the database is not answering; try again shortly", err)
-		return "", false
+		s.log.Error("sign-in", "err", err)
+		return Staff{}, "", &signInError{http.StatusServiceUnavailable, "the database is not answering; try again shortly"}
 	}
 	token, err := s.store.NewSession(r.Context(), st, sessionTTL)
 	if err != nil {
-		s.fail(w, r, http.StatusServiceUnavailable, "could not start a session; try again shortly", err)
-		return "", false
+		s.log.Error("start session", "err", err)
+		return Staff{}, "", &signInError{http.StatusServiceUnavailable, "could not start a session; try again shortly"}
 	}
 	s.log.Info("staff signed in", "staff", st.Name, "ip", ip)
-	return token, true
+	return st, token, nil
 }
 
 func (s *Server) loginAPI(w http.ResponseWriter, r *http.Request) {
@@ -173,9 +205,12 @@ func (s *Server) loginAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {\"name\": ..., \"password\": ...}"})
 		return
 	}
-	if token, ok := s.signIn(w, r, in.Name, in.Password); ok {
-		writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_in": int(sessionTTL.Seconds())})
+	_, token, fail := s.signIn(r, in.Name, in.Password)
+	if fail != nil {
+		writeJSON(w, fail.status, map[string]string{"error": fail.msg})
+		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_in": int(sessionTTL.Seconds())})
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -184,8 +219,10 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	token, ok := s.signIn(w, r, r.PostFormValue("name"), r.PostFormValue("password"))
-	if !ok {
+	_, token, fail := s.signIn(r, r.PostFormValue("name"), r.PostFormValue("password"))
+	if fail != nil {
+		s.render(w, r, fail.status, "login", map[string]any{"Title": "Sign in", "Error": fail.msg,
+			"Next": r.PostFormValue("next"), "Name": r.PostFormValue("name")})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
@@ -391,8 +428,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg st
 		writeJSON(w, status, map[string]string{"error": msg})
 		return
 	}
-	s.render(w, r, status, "login", map[string]any{"Title": "Error", "Error": msg, "Staff": staffOf(r),
-		"CSRF": csrfToken(tokenOf(r)), "Counts": map[string]int64{}})
+	data := map[string]any{"Title": http.StatusText(status), "Error": msg, "Staff": staffOf(r)}
+	if st := staffOf(r); st.Name != "" {
+		data["CSRF"] = csrfToken(tokenOf(r))
+	}
+	s.render(w, r, status, "error", data)
 }
 
 func statusFor(err error) int {

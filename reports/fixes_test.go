@@ -1,0 +1,71 @@
+package reports_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// signedIn is a browser signed in as mod.
+func signedIn(t *testing.T, f fixture) *http.Client {
+	t.Helper()
+	c := browser(t)
+	resp, err := c.PostForm(f.srv.URL+"/login", url.Values{"name": {"mod"}, "password": {"correct horse battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := body(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Sign out") {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, page)
+	}
+	return c
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf token in %s", page)
+	}
+	return m[1]
+}
+
+// Error pages for signed-in staff show who is signed in and a way back, not
+// the sign-in form.
+func TestErrorPagesForSignedInStaff(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	for path, want := range map[string]int{
+		"/reports/999999": http.StatusNotFound,
+		"/reports/abc":    http.StatusBadRequest,
+		"/no/such/page":   http.StatusNotFound,
+	} {
+		resp, err := c.Get(f.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := body(t, resp)
+		if resp.StatusCode != want {
+			t.Errorf("%s: status %d, want %d", path, resp.StatusCode, want)
+		}
+		if strings.Contains(page, `action="/login"`) || strings.Contains(page, "Staff sign-in") {
+			t.Errorf("%s: error page for signed-in staff shows the sign-in form: %s", path, page)
+		}
+		if !strings.Contains(page, "mod (moderator)") || !strings.Contains(page, `<p class="error">`) {
+			t.Errorf("%s: error page lacks the staff header or the message: %s", path, page)
+		}
+	}
+	// Signed out, an unknown page offers a way to sign in, still no form posted elsewhere.
+	resp, _ := browser(t).Get(f.srv.URL + "/no/such/page")
+	if page := body(t, resp); resp.StatusCode != http.StatusNotFound || !strings.Contains(page, `href="/login"`) {
+		t.Errorf("signed-out 404: %d %s", resp.StatusCode, page)
+	}
+	// A wrong password keeps the name typed.
+	resp, _ = browser(t).PostForm(f.srv.URL+"/login", url.Values{"name": {"mod"}, "password": {"nope nope nope"}, "next": {"/reports/1"}})
+	if page := body(t, resp); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, `value="mod"`) || !strings.Contains(page, `value="/reports/1"`) {
+		t.Errorf("failed sign-in: %d %s", resp.StatusCode, page)
+	}
+}
