@@ -69,3 +69,31 @@ func TestErrorPagesForSignedInStaff(t *testing.T) {
 		t.Errorf("failed sign-in: %d %s", resp.StatusCode, page)
 	}
 }
+
+// After sign-in, next leads only to a path on this site.
+func TestSignInNextStaysOnSite(t *testing.T) {
+	f := setup(t)
+	for next, want := range map[string]string{
+		"/reports/1?status=open": "/reports/1?status=open",
+		"":                       "/",
+		"//evil.example/":        "/",
+		`/\evil.example/`:        "/",
+		`/\/evil.example/`:       "/",
+		"/\t/evil.example/":      "/",
+		"/\n/evil.example/":      "/",
+		"https://evil.example/":  "/",
+		"evil.example":           "/",
+		`\\evil.example`:         "/",
+	} {
+		c := browser(t)
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := c.PostForm(f.srv.URL+"/login", url.Values{"name": {"mod"}, "password": {"correct horse battery"}, "next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body(t, resp)
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != want {
+			t.Errorf("next %q: %d Location %q, want %q", next, resp.StatusCode, got, want)
+		}
+	}
+}

@@ -227,11 +227,26 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// safeNext is next when it is a path on this site, else "/". Browsers read
+// a backslash as a slash and drop tabs and newlines, so "/\host" and
+// "/\t/host" lead off-site as "//host" does: none of them may pass.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || len(next) > 2048 {
+		return "/"
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || strings.HasPrefix(next, "//") || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
