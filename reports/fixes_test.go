@@ -97,3 +97,29 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 		}
 	}
 }
+
+// No page or answer may be kept by a browser or a proxy.
+func TestEveryAnswerIsNoStore(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	anon := &http.Client{CheckRedirect: c.CheckRedirect}
+	check := func(who string, resp *http.Response, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body(t, resp)
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s %s: %d Cache-Control %q", who, resp.Request.URL.Path, resp.StatusCode, got)
+		}
+	}
+	for _, path := range []string{"/", "/reports/" + itoa(f.reportID), "/reports/999999", "/nope", "/api/reports", "/api/reports/" + itoa(f.reportID), "/login"} {
+		resp, err := c.Get(f.srv.URL + path)
+		check("staff", resp, err)
+		resp, err = anon.Get(f.srv.URL + path)
+		check("anonymous", resp, err)
+	}
+	resp, err := anon.Post(f.srv.URL+"/api/login", "application/json", strings.NewReader(`{"name":"mod","password":"correct horse battery"}`))
+	check("anonymous", resp, err)
+}
