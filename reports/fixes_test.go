@@ -1,6 +1,7 @@
 package reports_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -122,4 +123,54 @@ func TestEveryAnswerIsNoStore(t *testing.T) {
 	}
 	resp, err := anon.Post(f.srv.URL+"/api/login", "application/json", strings.NewReader(`{"name":"mod","password":"correct horse battery"}`))
 	check("anonymous", resp, err)
+}
+
+// A body over the limit is refused the same way whether the CSRF token comes
+// in the form or in a header, and for the JSON API: 413, nothing changed.
+func TestRequestSizeLimitIsTheSameForEveryToken(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	path := f.srv.URL + "/reports/" + itoa(f.reportID)
+	resp, _ := c.Get(path)
+	csrf := csrfOf(t, body(t, resp))
+	huge := strings.Repeat("x", 100<<10)
+	form := url.Values{"status": {"dismissed"}, "note": {huge}}
+
+	withForm := url.Values{"csrf": {csrf}, "status": form["status"], "note": form["note"]}
+	resp, err := c.PostForm(path+"/review", withForm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("form token: status %d, want 413", resp.StatusCode)
+	}
+
+	req, _ := http.NewRequest("POST", path+"/review", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("header token: status %d, want 413", resp.StatusCode)
+	}
+
+	resp, _ = http.Post(f.srv.URL+"/api/login", "application/json", strings.NewReader(`{"name":"mod","password":"correct horse battery"}`))
+	token := regexp.MustCompile(`"token":"([0-9a-f]+)"`).FindStringSubmatch(body(t, resp))
+	if token == nil {
+		t.Fatal("no api token")
+	}
+	req, _ = http.NewRequest("POST", f.srv.URL+"/api/reports/"+itoa(f.reportID)+"/review", strings.NewReader(`{"status":"dismissed","note":"`+huge+`"}`))
+	req.Header.Set("Authorization", "Bearer "+token[1])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := body(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(out, "larger than") {
+		t.Errorf("bearer: status %d %s, want 413", resp.StatusCode, out)
+	}
+	if d, _ := f.store.Get(context.Background(), f.reportID); d.Status != "open" {
+		t.Fatalf("an oversized review changed the report to %s", d.Status)
+	}
 }

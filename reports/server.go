@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net"
@@ -70,7 +71,7 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, securityHeaders)
+	r.Use(s.recoverer, securityHeaders, limitBody)
 	r.NotFound(s.withOptionalStaff(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "there is no page at "+r.URL.Path, nil)
 	}))
@@ -150,7 +151,9 @@ func (s *Server) requireStaff(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && !bearer {
 			got := r.Header.Get("X-CSRF-Token")
 			if got == "" {
-				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+				if !s.parseForm(w, r) {
+					return
+				}
 				got = r.PostFormValue("csrf")
 			}
 			if !validCSRF(token, got) {
@@ -201,8 +204,10 @@ func (s *Server) signIn(r *http.Request, name, password string) (Staff, string, 
 
 func (s *Server) loginAPI(w http.ResponseWriter, r *http.Request) {
 	var in struct{ Name, Password string }
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&in); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {\"name\": ..., \"password\": ...}"})
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		if !tooLarge(w, r, s, err) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {\"name\": ..., \"password\": ...}"})
+		}
 		return
 	}
 	_, token, fail := s.signIn(r, in.Name, in.Password)
@@ -218,7 +223,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if !s.parseForm(w, r) {
+		return
+	}
 	_, token, fail := s.signIn(r, r.PostFormValue("name"), r.PostFormValue("password"))
 	if fail != nil {
 		s.render(w, r, fail.status, "login", map[string]any{"Title": "Sign in", "Error": fail.msg,
@@ -381,10 +388,12 @@ func (s *Server) reviewAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rv Review
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rv); err != nil {
-		s.fail(w, r, http.StatusBadRequest, "body must be JSON {status, verdict[], reverse_uploaded, reverse_downloaded, note}: "+err.Error(), nil)
+		if !tooLarge(w, r, s, err) {
+			s.fail(w, r, http.StatusBadRequest, "body must be JSON {status, verdict[], reverse_uploaded, reverse_downloaded, note}: "+err.Error(), nil)
+		}
 		return
 	}
 	d, err := s.store.Apply(r.Context(), id, staffOf(r), rv)
@@ -397,7 +406,7 @@ func (s *Server) reviewAPI(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.reportID(w, r)
-	if !ok {
+	if !ok || !s.parseForm(w, r) {
 		return
 	}
 	rv := Review{Status: r.PostFormValue("status"), Verdict: r.PostForm["verdict"],
@@ -474,6 +483,40 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// limitBody caps every request body at maxBody bytes, whichever way the
+// request is authenticated (form token, header token, bearer) and whatever
+// reads it (form, JSON).
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// parseForm reads a form body; false when it has answered (too large: 413).
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	if !tooLarge(w, r, s, err) {
+		s.fail(w, r, http.StatusBadRequest, "the form could not be read: "+err.Error(), nil)
+	}
+	return false
+}
+
+// tooLarge answers 413 when err is a body over maxBody.
+func tooLarge(w http.ResponseWriter, r *http.Request, s *Server, err error) bool {
+	var mb *http.MaxBytesError
+	if !errors.As(err, &mb) {
+		return false
+	}
+	s.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than %d KiB", maxBody>>10), nil)
+	return true
 }
 
 func securityHeaders(next http.Handler) http.Handler {
