@@ -40,7 +40,7 @@ func (MultiIP) Doc() Doc {
 			"with a geo database: hours with more than max_asns ASNs among the locations present at once (0.8, from min_hours); impossible travel between consecutive single-location hours (faster than max_travel_kmh over at least travel_min_jump_km; 0.6, supporting)",
 		},
 		LookAlikes:  "declared seedboxes and allowlisted networks (not locations); undeclared seedboxes in a seedbox provider's network — the /16 (IPv6 /32) around any member's declared seedbox range (not locations); dual stack and IPv6 privacy addresses (one peer_id, one /64); NAT households (the shared address is one location of each member); carrier NAT and dynamic addresses (one location at a time: sessions keep their peer_id across an address change, a new session on the next address follows the last announce on the previous one); travel (the home client stops before the trip, and presence never extends past a session's last announce); restarts; provider renumbering (same client and port in one /16). Not told apart: one person present at two places at once — an office, a seedbox outside known provider networks — staff decide; declaring the seedbox or allowlisting the network clears it",
-		Incremental: "members with a clock hour, from max_gap before the new rows, in which two of their peers announced from different sets of site keys (every active member with a geo database), over the whole lookback",
+		Incremental: "members with a clock hour, from max_gap before the new rows, in which no site key is shared by all their peers (every active member with a geo database), over the whole lookback",
 	}
 }
 
@@ -343,7 +343,8 @@ func sweep(locs []*mipLocation, maxSites, maxASNs int, asnOf func(int) uint) mip
 	return tl
 }
 
-// mipCandidates returns the members of w that may have two locations present at once.
+// mipCandidates returns the members of w that may have two locations
+// present at once (in an incremental pass, among its triggered members).
 func mipCandidates(ctx context.Context, env *Env, w Window) ([]uint64, error) {
 	ids, err := triggerUsers(ctx, env, "mip_candidates", windowParams(w))
 	if err != nil {
@@ -576,12 +577,12 @@ func impossibleTravel(env *Env, locs []*mipLocation, tl mipTimeline, c MultiIPCo
 }
 
 // Triggers implements Triggered: members who, from max_gap before the new
-// rows (to the start of that hour), have an hour in which two of their peers
-// announced from different sets of site keys — a new overlap of two
-// locations needs a new announce, the interval it closes starts at most
-// max_gap earlier, and the two overlapping intervals have announces in a
-// common hour. With a geo database, impossible travel needs no concurrency:
-// then every active member is re-evaluated.
+// rows (to the start of that hour), have an hour in which no site key is
+// shared by all their peers — a new overlap of two locations needs a new
+// announce, the interval it closes starts at most max_gap earlier, and the
+// two overlapping intervals have announces in a common hour, on keys no
+// peer joins (mip_triggers). With a geo database, impossible travel needs
+// no concurrency: then every active member is re-evaluated.
 func (MultiIP) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, error) {
 	if env.Geo != nil {
 		return activeMembers(ctx, env, w)
@@ -590,5 +591,5 @@ func (MultiIP) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, erro
 	if from.Before(w.From) {
 		from = w.From
 	}
-	return triggerUsers(ctx, env, "mip_candidates", windowParams(Window{From: from, Until: w.Until, ActiveSince: w.ActiveSince}))
+	return triggerUsers(ctx, env, "mip_triggers", windowParams(Window{From: from, Until: w.Until, ActiveSince: w.ActiveSince}))
 }

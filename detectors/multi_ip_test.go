@@ -153,7 +153,9 @@ func TestMultiIPReportsSharerNotLookAlikes(t *testing.T) {
 
 // An incremental pass re-evaluates the member whose second line announced
 // in the new rows (its overlap hours count over the whole lookback), not a
-// dual-stack member nor a member whose lines overlapped only before.
+// dual-stack member, a member whose address changed under a running session
+// (the new address is seen by every peer of the hour), nor a member whose
+// lines overlapped only before.
 func TestMultiIPTriggersOnANewOverlap(t *testing.T) {
 	f := newFixture(t)
 	half := 30 * time.Minute
@@ -164,6 +166,11 @@ func TestMultiIPTriggersOnANewOverlap(t *testing.T) {
 	// 2: two lines together a day ago, home alone now.
 	f.session(session{user: 2, torrent: 20, peer: "-qB4620-home2", ip: "203.0.113.20", start: until.Add(-30 * time.Hour), n: 60, every: half})
 	f.session(session{user: 2, torrent: 21, peer: "-TR3000-away2", ua: "Transmission/3.00", ip: "198.51.100.22", start: until.Add(-30 * time.Hour), n: 6, every: half})
+	// 3: a redial — the session moves to a new address in the new rows, a
+	// new session starts there.
+	f.session(session{user: 3, torrent: 30, peer: "-qB4620-dyn3", ip: "203.0.113.30", start: until.Add(-3*time.Hour - 2*time.Minute), n: 6, every: half})
+	f.rows = append(f.rows, ann{t: until.Add(-2 * time.Minute), user: 3, torrent: 30, peer: "-qB4620-dyn3", ip: "198.51.100.31", event: "none"})
+	f.session(session{user: 3, torrent: 31, peer: "-qB4620-dyn3b", ip: "198.51.100.31", start: until.Add(-4 * time.Minute), n: 1, every: half})
 	// 7: dual stack in the new rows.
 	f.session(session{user: 7, torrent: 70, peer: "-qB4620-dual7", ip: "203.0.113.70", start: until.Add(-3*time.Hour - 3*time.Minute), n: 7, every: half})
 	f.session(session{user: 7, torrent: 70, peer: "-qB4620-dual7", ip: "2001:db8:7:7::70", start: until.Add(-3*time.Hour - 3*time.Minute + time.Second), n: 7, every: half})
