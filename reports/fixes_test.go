@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -172,5 +173,86 @@ func TestRequestSizeLimitIsTheSameForEveryToken(t *testing.T) {
 	}
 	if d, _ := f.store.Get(context.Background(), f.reportID); d.Status != "open" {
 		t.Fatalf("an oversized review changed the report to %s", d.Status)
+	}
+}
+
+func addReport(t *testing.T, f fixture, detector, kind, subject, severity, evidence string) int64 {
+	t.Helper()
+	var id int64
+	err := f.pg.Pool.QueryRow(context.Background(), `INSERT INTO cheat_reports (detector, subject_kind, subject_id, window_start, window_end, score, severity, evidence)
+		VALUES ($1, $2, $3, now() - interval '1 hour', now(), 0.5, $4, $5) RETURNING id`, detector, kind, subject, severity, evidence).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+var olderRe = regexp.MustCompile(`<a href="([^"]*)">Older`)
+
+// Paging keeps every filter, and offers no next page when none is left.
+func TestPagingKeepsFiltersAndNeverLeadsToAnEmptyPage(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	for i, sev := range []string{"low", "critical", "low", "critical", "low", "critical", "low"} {
+		addReport(t, f, "multi_ip", "user", itoa(int64(100+i)), sev, `{"summary":"x"}`)
+	}
+	// 4 critical reports: two pages of 2, the second the last.
+	next := "/?status=open&severity=critical&limit=2"
+	var pages [][]string
+	for next != "" && len(pages) < 5 {
+		resp, err := c.Get(f.srv.URL + next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := body(t, resp)
+		sev := regexp.MustCompile(`<span class="sev-(\w+)">`).FindAllStringSubmatch(page, -1)
+		var got []string
+		for _, m := range sev {
+			got = append(got, m[1])
+		}
+		pages = append(pages, got)
+		next = ""
+		if m := olderRe.FindStringSubmatch(page); m != nil {
+			next = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	if len(pages) != 2 {
+		t.Fatalf("pages %v, want two pages of 2 critical reports", pages)
+	}
+	for i, p := range pages {
+		if strings.Join(p, ",") != "critical,critical" {
+			t.Errorf("page %d: severities %v, want only critical (the filter dropped?)", i+1, p)
+		}
+	}
+	// 200 open reports in pages of 100: the second page is the last and says so.
+	if _, err := f.pg.Pool.Exec(context.Background(), `INSERT INTO cheat_reports (detector, subject_kind, subject_id, window_start, window_end, score, severity, evidence)
+		SELECT 'ghost_leecher', 'user', g::text, now() - interval '1 hour', now(), 0.5, 'low', '{}' FROM generate_series(1, 192) g`); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := c.Get(f.srv.URL + "/")
+	m := olderRe.FindStringSubmatch(body(t, resp))
+	if m == nil {
+		t.Fatal("page 1 of 200 open reports has no Older link")
+	}
+	resp, _ = c.Get(f.srv.URL + strings.ReplaceAll(m[1], "&amp;", "&"))
+	if page := body(t, resp); olderRe.MatchString(page) || strings.Count(page, `<span class="sev-`) != 100 {
+		t.Errorf("page 2 of 200 by 100: an Older link to an empty page, or not 100 rows")
+	}
+	// The JSON API pages the same way.
+	resp, _ = c.Get(f.srv.URL + "/api/reports?severity=critical&limit=2")
+	var first struct {
+		Reports []struct{ ID int64 }
+		Next    string
+	}
+	if err := json.Unmarshal([]byte(body(t, resp)), &first); err != nil || len(first.Reports) != 2 || first.Next == "" {
+		t.Fatalf("api page 1: %+v %v", first, err)
+	}
+	resp, _ = c.Get(f.srv.URL + first.Next)
+	var second struct {
+		Reports []struct{ Severity string }
+		Next    string
+	}
+	if err := json.Unmarshal([]byte(body(t, resp)), &second); err != nil || len(second.Reports) != 2 || second.Next != "" || second.Reports[0].Severity != "critical" {
+		t.Fatalf("api page 2 from %s: %+v %v", first.Next, second, err)
 	}
 }

@@ -297,7 +297,7 @@ func (s *Server) listAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	list, err := s.store.List(r.Context(), f)
+	list, more, err := s.store.Page(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, http.StatusServiceUnavailable, "could not read reports", err)
 		return
@@ -305,19 +305,46 @@ func (s *Server) listAPI(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []Report{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reports": list})
+	out := map[string]any{"reports": list}
+	if more {
+		out["next_before"] = list[len(list)-1].ID
+		out["next"] = pageURL("/api/reports", f, list[len(list)-1].ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// pageURL is the list at path with every filter of f kept, from before on.
+func pageURL(path string, f Filter, before int64) string {
+	q := url.Values{"status": {f.Status}} // kept even when empty: no status means "open"
+	for k, v := range map[string]string{"detector": f.Detector, "severity": f.Severity, "user": f.UserID} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if before > 0 {
+		q.Set("before", strconv.FormatInt(before, 10))
+	}
+	return path + "?" + q.Encode()
 }
 
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	f, err := parseFilter(r.URL.Query())
 	var list []Report
+	var more bool
 	if err == nil {
-		list, err = s.store.List(r.Context(), f)
+		list, more, err = s.store.Page(r.Context(), f)
 	}
 	data := s.pageData(r, "Reports")
 	data["Filter"], data["Reports"] = f, list
-	if n := len(list); n > 0 && n == limitOr(f.Limit) {
-		data["NextBefore"] = list[n-1].ID
+	data["Severities"], data["Statuses"] = []string{"low", "medium", "high", "critical"}, []string{"open", "confirmed", "dismissed"}
+	if more {
+		data["Older"] = pageURL("/", f, list[len(list)-1].ID)
+	}
+	if f.BeforeID > 0 {
+		data["Newest"] = pageURL("/", f, 0)
 	}
 	status := http.StatusOK
 	if err != nil {

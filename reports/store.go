@@ -159,10 +159,23 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // List returns reports matching f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]Report, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
+	list, _, err := s.Page(ctx, f)
+	return list, err
+}
+
+// Page returns reports matching f, newest first, and whether older ones
+// match too (so a "next page" link never leads to an empty page).
+func (s *Store) Page(ctx context.Context, f Filter) ([]Report, bool, error) {
+	f.Limit = limitOr(f.Limit)
+	list, err := s.list(ctx, f, f.Limit+1)
+	if err != nil || len(list) <= f.Limit {
+		return list, false, err
 	}
-	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, f.Limit)
+	return list[:f.Limit], true, nil
+}
+
+func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error) {
+	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list cheat reports: %w", err)
 	}
