@@ -256,3 +256,49 @@ func TestPagingKeepsFiltersAndNeverLeadsToAnEmptyPage(t *testing.T) {
 		t.Fatalf("api page 2 from %s: %+v %v", first.Next, second, err)
 	}
 }
+
+// The member filter finds reports about the member's passkey, however the
+// detector named it, and no other member's.
+func TestMemberFilterFindsPasskeyReports(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	ctx := context.Background()
+	if _, err := f.pg.Pool.Exec(ctx, `INSERT INTO users (name, passkey) VALUES ('other', 'fedcba9876543210fedcba9876543210')`); err != nil {
+		t.Fatal(err)
+	}
+	byKey := addReport(t, f, "leaked_passkey", "passkey", "0123456789abcdef0123456789abcdef", "high", `{"summary":"x","user_id":1}`)
+	byName := addReport(t, f, "other_passkey_detector", "passkey", "user:1", "high", `{"summary":"x"}`)
+	byToday := addReport(t, f, "third_detector", "passkey", "0123456789abcdef0123456789abcdef", "high", `{"summary":"x"}`)
+	others := addReport(t, f, "leaked_passkey", "passkey", "fedcba9876543210fedcba9876543210", "high", `{"summary":"x","user_id":2}`)
+	resp, _ := c.Get(f.srv.URL + "/api/reports?status=&user=1")
+	var out struct {
+		Reports []struct {
+			ID       int64
+			MemberID string `json:"member_id"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body(t, resp)), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]string{}
+	for _, r := range out.Reports {
+		got[r.ID] = r.MemberID
+	}
+	for _, id := range []int64{f.reportID, byKey, byName, byToday} {
+		if got[id] != "1" {
+			t.Errorf("report %d missing from member 1's reports or not named as theirs: %v", id, got)
+		}
+	}
+	if _, ok := got[others]; ok || len(got) != 4 {
+		t.Errorf("member 1's reports: %v (report %d is member 2's)", got, others)
+	}
+	resp, _ = c.Get(f.srv.URL + "/?status=&user=1")
+	page := body(t, resp)
+	if strings.Contains(page, "0123456789abcdef0123456789abcdef") || !strings.Contains(page, "passkey 0123…") {
+		t.Errorf("the queue shows a passkey in full, or not at all: %s", page)
+	}
+	resp, _ = c.Get(f.srv.URL + "/api/reports?user=abc")
+	if body(t, resp); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("user=abc: %d", resp.StatusCode)
+	}
+}

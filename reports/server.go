@@ -46,7 +46,8 @@ type Options struct {
 // NewServer builds the UI over a Store.
 func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 	funcs := template.FuncMap{
-		"chart": chartSVG,
+		"chart":   chartSVG,
+		"passkey": redactPasskey,
 		"human": func(v any, unit string) string {
 			switch n := v.(type) {
 			case float64:
@@ -272,6 +273,11 @@ func parseFilter(q url.Values) (Filter, error) {
 	if f.Status != "" && !contains([]string{"open", "confirmed", "dismissed"}, f.Status) {
 		return f, InputError{"status must be open, confirmed or dismissed"}
 	}
+	if f.UserID != "" {
+		if n, err := strconv.ParseInt(f.UserID, 10, 64); err != nil || n <= 0 {
+			return f, InputError{"user must be a member id"}
+		}
+	}
 	for name, dst := range map[string]*int64{"before": &f.BeforeID} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -299,7 +305,7 @@ func (s *Server) listAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	list, more, err := s.store.Page(r.Context(), f)
 	if err != nil {
-		s.fail(w, r, http.StatusServiceUnavailable, "could not read reports", err)
+		s.fail(w, r, statusFor(err), publicError(err), err)
 		return
 	}
 	if list == nil {
@@ -351,6 +357,15 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 		data["Error"], status = publicError(err), statusFor(err)
 	}
 	s.render(w, r, status, "list", data)
+}
+
+// redactPasskey shows a passkey's first 4 characters only: enough to tell
+// two apart, not enough to announce with.
+func redactPasskey(pk string) string {
+	if len(pk) <= 8 || strings.HasPrefix(pk, "user:") {
+		return pk
+	}
+	return pk[:4] + "…"
 }
 
 func limitOr(n int) int {
@@ -631,4 +646,5 @@ type evidenceView struct {
 		Values     map[string]float64 `json:"values"`
 	} `json:"torrents"`
 	Series []Series `json:"series"`
+	UserID uint64   `json:"user_id"`
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ type Report struct {
 	Reviewer    string     `json:"reviewer,omitempty"`
 	Verdict     []string   `json:"verdict"`
 	EnforcedAt  *time.Time `json:"enforced_at,omitempty"`
+	MemberID    string     `json:"member_id,omitempty"` // the member behind a user or passkey subject
 }
 
 // ReportDetail adds the evidence and the verdict's figures.
@@ -175,7 +177,15 @@ func (s *Store) Page(ctx context.Context, f Filter) ([]Report, bool, error) {
 }
 
 func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error) {
-	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit)
+	var uid int64
+	if f.UserID != "" {
+		n, err := strconv.ParseInt(f.UserID, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, InputError{"user must be a member id"}
+		}
+		uid = n
+	}
+	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid)
 	if err != nil {
 		return nil, fmt.Errorf("list cheat reports: %w", err)
 	}
@@ -183,7 +193,7 @@ func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error)
 		var r Report
 		err := row.Scan(&r.ID, &r.Detector, &r.SubjectKind, &r.SubjectID, &r.WindowStart, &r.WindowEnd,
 			&r.Score, &r.Severity, &r.Status, &r.Note, &r.CreatedAt, &r.UpdatedAt, &r.ReviewedAt,
-			&r.Reviewer, &r.Verdict, &r.EnforcedAt)
+			&r.Reviewer, &r.Verdict, &r.EnforcedAt, &r.MemberID)
 		return r, err
 	})
 	if err != nil {

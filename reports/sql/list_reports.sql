@@ -1,12 +1,23 @@
 SELECT r.id, r.detector, r.subject_kind, r.subject_id, r.window_start, r.window_end,
        r.score, r.severity, r.status, r.note, r.created_at, r.updated_at, r.reviewed_at,
-       COALESCE(s.name, ''), r.verdict, r.enforced_at
+       COALESCE(s.name, ''), r.verdict, r.enforced_at,
+       COALESCE(CASE r.subject_kind
+                  WHEN 'user' THEN r.subject_id
+                  WHEN 'passkey' THEN COALESCE(r.evidence->>'user_id',
+                      CASE WHEN r.subject_id LIKE 'user:%' THEN substr(r.subject_id, 6) END,
+                      (SELECT u.id::text FROM users u WHERE u.passkey = r.subject_id))
+                END, '')
 FROM cheat_reports r
 LEFT JOIN staff s ON s.id = r.reviewer_id
 WHERE ($1 = '' OR r.status = $1)
   AND ($2 = '' OR r.detector = $2)
   AND ($3 = '' OR r.severity = $3)
-  AND ($4 = '' OR (r.subject_kind = 'user' AND r.subject_id = $4))
+  -- a member's reports: about the member, or about their passkey (named by the
+  -- evidence's user_id, by "user:N" when the detector knew no passkey, or by
+  -- the member's passkey today)
+  AND ($4 = '' OR (r.subject_kind = 'user' AND r.subject_id = $4)
+       OR (r.subject_kind = 'passkey' AND (r.evidence->>'user_id' = $4 OR r.subject_id = 'user:' || $4
+           OR r.subject_id = (SELECT u.passkey FROM users u WHERE u.id = $7))))
   AND ($5 = 0 OR r.id < $5)
 ORDER BY r.id DESC
 LIMIT $6
