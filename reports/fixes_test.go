@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ratioguard/ratioguard/reports"
 )
 
 // signedIn is a browser signed in as mod.
@@ -300,5 +303,63 @@ func TestMemberFilterFindsPasskeyReports(t *testing.T) {
 	resp, _ = c.Get(f.srv.URL + "/api/reports?user=abc")
 	if body(t, resp); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("user=abc: %d", resp.StatusCode)
+	}
+}
+
+// The sign-in limit counts per client behind trusted proxies (not per proxy,
+// and never by a header an untrusted client sends), and per account.
+func TestSignInLimitPerClientAndPerAccount(t *testing.T) {
+	try := func(f fixture, from, name, password string) int {
+		t.Helper()
+		form := url.Values{"name": {name}, "password": {password}}
+		req, _ := http.NewRequest("POST", f.srv.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if from != "" {
+			req.Header.Set("X-Forwarded-For", "198.51.100.7, "+from)
+		}
+		c := browser(t)
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body(t, resp)
+		return resp.StatusCode
+	}
+	f := setupWith(t, reports.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	// Five failures from one client behind the proxy (different names, so the
+	// account limit is not what stops it) lock that client out, not the others.
+	for i := range 5 {
+		if code := try(f, "203.0.113.1", "nobody"+itoa(int64(i)), "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	if code := try(f, "203.0.113.1", "mod", "correct horse battery"); code != http.StatusTooManyRequests {
+		t.Errorf("6th try from the same client: %d, want 429", code)
+	}
+	if code := try(f, "203.0.113.2", "mod", "correct horse battery"); code != http.StatusSeeOther {
+		t.Errorf("another client behind the same proxy: %d, want 303 (signed in)", code)
+	}
+	// Ten failures at one account from ten addresses lock the account, not the
+	// addresses nor other accounts.
+	for i := range 10 {
+		if code := try(f, "203.0.113."+itoa(int64(10+i)), "Mod", "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("account failure %d: %d", i, code)
+		}
+	}
+	if code := try(f, "203.0.113.99", "mod", "correct horse battery"); code != http.StatusTooManyRequests {
+		t.Errorf("11th try at the account from a fresh address: %d, want 429", code)
+	}
+	if code := try(f, "203.0.113.10", "someone", "wrong password"); code != http.StatusUnauthorized {
+		t.Errorf("another account from an address that failed once: %d, want 401", code)
+	}
+
+	// Without trusted proxies a client's X-Forwarded-For is not believed.
+	g := setup(t)
+	for i := range 5 {
+		try(g, "203.0.113."+itoa(int64(i)), "nobody"+itoa(int64(i)), "wrong password")
+	}
+	if code := try(g, "203.0.113.50", "mod", "correct horse battery"); code != http.StatusTooManyRequests {
+		t.Errorf("untrusted X-Forwarded-For escaped the limit: %d, want 429", code)
 	}
 }

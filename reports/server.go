@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -34,14 +35,30 @@ type Server struct {
 	store  *Store
 	log    *slog.Logger
 	pages  map[string]*template.Template
-	limit  *loginLimiter
-	secure bool // mark cookies Secure (behind TLS)
+	limit  *loginLimiter // failed sign-ins per client address
+	perAcc *loginLimiter // failed sign-ins per account name, from any address
+	secure bool          // mark cookies Secure (behind TLS)
+	trust  []netip.Prefix
 }
 
 // Options configure a Server.
 type Options struct {
 	SecureCookies bool // set when the UI is served over HTTPS
+	// TrustedProxies: connections from these ranges may name the client's
+	// address in X-Real-IP or X-Forwarded-For (the sign-in limit counts
+	// failures per client, not per proxy).
+	TrustedProxies []netip.Prefix
 }
+
+// Sign-in limits: failures per client address, and per account from any
+// number of addresses (a guesser spread over many addresses still gets few
+// tries at one account).
+const (
+	maxFailsPerAddr    = 5
+	failWindowPerAddr  = 5 * time.Minute
+	maxFailsPerAccount = 10
+	failWindowAccount  = 15 * time.Minute
+)
 
 // NewServer builds the UI over a Store.
 func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
@@ -66,7 +83,9 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 		}
 		pages[name] = t
 	}
-	return &Server{store: store, log: log, pages: pages, limit: newLoginLimiter(5, 5*time.Minute), secure: opts.SecureCookies}, nil
+	return &Server{store: store, log: log, pages: pages, secure: opts.SecureCookies, trust: opts.TrustedProxies,
+		limit:  newLoginLimiter(maxFailsPerAddr, failWindowPerAddr),
+		perAcc: newLoginLimiter(maxFailsPerAccount, failWindowAccount)}, nil
 }
 
 // Handler returns the routes.
@@ -169,10 +188,48 @@ func (s *Server) requireStaff(next http.Handler) http.Handler {
 	})
 }
 
-func staffOf(r *http.Request) Staff   { st, _ := r.Context().Value(staffKey).(Staff); return st }
-func tokenOf(r *http.Request) string  { t, _ := r.Context().Value(tokenKey).(string); return t }
-func isAPI(r *http.Request) bool      { return strings.HasPrefix(r.URL.Path, "/api/") }
-func clientIP(r *http.Request) string { h, _, _ := net.SplitHostPort(r.RemoteAddr); return h }
+func staffOf(r *http.Request) Staff  { st, _ := r.Context().Value(staffKey).(Staff); return st }
+func tokenOf(r *http.Request) string { t, _ := r.Context().Value(tokenKey).(string); return t }
+func isAPI(r *http.Request) bool     { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// clientIP is the connection's address, or the one a trusted proxy names
+// (X-Real-IP, else the rightmost X-Forwarded-For address not a trusted proxy's).
+func (s *Server) clientIP(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		h, _, _ := net.SplitHostPort(r.RemoteAddr)
+		return h
+	}
+	addr := ap.Addr().Unmap()
+	if !s.trusted(addr) {
+		return addr.String()
+	}
+	if v := r.Header.Get("X-Real-IP"); v != "" {
+		if a, err := netip.ParseAddr(strings.TrimSpace(v)); err == nil {
+			return a.Unmap().String()
+		}
+	}
+	parts := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(parts) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
+		if err != nil {
+			break
+		}
+		if a = a.Unmap(); !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return addr.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.trust {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
 
 // signInError is a refused sign-in: the status and the message to show.
 type signInError struct {
@@ -181,13 +238,22 @@ type signInError struct {
 }
 
 func (s *Server) signIn(r *http.Request, name, password string) (Staff, string, *signInError) {
-	ip := clientIP(r)
+	ip := s.clientIP(r)
+	account := strings.ToLower(name)
+	if len(account) > 64 {
+		account = account[:64]
+	}
 	if !s.limit.allow(ip) {
 		return Staff{}, "", &signInError{http.StatusTooManyRequests, "too many failed sign-ins from your address; wait a few minutes"}
+	}
+	if !s.perAcc.allow(account) {
+		return Staff{}, "", &signInError{http.StatusTooManyRequests, "too many failed sign-ins for this account; wait a few minutes"}
 	}
 	st, err := s.store.Authenticate(r.Context(), name, password)
 	if errors.Is(err, ErrBadCredentials) {
 		s.limit.failure(ip)
+		s.perAcc.failure(account)
+		s.log.Warn("failed staff sign-in", "name", account, "ip", ip)
 		return Staff{}, "", &signInError{http.StatusUnauthorized, err.Error()}
 	}
 	if err != nil {
@@ -586,7 +652,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// loginLimiter counts failed sign-ins per client address.
+// loginLimiter counts failed sign-ins per key (a client address, an account).
 type loginLimiter struct {
 	mu     sync.Mutex
 	max    int
@@ -619,10 +685,16 @@ func (l *loginLimiter) allow(ip string) bool {
 	return len(l.recent(ip, time.Now())) < l.max
 }
 
-func (l *loginLimiter) failure(ip string) {
+func (l *loginLimiter) failure(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.fails[ip] = append(l.recent(ip, time.Now()), time.Now())
+	now := time.Now()
+	if len(l.fails) >= 10000 { // many keys (sprayed names): forget the stale ones
+		for k := range l.fails {
+			l.recent(k, now)
+		}
+	}
+	l.fails[key] = append(l.recent(key, now), now)
 }
 
 // evidenceView is what the detail page reads of a report's evidence

@@ -34,6 +34,11 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
+	return setupWith(t, reports.Options{})
+}
+
+func setupWith(t *testing.T, opts reports.Options) fixture {
+	t.Helper()
 	pg := testenv.Postgres(t)
 	ctx := context.Background()
 	if _, err := pg.Pool.Exec(ctx, `INSERT INTO users (name, passkey) VALUES ('cheater', '0123456789abcdef0123456789abcdef')`); err != nil {
@@ -49,7 +54,7 @@ func setup(t *testing.T) fixture {
 	if _, err := store.CreateStaff(ctx, "mod", "correct horse battery", "moderator"); err != nil {
 		t.Fatal(err)
 	}
-	s, err := reports.NewServer(store, slog.New(slog.NewTextHandler(io.Discard, nil)), reports.Options{})
+	s, err := reports.NewServer(store, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,12 @@ func runReports(ctx context.Context, env *cliEnv, args []string) error {
 	eng.RegisterFlags(fs)
 	addr := fs.String("addr", config.Getenv(config.EnvReportsAddr, config.DefaultReportsAddr), "listen address (env "+config.EnvReportsAddr+")")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (serve behind HTTPS)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed (the sign-in limit counts per client behind them)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
 		return err
 	}
 	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
@@ -26,7 +31,7 @@ func runReports(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	srv, err := reports.NewServer(reports.NewStore(pool), env.log, reports.Options{SecureCookies: *secure})
+	srv, err := reports.NewServer(reports.NewStore(pool), env.log, reports.Options{SecureCookies: *secure, TrustedProxies: trusted})
 	if err != nil {
 		return err
 	}
