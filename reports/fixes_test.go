@@ -363,3 +363,29 @@ func TestSignInLimitPerClientAndPerAccount(t *testing.T) {
 		t.Errorf("untrusted X-Forwarded-For escaped the limit: %d, want 429", code)
 	}
 }
+
+// A long note (a pasted URL, a log line) wraps inside the page instead of
+// stretching it: the note is marked up as such and the stylesheet wraps it,
+// as it does every text in the page and the raw evidence.
+func TestLongNotesWrap(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	long := strings.Repeat("https://example.org/very/long/path/", 80)
+	if _, err := f.pg.Pool.Exec(context.Background(), `UPDATE cheat_reports SET note = $1 WHERE id = $2`, long, f.reportID); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := c.Get(f.srv.URL + "/reports/" + itoa(f.reportID))
+	page := body(t, resp)
+	if !regexp.MustCompile(`<p class="note">[^<]*<span class="muted">Note:</span> ` + regexp.QuoteMeta(long)).MatchString(page) {
+		t.Fatalf("the note is not in a .note paragraph: %s", page)
+	}
+	for _, rule := range []string{
+		`(?s)\.note\{[^}]*white-space:pre-wrap[^}]*overflow-wrap:anywhere`,
+		`(?s)main\{[^}]*overflow-wrap:anywhere`,
+		`(?s)pre\{[^}]*white-space:pre-wrap`,
+	} {
+		if !regexp.MustCompile(rule).MatchString(page) {
+			t.Errorf("stylesheet lacks %s", rule)
+		}
+	}
+}
