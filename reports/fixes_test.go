@@ -3,6 +3,8 @@ package reports_test
 import (
 	"context"
 	"encoding/json"
+	"html"
+	"html/template"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -387,5 +389,80 @@ func TestLongNotesWrap(t *testing.T) {
 		if !regexp.MustCompile(rule).MatchString(page) {
 			t.Errorf("stylesheet lacks %s", rule)
 		}
+	}
+}
+
+func hiddenInputs(page string) url.Values {
+	out := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`).FindAllStringSubmatch(page, -1) {
+		out.Add(m[1], html.UnescapeString(m[2]))
+	}
+	return out
+}
+
+// A session that expires while a review is typed: sending it leads to the
+// sign-in page (never a 405), and signing in shows the review again filled
+// in, saved only when sent again.
+func TestExpiredSessionKeepsTheReview(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	detailURL := f.srv.URL + "/reports/" + itoa(f.reportID)
+	resp, _ := c.Get(detailURL)
+	csrf := csrfOf(t, body(t, resp))
+	if _, err := f.pg.Pool.Exec(context.Background(), `UPDATE staff_sessions SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	note := "faked upload on 3 torrents; see <evidence> & ratio"
+	resp, err := c.PostForm(detailURL+"/review", url.Values{"csrf": {csrf}, "status": {"confirmed"},
+		"verdict": {"reverse_credit", "disable_leech"}, "reverse_uploaded": {"42949672960"}, "note": {note}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := body(t, resp)
+	if resp.StatusCode == http.StatusMethodNotAllowed || !strings.Contains(page, "Staff sign-in") {
+		t.Fatalf("review with an expired session: %d %s", resp.StatusCode, page)
+	}
+	hidden := hiddenInputs(page)
+	if hidden.Get("kept") == "" || hidden.Get("next") != "/reports/"+itoa(f.reportID) {
+		t.Fatalf("the sign-in page does not keep the review: %v", hidden)
+	}
+	if strings.Contains(hidden.Get("kept"), csrf) {
+		t.Fatal("the old CSRF token is carried through the sign-in")
+	}
+	if d, _ := f.store.Get(context.Background(), f.reportID); d.Status != "open" {
+		t.Fatalf("the report changed to %s", d.Status)
+	}
+
+	login := url.Values{"name": {"mod"}, "password": {"correct horse battery"}}
+	for k, v := range hidden {
+		login[k] = v
+	}
+	resp, err = c.PostForm(f.srv.URL+"/login", login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = body(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Report #"+itoa(f.reportID)) {
+		t.Fatalf("after signing in again: %d %s", resp.StatusCode, page)
+	}
+	for _, want := range []string{
+		`value="reverse_credit" checked`, `value="disable_leech" checked`, `value="42949672960"`,
+		">" + template.HTMLEscapeString(note) + "</textarea>", "nothing was saved",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the review form after sign-in lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `value="disable_account" checked`) {
+		t.Error("a verdict not chosen is checked")
+	}
+	if d, _ := f.store.Get(context.Background(), f.reportID); d.Status != "open" {
+		t.Fatalf("signing in saved the review: %s", d.Status)
+	}
+	// Sent again with the new session: saved.
+	resp, _ = c.PostForm(detailURL+"/review", url.Values{"csrf": {csrfOf(t, page)}, "status": {"confirmed"},
+		"verdict": {"reverse_credit", "disable_leech"}, "reverse_uploaded": {"42949672960"}, "note": {note}})
+	if page := body(t, resp); !strings.Contains(page, "status <strong>confirmed</strong> by mod") {
+		t.Fatalf("sending the kept review: %d %s", resp.StatusCode, page)
 	}
 }

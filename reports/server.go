@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,7 +165,11 @@ func (s *Server) requireStaff(next http.Handler) http.Handler {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "sign in first: POST /api/login"})
 				return
 			}
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.signInToResume(w, r)
 			return
 		}
 		// Cookie-authenticated writes must carry the session's CSRF token.
@@ -293,15 +298,75 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	_, token, fail := s.signIn(r, r.PostFormValue("name"), r.PostFormValue("password"))
+	kept := r.PostFormValue("kept")
+	st, token, fail := s.signIn(r, r.PostFormValue("name"), r.PostFormValue("password"))
 	if fail != nil {
 		s.render(w, r, fail.status, "login", map[string]any{"Title": "Sign in", "Error": fail.msg,
-			"Next": r.PostFormValue("next"), "Name": r.PostFormValue("name")})
+			"Next": r.PostFormValue("next"), "Name": r.PostFormValue("name"), "Kept": kept})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	next := safeNext(r.PostFormValue("next"))
+	if m := reportPathRe.FindStringSubmatch(next); m != nil && kept != "" {
+		// A review typed before the session expired: shown again, filled in,
+		// for the reviewer to send with the new session. Nothing is saved yet.
+		if vals, err := url.ParseQuery(kept); err == nil {
+			id, _ := strconv.ParseInt(m[1], 10, 64)
+			ctx := context.WithValue(r.Context(), staffKey, st)
+			ctx = context.WithValue(ctx, tokenKey, token)
+			s.renderDetail(w, r.WithContext(ctx), id, http.StatusOK,
+				"Your session had expired. Your review is kept below and nothing was saved: check it and send it again.", formFrom(vals))
+			return
+		}
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+var (
+	reportPathRe = regexp.MustCompile(`^/reports/([0-9]{1,18})$`)
+	reviewPathRe = regexp.MustCompile(`^/reports/([0-9]{1,18})/review$`)
+)
+
+// signInToResume answers a form sent with an expired or missing session: the
+// sign-in page, keeping what the form carried (never the old CSRF token), so
+// that signing in shows the form again filled in. A redirect would lose the
+// body and land on the form's POST-only address.
+func (s *Server) signInToResume(w http.ResponseWriter, r *http.Request) {
+	data := map[string]any{"Title": "Sign in", "Next": "/",
+		"Error": "Your session has expired; sign in again."}
+	if m := reviewPathRe.FindStringSubmatch(r.URL.Path); m != nil {
+		data["Next"] = "/reports/" + m[1]
+		if r.ParseForm() == nil {
+			kept := url.Values{}
+			for _, k := range []string{"verdict", "reverse_uploaded", "reverse_downloaded", "note"} {
+				if v, ok := r.PostForm[k]; ok {
+					kept[k] = v
+				}
+			}
+			data["Kept"] = kept.Encode()
+			data["Error"] = "Your session has expired; sign in again to finish the review of report #" + m[1] +
+				" (what you typed is kept and shown again before anything is saved)."
+		}
+	}
+	s.render(w, r, http.StatusUnauthorized, "login", data)
+}
+
+// reviewFormView is what the review form shows filled in.
+type reviewFormView struct {
+	Verdict           map[string]bool
+	ReverseUploaded   string
+	ReverseDownloaded string
+	Note              string
+}
+
+func formFrom(v url.Values) reviewFormView {
+	f := reviewFormView{Verdict: map[string]bool{}, ReverseUploaded: v.Get("reverse_uploaded"),
+		ReverseDownloaded: v.Get("reverse_downloaded"), Note: v.Get("note")}
+	for _, x := range v["verdict"] {
+		f.Verdict[x] = true
+	}
+	return f
 }
 
 // safeNext is next when it is a path on this site, else "/". Browsers read
@@ -468,17 +533,17 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderDetail(w, r, id, http.StatusOK, "")
+	s.renderDetail(w, r, id, http.StatusOK, "", reviewFormView{})
 }
 
-func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, status int, msg string) {
+func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, status int, msg string, form reviewFormView) {
 	d, err := s.store.Get(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, statusFor(err), publicError(err), err)
 		return
 	}
 	data := s.pageData(r, "Report #"+strconv.FormatInt(id, 10))
-	data["Report"], data["Verdicts"], data["Error"] = d, Verdicts, msg
+	data["Report"], data["Verdicts"], data["Error"], data["Form"] = d, Verdicts, msg, form
 	var ev evidenceView
 	if len(d.Evidence) > 0 && json.Unmarshal(d.Evidence, &ev) == nil {
 		data["Evidence"] = ev
@@ -522,7 +587,7 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 		Note: r.PostFormValue("note")}
 	if _, err := s.store.Apply(r.Context(), id, staffOf(r), rv); err != nil {
 		// Re-show the report with the reason; nothing was changed.
-		s.renderDetail(w, r, id, statusFor(err), publicError(err))
+		s.renderDetail(w, r, id, statusFor(err), publicError(err), formFrom(r.PostForm))
 		return
 	}
 	http.Redirect(w, r, "/reports/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
