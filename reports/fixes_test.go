@@ -466,3 +466,25 @@ func TestExpiredSessionKeepsTheReview(t *testing.T) {
 		t.Fatalf("sending the kept review: %d %s", resp.StatusCode, page)
 	}
 }
+
+// A review refused by validation comes back with everything typed in place.
+func TestValidationErrorKeepsWhatWasTyped(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	detailURL := f.srv.URL + "/reports/" + itoa(f.reportID)
+	resp, _ := c.Get(detailURL)
+	csrf := csrfOf(t, body(t, resp))
+	resp, _ = c.PostForm(detailURL+"/review", url.Values{"csrf": {csrf}, "status": {"confirmed"},
+		"verdict": {"reverse_credit", "reset_passkey"}, "reverse_uploaded": {"forty gigs"}, "reverse_downloaded": {"12"},
+		"note": {"line one\nline two"}})
+	page := body(t, resp)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "reverse_uploaded") {
+		t.Fatalf("bad amount: %d %s", resp.StatusCode, page)
+	}
+	for _, want := range []string{`value="reverse_credit" checked`, `value="reset_passkey" checked`,
+		`value="forty gigs"`, `value="12"`, ">line one\nline two</textarea>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused review lost %q", want)
+		}
+	}
+}
