@@ -488,3 +488,54 @@ func TestValidationErrorKeepsWhatWasTyped(t *testing.T) {
 		}
 	}
 }
+
+// Reversal amounts are what enforcement can apply: at most 2^63-1 bytes (a
+// 20-digit amount used to be accepted and then stop every enforcement pass
+// with "bigint out of range"), also written with a unit.
+func TestReverseAmountsFitEnforcement(t *testing.T) {
+	for in, want := range map[string]string{
+		"42949672960":          "42949672960",
+		" 9223372036854775807": "9223372036854775807",
+		"835 MiB":              "875560960",
+		"835MiB":               "875560960",
+		"1.5 GiB":              "1610612736",
+		"12 MB":                "12000000",
+		"7 bytes":              "7",
+		"0":                    "0",
+		"9223372036854775808":  "",
+		"99999999999999999999": "",
+		"8 EiB":                "",
+		"0.5 B":                "",
+		"-5":                   "",
+		"5 parsecs":            "",
+		"1e9":                  "",
+	} {
+		rv := reports.Review{Status: "confirmed", Verdict: []string{"reverse_credit"}, ReverseUploaded: in}
+		err := rv.Validate()
+		switch {
+		case want == "" && err == nil:
+			t.Errorf("%q accepted as %s", in, rv.ReverseUploaded)
+		case want != "" && err != nil:
+			t.Errorf("%q refused: %v", in, err)
+		case want != "" && rv.ReverseUploaded != want:
+			t.Errorf("%q read as %s, want %s", in, rv.ReverseUploaded, want)
+		}
+	}
+	// Through the API: refused, nothing stored.
+	f := setup(t)
+	resp, _ := http.Post(f.srv.URL+"/api/login", "application/json", strings.NewReader(`{"name":"mod","password":"correct horse battery"}`))
+	token := regexp.MustCompile(`"token":"([0-9a-f]+)"`).FindStringSubmatch(body(t, resp))
+	req, _ := http.NewRequest("POST", f.srv.URL+"/api/reports/"+itoa(f.reportID)+"/review",
+		strings.NewReader(`{"status":"confirmed","verdict":["reverse_credit"],"reverse_uploaded":"99999999999999999999"}`))
+	req.Header.Set("Authorization", "Bearer "+token[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := body(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, "9223372036854775807") {
+		t.Fatalf("20-digit amount: %d %s", resp.StatusCode, out)
+	}
+	if d, _ := f.store.Get(context.Background(), f.reportID); d.Status != "open" {
+		t.Fatalf("stored: %+v", d)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -77,8 +79,8 @@ var Verdicts = []string{"reverse_credit", "disable_account", "disable_leech", "r
 type Review struct {
 	Status            string   `json:"status"` // confirmed or dismissed
 	Verdict           []string `json:"verdict"`
-	ReverseUploaded   string   `json:"reverse_uploaded"`   // bytes, decimal; with reverse_credit
-	ReverseDownloaded string   `json:"reverse_downloaded"` // bytes, decimal; with reverse_credit
+	ReverseUploaded   string   `json:"reverse_uploaded"`   // bytes ("42949672960" or "40 GiB"); with reverse_credit
+	ReverseDownloaded string   `json:"reverse_downloaded"` // bytes ("42949672960" or "40 GiB"); with reverse_credit
 	Note              string   `json:"note"`
 }
 
@@ -130,9 +132,10 @@ func (r *Review) Validate() error {
 		if !reverse {
 			return InputError{name + " only goes with the reverse_credit verdict"}
 		}
-		n, ok := new(big.Int).SetString(*p, 10)
-		if !ok || n.Sign() < 0 {
-			return InputError{fmt.Sprintf("%s must be a whole number of bytes ≥ 0, not %q", name, *p)}
+		n, err := parseBytes(*p)
+		if err != nil {
+			return InputError{fmt.Sprintf("%s must be a whole number of bytes from 0 to %d (8 EiB), or an amount like \"835 MiB\", not %q: %v",
+				name, int64(math.MaxInt64), *p, err)}
 		}
 		*p = n.String()
 	}
@@ -140,6 +143,45 @@ func (r *Review) Validate() error {
 		return InputError{"reverse_credit needs reverse_uploaded and/or reverse_downloaded (bytes)"}
 	}
 	return nil
+}
+
+var amountRe = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)$`)
+
+var byteUnits = map[string]int64{
+	"": 1, "b": 1, "byte": 1, "bytes": 1,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "pib": 1 << 50, "eib": 1 << 60,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15, "eb": 1e18,
+}
+
+// parseBytes reads an amount of bytes: a whole number, or a number with a
+// unit (IEC KiB…EiB in powers of 1024, SI kB…EB in powers of 1000) that
+// makes a whole number of bytes. It is at most MaxInt64: enforcement reads
+// amounts as bigint, and a larger one would stop every enforcement pass.
+func parseBytes(s string) (*big.Int, error) {
+	m := amountRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return nil, errors.New("not a number of bytes")
+	}
+	unit, ok := byteUnits[strings.ToLower(m[2])]
+	if !ok {
+		return nil, fmt.Errorf("unknown unit %q", m[2])
+	}
+	if len(m[1]) > 40 {
+		return nil, errors.New("too large")
+	}
+	v, ok := new(big.Rat).SetString(m[1])
+	if !ok {
+		return nil, errors.New("not a number of bytes")
+	}
+	v.Mul(v, new(big.Rat).SetInt64(unit))
+	if !v.IsInt() {
+		return nil, errors.New("not a whole number of bytes")
+	}
+	n := v.Num()
+	if n.Cmp(big.NewInt(math.MaxInt64)) > 0 {
+		return nil, errors.New("too large")
+	}
+	return n, nil
 }
 
 func contains(list []string, s string) bool {
