@@ -539,3 +539,26 @@ func TestReverseAmountsFitEnforcement(t *testing.T) {
 		t.Fatalf("stored: %+v", d)
 	}
 }
+
+// Enter in a text field of the review form never confirms: the form's
+// default button (its first submit button) is disabled, so implicit
+// submission does nothing; and a review without a status is refused.
+func TestEnterNeverConfirms(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	resp, _ := c.Get(f.srv.URL + "/reports/" + itoa(f.reportID))
+	page := body(t, resp)
+	form := regexp.MustCompile(`(?s)<form method="post" action="/reports/\d+/review">.*?</form>`).FindString(page)
+	first := regexp.MustCompile(`<button[^>]*>`).FindString(form)
+	if !strings.Contains(first, "disabled") || strings.Contains(first, `type="button"`) {
+		t.Fatalf("the review form's default button is %q, not a disabled submit button", first)
+	}
+	if !strings.Contains(form, `<textarea name="note"`) {
+		t.Error("the note is a one-line field (Enter in it submits)")
+	}
+	resp, _ = c.PostForm(f.srv.URL+"/reports/"+itoa(f.reportID)+"/review", url.Values{"csrf": {csrfOf(t, page)},
+		"verdict": {"disable_leech"}, "note": {"half typed"}})
+	if body(t, resp); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a review without a status: %d", resp.StatusCode)
+	}
+}
