@@ -18,8 +18,14 @@ import (
 // signedIn is a browser signed in as mod.
 func signedIn(t *testing.T, f fixture) *http.Client {
 	t.Helper()
+	return signedInAs(t, f, "mod")
+}
+
+// signedInAs is a browser signed in as name (password "correct horse battery").
+func signedInAs(t *testing.T, f fixture, name string) *http.Client {
+	t.Helper()
 	c := browser(t)
-	resp, err := c.PostForm(f.srv.URL+"/login", url.Values{"name": {"mod"}, "password": {"correct horse battery"}})
+	resp, err := c.PostForm(f.srv.URL+"/login", url.Values{"name": {name}, "password": {"correct horse battery"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,5 +566,66 @@ func TestEnterNeverConfirms(t *testing.T) {
 		"verdict": {"disable_leech"}, "note": {"half typed"}})
 	if body(t, resp); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a review without a status: %d", resp.StatusCode)
+	}
+}
+
+// Moderators review and act on reports; disabling a member's account and
+// staff accounts are admins' (the route walk is in roles_internal_test.go).
+func TestAdminsAloneDisableAccounts(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	if _, err := f.store.CreateStaff(ctx, "adm", "correct horse battery", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	mod := signedIn(t, f)
+	detailURL := f.srv.URL + "/reports/" + itoa(f.reportID)
+	resp, _ := mod.Get(detailURL)
+	page := body(t, resp)
+	if !regexp.MustCompile(`value="disable_account"[^>]*disabled`).MatchString(page) {
+		t.Error("a moderator's form offers disable_account")
+	}
+	resp, _ = mod.PostForm(detailURL+"/review", url.Values{"csrf": {csrfOf(t, page)}, "status": {"confirmed"},
+		"verdict": {"disable_account"}, "note": {"sold the account"}})
+	if page := body(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "needs an admin") {
+		t.Fatalf("moderator gives disable_account: %d %s", resp.StatusCode, page)
+	}
+	if d, _ := f.store.Get(ctx, f.reportID); d.Status != "open" {
+		t.Fatalf("a moderator's disable_account changed the report to %s", d.Status)
+	}
+	resp, _ = mod.Get(f.srv.URL + "/admin/staff")
+	if body(t, resp); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("moderator on /admin/staff: %d", resp.StatusCode)
+	}
+
+	adm := signedInAs(t, f, "adm")
+	resp, _ = adm.Get(detailURL)
+	page = body(t, resp)
+	resp, _ = adm.PostForm(detailURL+"/review", url.Values{"csrf": {csrfOf(t, page)}, "status": {"confirmed"},
+		"verdict": {"disable_account"}, "note": {"sold the account"}})
+	if page := body(t, resp); !strings.Contains(page, "status <strong>confirmed</strong> by adm") {
+		t.Fatalf("admin gives disable_account: %d %s", resp.StatusCode, page)
+	}
+	// The admin disables the moderator: their session ends at once, audited.
+	resp, _ = adm.Get(f.srv.URL + "/admin/staff")
+	page = body(t, resp)
+	m := regexp.MustCompile(`action="/admin/staff/(\d+)/disable"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("staff page offers no disable: %s", page)
+	}
+	resp, _ = adm.PostForm(f.srv.URL+"/admin/staff/"+m[1]+"/disable", url.Values{"csrf": {csrfOf(t, page)}})
+	if page := body(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "say why") {
+		t.Errorf("disable without a reason: %d", resp.StatusCode)
+	}
+	resp, _ = adm.PostForm(f.srv.URL+"/admin/staff/"+m[1]+"/disable", url.Values{"csrf": {csrfOf(t, page)}, "reason": {"left the team"}})
+	if page := body(t, resp); !strings.Contains(page, "<strong>disabled</strong>") {
+		t.Fatalf("after disabling: %d %s", resp.StatusCode, page)
+	}
+	resp, _ = mod.Get(f.srv.URL + "/")
+	if page := body(t, resp); !strings.Contains(page, "Staff sign-in") {
+		t.Error("the disabled moderator's session still works")
+	}
+	var action, reason string
+	if err := f.pg.Pool.QueryRow(ctx, `SELECT action, reason FROM audit_log WHERE subject_kind = 'staff' AND subject_id = $1`, m[1]).Scan(&action, &reason); err != nil || action != "staff.disable" || reason != "left the team" {
+		t.Errorf("audit: %q %q %v", action, reason, err)
 	}
 }

@@ -77,7 +77,7 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 		},
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "list", "detail", "error"} {
+	for _, name := range []string{"login", "list", "detail", "error", "staff"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -99,21 +99,78 @@ func (s *Server) Handler() http.Handler {
 	r.MethodNotAllowed(s.withOptionalStaff(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path, nil)
 	}))
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	r.Get("/login", s.loginPage)
-	r.Post("/login", s.loginForm)
-	r.Post("/api/login", s.loginAPI)
-	r.Group(func(r chi.Router) {
-		r.Use(s.requireStaff)
-		r.Post("/logout", s.logout)
-		r.Get("/", s.listPage)
-		r.Get("/reports/{id}", s.detailPage)
-		r.Post("/reports/{id}/review", s.reviewForm)
-		r.Get("/api/reports", s.listAPI)
-		r.Get("/api/reports/{id}", s.detailAPI)
-		r.Post("/api/reports/{id}/review", s.reviewAPI)
-	})
+	for _, rt := range s.routes() {
+		h := http.Handler(rt.h)
+		if rt.role != RolePublic {
+			h = s.requireStaff(s.requireRole(rt.role, h))
+		}
+		r.Method(rt.method, rt.pattern, h)
+	}
 	return r
+}
+
+// Roles a route may require. A moderator reviews and acts on reports; an
+// admin may do that too, and also changes settings and staff accounts.
+const (
+	RolePublic    = ""
+	RoleModerator = "moderator"
+	RoleAdmin     = "admin"
+)
+
+// route is one endpoint with the least role that may use it.
+type route struct {
+	method, pattern, role string
+	h                     http.HandlerFunc
+}
+
+// routes is every endpoint of the UI and API, each with its role: Handler
+// mounts exactly these, and a test walks the router against them.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", RolePublic, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }},
+		{"GET", "/login", RolePublic, s.loginPage},
+		{"POST", "/login", RolePublic, s.loginForm},
+		{"POST", "/api/login", RolePublic, s.loginAPI},
+
+		{"POST", "/logout", RoleModerator, s.logout},
+		{"GET", "/", RoleModerator, s.listPage},
+		{"GET", "/reports/{id}", RoleModerator, s.detailPage},
+		{"POST", "/reports/{id}/review", RoleModerator, s.reviewForm},
+		{"GET", "/api/reports", RoleModerator, s.listAPI},
+		{"GET", "/api/reports/{id}", RoleModerator, s.detailAPI},
+		{"POST", "/api/reports/{id}/review", RoleModerator, s.reviewAPI},
+
+		{"GET", "/admin/staff", RoleAdmin, s.staffPage},
+		{"POST", "/admin/staff/{id}/disable", RoleAdmin, s.setDisabledForm(true)},
+		{"POST", "/admin/staff/{id}/enable", RoleAdmin, s.setDisabledForm(false)},
+		{"GET", "/api/admin/staff", RoleAdmin, s.staffAPI},
+		{"POST", "/api/admin/staff/{id}/disable", RoleAdmin, s.setDisabledAPI(true)},
+		{"POST", "/api/admin/staff/{id}/enable", RoleAdmin, s.setDisabledAPI(false)},
+	}
+}
+
+// hasRole tells whether a staff member's role covers the one required.
+func hasRole(st Staff, role string) bool {
+	switch role {
+	case RolePublic:
+		return true
+	case RoleModerator:
+		return st.Role == RoleModerator || st.Role == RoleAdmin
+	case RoleAdmin:
+		return st.Role == RoleAdmin
+	}
+	return false
+}
+
+// requireRole refuses (403) signed-in staff whose role does not cover role.
+func (s *Server) requireRole(role string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hasRole(staffOf(r), role) {
+			s.fail(w, r, http.StatusForbidden, "this needs the "+role+" role; you are a "+staffOf(r).Role, nil)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type ctxKey int
@@ -637,8 +694,10 @@ func statusFor(err error) int {
 	switch {
 	case errors.As(err, &in):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrStaffNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	case errors.Is(err, ErrAlreadyReviewed):
 		return http.StatusConflict
 	}

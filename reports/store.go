@@ -88,7 +88,11 @@ type Review struct {
 var (
 	ErrNotFound        = errors.New("report not found")
 	ErrAlreadyReviewed = errors.New("report already reviewed")
+	ErrForbidden       = errors.New("the disable_account verdict needs an admin")
 )
+
+// AdminVerdicts are verdicts only an admin may give.
+var AdminVerdicts = []string{"disable_account"}
 
 // InputError is a review or filter that makes no sense; its text says why.
 type InputError struct{ Msg string }
@@ -290,6 +294,11 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 func (s *Store) Apply(ctx context.Context, id int64, staff Staff, rv Review) (ReportDetail, error) {
 	if err := rv.Validate(); err != nil {
 		return ReportDetail{}, err
+	}
+	for _, v := range rv.Verdict {
+		if contains(AdminVerdicts, v) && staff.Role != "admin" {
+			return ReportDetail{}, ErrForbidden
+		}
 	}
 	before, err := s.Get(ctx, id)
 	if err != nil {

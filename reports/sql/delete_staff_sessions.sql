@@ -1,0 +1,1 @@
+DELETE FROM staff_sessions WHERE staff_id = $1
