@@ -55,7 +55,7 @@ var Targets = []Target{
 	{Detector: "account_selling", Kinds: []string{"sold_account"}, MinRecall: 0.90},
 	{Detector: "leaked_passkey", Kinds: []string{"leaked_passkey"}, Related: []string{"shared_account"}, MinRecall: 0.80},
 	{Detector: "ghost_leecher", Kinds: []string{"ghost_leecher"}, MinRecall: 0.80},
-	{Detector: "cloud_leech", Kinds: []string{"leech_service"}, MinRecall: 0.80},
+	{Detector: "cloud_leech", Kinds: []string{"leech_service"}, Related: []string{"leaked_passkey"}, MinRecall: 0.80},
 	{Detector: "nexusphp_baseline", Kinds: fakers},
 	{Detector: "invite_tree", Kinds: []string{"invite_seller"}},
 }
