@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -14,10 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/ratioguard/ratioguard/importer/announces"
-	"github.com/ratioguard/ratioguard/internal/kafkaconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
@@ -106,7 +102,7 @@ not a request
 		t.Fatalf("summary %+v", res)
 	}
 
-	evs := readTopic(ctx, t, k.Brokers, k.Topic)
+	evs := k.Announces(ctx, t)
 	if len(evs) != 7 {
 		t.Fatalf("%d events on the topic, want 7", len(evs))
 	}
@@ -150,7 +146,7 @@ not a request
 	if again.Digest != res.Digest || again.Producer != res.Producer {
 		t.Fatalf("second import differs: %s vs %s", again.Digest, res.Digest)
 	}
-	evs = readTopic(ctx, t, k.Brokers, k.Topic)
+	evs = k.Announces(ctx, t)
 	for _, ev := range evs {
 		if !ids[string(ev.GetEventId())] {
 			t.Fatalf("second import wrote a new event id %x", ev.GetEventId())
@@ -159,56 +155,4 @@ not a request
 	if len(evs) != 14 {
 		t.Fatalf("%d events after two imports, want 14 (7 ids twice)", len(evs))
 	}
-}
-
-// readTopic reads every event of a topic, in partition order.
-func readTopic(ctx context.Context, t *testing.T, brokers []string, topic string) []*events.Announce {
-	t.Helper()
-	conn, err := kafkaconn.Dial(ctx, brokers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts, err := conn.ReadPartitions(topic)
-	conn.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*events.Announce
-	for _, part := range parts {
-		leader, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, part.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		end, err := leader.ReadLastOffset()
-		if err == nil {
-			_, err = leader.Seek(0, kafka.SeekAbsolute)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := int64(0); off < end; {
-			_ = leader.SetReadDeadline(time.Now().Add(10 * time.Second))
-			batch := leader.ReadBatch(1, 10<<20)
-			for {
-				m, err := batch.ReadMessage()
-				if err != nil {
-					break
-				}
-				off = m.Offset + 1
-				ev, err := events.Decode(m.Value)
-				if err != nil {
-					t.Fatalf("undecodable event at %d/%d: %v", part.ID, m.Offset, err)
-				}
-				if binary.BigEndian.Uint64(m.Key) != ev.GetUserId() {
-					t.Fatalf("key %x for user %d", m.Key, ev.GetUserId())
-				}
-				out = append(out, ev)
-			}
-			if err := batch.Close(); err != nil {
-				t.Fatalf("partition %d: %v", part.ID, err)
-			}
-		}
-		leader.Close()
-	}
-	return out
 }
