@@ -3,6 +3,8 @@ package announces
 import (
 	"strings"
 	"time"
+
+	"github.com/ratioguard/ratioguard/tracker/frontend"
 )
 
 // parseCombined reads an access log line in the combined format
@@ -120,8 +122,8 @@ func unescapeLog(s string) string {
 				i++
 				continue
 			case n == 'x' && i+3 < len(s):
-				hi, ok1 := unhex(s[i+2])
-				lo, ok2 := unhex(s[i+3])
+				hi, ok1 := frontend.Unhex(s[i+2])
+				lo, ok2 := frontend.Unhex(s[i+3])
 				if ok1 && ok2 {
 					b = append(b, hi<<4|lo)
 					i += 3
@@ -132,18 +134,6 @@ func unescapeLog(s string) string {
 		b = append(b, c)
 	}
 	return string(b)
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 var months = map[string]time.Month{

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/ratioguard/ratioguard/tracker/frontend"
 )
 
 // jsonLine is the slow path's shape of a JSON line.
@@ -218,7 +220,7 @@ func hex4(s string, i int) (rune, bool) {
 	}
 	var r rune
 	for _, c := range []byte(s[i : i+4]) {
-		v, ok := unhex(c)
+		v, ok := frontend.Unhex(c)
 		if !ok {
 			return 0, false
 		}

@@ -255,8 +255,8 @@ func unescape(buf []byte, s string) ([]byte, bool) {
 			if i+2 >= len(s) {
 				return buf, false
 			}
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
+			hi, ok1 := Unhex(s[i+1])
+			lo, ok2 := Unhex(s[i+2])
 			if !ok1 || !ok2 {
 				return buf, false
 			}
@@ -271,7 +271,9 @@ func unescape(buf []byte, s string) ([]byte, bool) {
 	return buf, true
 }
 
-func unhex(c byte) (byte, bool) {
+// Unhex is the value of the hexadecimal digit c (either case); false when c
+// is not one. The importer decodes its logs' \xHH escapes with it too.
+func Unhex(c byte) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
 		return c - '0', true
