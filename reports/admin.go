@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -94,15 +93,6 @@ func (s *Store) SetStaffDisabled(ctx context.Context, actor Staff, id int64, dis
 	return a, nil
 }
 
-func (s *Server) staffID(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.fail(w, r, http.StatusBadRequest, "staff id must be a positive number", nil)
-		return 0, false
-	}
-	return id, true
-}
-
 func (s *Server) staffAPI(w http.ResponseWriter, r *http.Request) {
 	list, err := s.store.ListStaff(r.Context())
 	if err != nil {
@@ -133,7 +123,7 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int,
 // setDisabledAPI is POST /api/admin/staff/{id}/disable or /enable, body {"reason": ...}.
 func (s *Server) setDisabledAPI(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := s.staffID(w, r)
+		id, ok := s.pathID(w, r, "staff")
 		if !ok {
 			return
 		}
@@ -159,7 +149,7 @@ func (s *Server) setDisabledAPI(disabled bool) http.HandlerFunc {
 
 func (s *Server) setDisabledForm(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := s.staffID(w, r)
+		id, ok := s.pathID(w, r, "staff")
 		if !ok || !s.parseForm(w, r) {
 			return
 		}

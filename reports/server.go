@@ -563,17 +563,19 @@ func limitOr(n int) int {
 	return n
 }
 
-func (s *Server) reportID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+// pathID is the {id} of the route, a positive number; otherwise it answers
+// 400 ("<what> id must be a positive number") and false.
+func (s *Server) pathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		s.fail(w, r, http.StatusBadRequest, "report id must be a positive number", nil)
+		s.fail(w, r, http.StatusBadRequest, what+" id must be a positive number", nil)
 		return 0, false
 	}
 	return id, true
 }
 
 func (s *Server) detailAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.reportID(w, r)
+	id, ok := s.pathID(w, r, "report")
 	if !ok {
 		return
 	}
@@ -586,7 +588,7 @@ func (s *Server) detailAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.reportID(w, r)
+	id, ok := s.pathID(w, r, "report")
 	if !ok {
 		return
 	}
@@ -613,7 +615,7 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, 
 }
 
 func (s *Server) reviewAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.reportID(w, r)
+	id, ok := s.pathID(w, r, "report")
 	if !ok {
 		return
 	}
@@ -635,7 +637,7 @@ func (s *Server) reviewAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.reportID(w, r)
+	id, ok := s.pathID(w, r, "report")
 	if !ok || !s.parseForm(w, r) {
 		return
 	}
