@@ -24,6 +24,9 @@
 #   POPULATION: a sim spec (FILE.yaml), or popgen:SEED[:MIX] (MIX as popgen's
 #   -mix; "default" or empty for popgen's defaults; without MIX, the one
 #   RG_QUAL_POPGEN or RG_QUAL_POPGEN_HELDOUT gives SEED, else the default).
+#   A popgen population is named by its seed (pg<SEED>, databases
+#   rgqual_pg<SEED>, run pg<SEED> in sim_runs): one mix per seed. A sim
+#   population is named by its spec (databases rgqual_<spec name>).
 #   Default: the three sim specs and every popgen population of
 #   RG_QUAL_POPGEN and RG_QUAL_POPGEN_HELDOUT, written to docs/DETECTION.md.
 #   With arguments the report goes to $RG_QUAL_DIR/DETECTION.md (RG_QUAL_OUT
@@ -33,6 +36,8 @@
 # Environment:
 #   the engines of `source .stack/env` (only their host parts are used).
 #   RG_QUAL_KEEP=1           keep every population's databases (dropped otherwise).
+#   RG_QUAL_DB_PREFIX        prefix of the databases (default rgqual_): two
+#                            runs side by side need one each.
 #   RG_QUAL_SKIP_PIPELINE=1  re-run only detect + eval on databases an earlier
 #                            RG_QUAL_KEEP=1 run kept (for tuning; the facts of
 #                            that run are read back from RG_QUAL_DIR if there).
@@ -61,6 +66,7 @@
 #   RG_QUAL_SIM_INCREMENTAL=1  replay the scheduled passes on sim's populations
 #                            too (default: a full pass only, as before).
 #   RG_QUAL_DETECT_FLAGS     extra flags for every detect run (e.g. --config F).
+{ # The whole script is one block, read before it runs: editing the file during a run is safe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -77,6 +83,7 @@ dev_pops=${RG_QUAL_POPGEN-1:default 2:$mix2 3:$mix3}
 heldout_pops=${RG_QUAL_POPGEN_HELDOUT-7:$mix7}
 popgen_size=${RG_QUAL_POPGEN_SIZE:--members 1500 -torrents 700 -days 21}
 step=${RG_QUAL_STEP:-1h}
+db_prefix=${RG_QUAL_DB_PREFIX:-rgqual_}
 read -r -a detect_extra <<<"${RG_QUAL_DETECT_FLAGS:-}"
 
 pops=("$@")
@@ -258,10 +265,10 @@ for pop in "${pops[@]}"; do
       rest=${pop#popgen:}; seed=${rest%%:*}
       if [[ $rest == *:* ]]; then mix=${rest#*:}; else mix=$(mix_of "$seed"); fi
       [ "$mix" = default ] && mix=
-      name=pg$seed; db=rgqual_$name
+      name=pg$seed; db=$db_prefix$name
       ;;
     *)
-      name=$(basename "$pop" .yaml); db=rgqual_${name//[^a-z0-9]/_}
+      name=$(basename "$pop" .yaml); db=$db_prefix${name//[^a-z0-9]/_}
       ;;
   esac
   export RG_POSTGRES_URL="$pg_base/$db?sslmode=disable" RG_CLICKHOUSE_URL="$ch_base/$db"
@@ -310,3 +317,5 @@ done
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 log "wrote $out (work files in $work)"
+exit
+}
