@@ -37,7 +37,10 @@ func MigratePostgresTo(ctx context.Context, pool *pgxpool.Pool, version int64) (
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true),
+		// Several engineers add migrations at once; one numbered below another
+		// already applied on a long-lived database is still applied.
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("load postgres migrations: %w", err)
 	}
