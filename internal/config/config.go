@@ -18,6 +18,13 @@ const (
 	EnvTrackerAddr   = "RG_TRACKER_ADDR"
 	EnvReportsAddr   = "RG_REPORTS_ADDR"
 	EnvLogLevel      = "RG_LOG_LEVEL"
+	// EnvMariaDBURL is the local stack's MariaDB (a go-sql-driver/mysql
+	// DSN), where tests create the site applications' databases.
+	EnvMariaDBURL = "RG_MARIADB_URL"
+	// EnvSite and EnvSiteDSN name the site application (gazelle, unit3d)
+	// whose database the write-back writes to, and that database's DSN.
+	EnvSite    = "RG_SITE"
+	EnvSiteDSN = "RG_SITE_DSN"
 )
 
 // Defaults: the local stack started by scripts/stack.
