@@ -131,7 +131,7 @@ func registerCoreFlags(fs *flag.FlagSet, c *core.Config) func() error {
 	fs.IntVar(&c.MaxNumWant, "max-numwant", 50, "cap on numwant")
 	fs.IntVar(&c.MaxIPs, "max-ips", 3, "locations a member may be active from at once")
 	fs.IntVar(&c.MaxPeers, "max-peers-per-torrent", 3, "peers per member per torrent")
-	fs.IntVar(&c.BadPasskeyLimit, "bad-passkey-limit", 10, "unknown passkeys from one address per window before it is blocked")
+	fs.IntVar(&c.BadPasskeyLimit, "bad-passkey-limit", 10, "unknown passkeys from one source (IPv4 address, IPv6 /64) per window before it is blocked for unknown passkeys (members behind it keep announcing)")
 	fs.DurationVar(&c.BadPasskeyWindow, "bad-passkey-window", time.Minute, "window of --bad-passkey-limit")
 	ports := fs.String("blocked-ports", joinPorts(core.DefaultBlockedPorts), "comma-separated listening ports refused (empty: none)")
 	return func() error {

@@ -104,12 +104,34 @@ func TestBadPasskeysAreRateLimitedPerAddress(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		f.mustRefuse(req(uint64(100+i), 1, "a", "10.9.9.9", 5), events.Refusal_REFUSAL_UNKNOWN_PASSKEY)
 	}
-	// Blocked now, even with a valid passkey; other addresses are not.
-	f.mustRefuse(req(1, 1, "a", "10.9.9.9", 5), events.Refusal_REFUSAL_RATE_LIMITED)
-	f.mustAccept(req(1, 1, "b", "10.9.9.8", 5))
+	// Blocked now for unknown passkeys; a member's valid passkey from the
+	// same (NAT) address is served, and other addresses are not blocked.
+	f.mustRefuse(req(103, 1, "a", "10.9.9.9", 5), events.Refusal_REFUSAL_RATE_LIMITED)
+	f.mustAccept(req(1, 1, "a", "10.9.9.9", 5))
+	f.mustRefuse(req(104, 1, "b", "10.9.9.8", 5), events.Refusal_REFUSAL_UNKNOWN_PASSKEY)
 	f.clock.Advance(61 * time.Second)
 	f.core.Expire()
-	f.mustAccept(req(1, 1, "a", "10.9.9.9", 5))
+	f.mustRefuse(req(105, 1, "a", "10.9.9.9", 5), events.Refusal_REFUSAL_UNKNOWN_PASSKEY)
+}
+
+// An IPv6 guesser rotating addresses inside its /64 is one source; the next
+// /64 is another.
+func TestBadPasskeysCountIPv6By64(t *testing.T) {
+	f := newFixture(t, core.Config{BadPasskeyLimit: 3, BadPasskeyWindow: time.Minute})
+	f.user(1)
+	f.torrent(1, core.NoPromotion)
+	for i, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:aaaa::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"} {
+		f.mustRefuse(req(uint64(100+i), 1, "a", ip, 5), events.Refusal_REFUSAL_UNKNOWN_PASSKEY)
+	}
+	f.mustRefuse(req(103, 1, "a", "2001:db8:1:2::99", 5), events.Refusal_REFUSAL_RATE_LIMITED)
+	f.mustRefuse(req(104, 1, "b", "2001:db8:1:3::1", 5), events.Refusal_REFUSAL_UNKNOWN_PASSKEY)
+	f.mustAccept(req(1, 1, "c", "2001:db8:1:2::77", 5))
+	if msg := f.core.CheckPasskey(passkey(105), netip.MustParseAddr("2001:db8:1:2::5")); msg == "" || !strings.Contains(msg, "many") {
+		t.Errorf("scrape from the blocked /64 with an unknown passkey: %q", msg)
+	}
+	if msg := f.core.CheckPasskey(passkey(1), netip.MustParseAddr("2001:db8:1:2::5")); msg != "" {
+		t.Errorf("scrape from the blocked /64 with a valid passkey: %q", msg)
+	}
 }
 
 func TestAccountingBaselineDeltaAndRestart(t *testing.T) {

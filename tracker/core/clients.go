@@ -72,11 +72,35 @@ func parseDotted(s string) ([]int, error) {
 	return out, nil
 }
 
+// Headers records which request headers that no BitTorrent client sends
+// were present (the frontend fills it; announce logs replayed by the importer
+// carry none). A browser, or a script replaying a browser's request, gives
+// itself away by them, as UNIT3D-Announce checks.
+type Headers uint8
+
+// The headers Check refuses.
+const (
+	HeaderAcceptLanguage Headers = 1 << iota // a browser's language preferences
+	HeaderReferer                            // a link followed from a page
+	HeaderAcceptCharset                      // old browsers and HTTP libraries
+	HeaderCookie                             // a browser's session with the site
+	HeaderWantDigest                         // RFC 3230: download managers (aria2 ≤ 1.36 sends it, allowed from aria2)
+)
+
+// MaxUserAgent is the longest User-Agent accepted: real clients send 10 to
+// 40 bytes; a longer one is a browser's or a forged string.
+const MaxUserAgent = 64
+
+// browserTokens are substrings of browsers', crawlers' and link checkers' user
+// agents (lower case) that no BitTorrent client's user agent contains.
+var browserTokens = []string{"mozilla", "browser", "chrome", "safari", "applewebkit", "opera", "links", "lynx", "bot", "unknown"}
+
 // Check returns "" when the client may announce, else the reason told to it.
-// It does not allocate when the client is allowed.
-func (cr *ClientRules) Check(peerID []byte, userAgent string) string {
-	if hasPrefixFold(userAgent, "mozilla/") || hasPrefixFold(userAgent, "opera/") {
-		return "web browsers cannot announce: use a BitTorrent client"
+// h are the browser headers the request carried. It does not allocate when
+// the client is allowed.
+func (cr *ClientRules) Check(peerID []byte, userAgent string, h Headers) string {
+	if msg := checkRequestShape(peerID, userAgent, h); msg != "" {
+		return msg
 	}
 	var ver [8]int
 	n := peerVersion(peerID, ver[:])
@@ -104,7 +128,10 @@ func (cr *ClientRules) Check(peerID []byte, userAgent string) string {
 			tooOld = r
 			continue
 		}
-		if r.family != "" && userAgent != "" && !containsFold(userAgent, r.family) {
+		if r.family != "" && userAgent == "" {
+			return "your client sent no User-Agent: " + r.Prefix + " clients always send one, modified or fake clients are not allowed"
+		}
+		if r.family != "" && !containsFold(userAgent, r.family) {
 			return fmt.Sprintf("your client's user agent %q does not match its peer id (%s): modified or fake clients are not allowed", clip(userAgent, 64), r.Prefix)
 		}
 		return ""
@@ -119,6 +146,56 @@ func (cr *ClientRules) Check(peerID []byte, userAgent string) string {
 		return fmt.Sprintf("your client (peer id %q) is not on the list of allowed clients", clip(printable(peerID), 8))
 	}
 	return ""
+}
+
+// checkRequestShape refuses browsers and scripted requests by their headers
+// and user agent, whatever the rules: a header no BitTorrent client sends, a
+// user agent over MaxUserAgent bytes or naming a browser or crawler.
+// Want-Digest is aria2's own (1.35 and 1.36 send it on every request): it is
+// refused only from a request that is not aria2's by both peer_id and user
+// agent.
+func checkRequestShape(peerID []byte, userAgent string, h Headers) string {
+	if h&HeaderWantDigest != 0 && hasPrefixFold(userAgent, "aria2/") && len(peerID) >= 3 && string(peerID[:3]) == "A2-" {
+		h &^= HeaderWantDigest
+	}
+	if h != 0 {
+		return "abnormal access blocked: your request carries browser headers (" + headerNames(h) + "), use a BitTorrent client"
+	}
+	if len(userAgent) > MaxUserAgent {
+		return fmt.Sprintf("your client's user agent is too long (%d bytes, at most %d)", len(userAgent), MaxUserAgent)
+	}
+	for i := 0; i < len(userAgent); i++ {
+		c := lowerASCII(userAgent[i])
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		for _, tok := range browserTokensByLetter[c-'a'] {
+			if hasPrefixFold(userAgent[i:], tok) {
+				return "web browsers, crawlers and scripts cannot announce: use a BitTorrent client"
+			}
+		}
+	}
+	return ""
+}
+
+// browserTokensByLetter indexes browserTokens by their first letter: one
+// pass over the user agent finds any of them.
+var browserTokensByLetter = func() (idx [26][]string) {
+	for _, t := range browserTokens {
+		idx[t[0]-'a'] = append(idx[t[0]-'a'], t)
+	}
+	return idx
+}()
+
+// headerNames lists the headers of h, for the refusal message.
+func headerNames(h Headers) string {
+	var names []string
+	for i, name := range []string{"Accept-Language", "Referer", "Accept-Charset", "Cookie", "Want-Digest"} {
+		if h&(1<<i) != 0 {
+			names = append(names, name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func (r *compiledRule) matchesPrefix(peerID []byte) bool {

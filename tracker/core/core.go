@@ -101,12 +101,14 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_MALFORMED, "the tracker could not determine your IP address")
 		return
 	}
-	if c.limiter.blocked(r.Addr, t) {
-		c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
-		return
-	}
 	user := c.policy.UserByPasskey(r.Passkey)
 	if user == nil {
+		// A blocked source learns nothing more; a valid passkey from it
+		// (a member behind the guesser's NAT) is served.
+		if c.limiter.blocked(r.Addr, t) {
+			c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
+			return
+		}
 		c.limiter.bad(r.Addr, t)
 		c.refuse(ans, ev, events.Refusal_REFUSAL_UNKNOWN_PASSKEY, msgUnknownKey)
 		return
@@ -130,7 +132,7 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_TORRENT_DELETED, deletedMessage(tor))
 		return
 	}
-	if msg := c.policy.Clients().Check(r.PeerID, r.UserAgent); msg != "" {
+	if msg := c.policy.Clients().Check(r.PeerID, r.UserAgent, r.Headers); msg != "" {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_CLIENT_BANNED, msg)
 		return
 	}
@@ -455,11 +457,11 @@ func (c *Core) Scrape(infoHash [20]byte) (ScrapeStats, bool) {
 // announces; it returns the refusal message, or "".
 func (c *Core) CheckPasskey(passkey string, addr netip.Addr) string {
 	t := c.secs(c.clock.Now())
-	if c.limiter.blocked(addr, t) {
-		return msgRateLimited
-	}
 	u := c.policy.UserByPasskey(passkey)
 	if u == nil {
+		if c.limiter.blocked(addr, t) {
+			return msgRateLimited
+		}
 		c.limiter.bad(addr, t)
 		return msgUnknownKey
 	}

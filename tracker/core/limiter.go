@@ -6,8 +6,12 @@ import (
 	"sync/atomic"
 )
 
-// badKeyLimiter counts unknown passkeys per source address and blocks an
-// address that sent too many within a window.
+// badKeyLimiter counts unknown passkeys per source — an IPv4 address, or the
+// /64 of an IPv6 address (one subscriber's network: a guesser rotating its
+// interface identifiers is one source) — and blocks a source that sent too
+// many within a window. A blocked source is refused only for passkeys the
+// tracker does not know: members behind the same NAT address or /64 as a
+// guesser keep announcing (the core looks the passkey up first).
 type badKeyLimiter struct {
 	limit  int
 	window uint32 // seconds
@@ -25,19 +29,31 @@ func newBadKeyLimiter(limit int, window uint32) *badKeyLimiter {
 	return &badKeyLimiter{limit: limit, window: window, counts: map[netip.Addr]badKeyCount{}}
 }
 
-// blocked reports whether addr is over the limit now.
+// limitSource is the key addr is counted under: itself for IPv4, its /64
+// for IPv6.
+func limitSource(addr netip.Addr) netip.Addr {
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.Addr()
+	}
+	return addr
+}
+
+// blocked reports whether addr's source is over the limit now.
 func (l *badKeyLimiter) blocked(addr netip.Addr, now uint32) bool {
 	if l.size.Load() == 0 {
 		return false
 	}
 	l.mu.Lock()
-	c, ok := l.counts[addr]
+	c, ok := l.counts[limitSource(addr)]
 	l.mu.Unlock()
 	return ok && c.n >= l.limit && now-c.start < l.window
 }
 
 // bad records an unknown passkey from addr.
 func (l *badKeyLimiter) bad(addr netip.Addr, now uint32) {
+	addr = limitSource(addr)
 	l.mu.Lock()
 	c := l.counts[addr]
 	if c.n == 0 || now-c.start >= l.window {

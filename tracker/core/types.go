@@ -96,6 +96,7 @@ type Request struct {
 	NumWant    int // negative: not given
 	Key        []byte
 	UserAgent  string
+	Headers    Headers // browser headers present (live requests only)
 	ParamOrder []string
 	// Malformed, when set, is the reason the query could not be parsed: the
 	// announce is refused with it.
@@ -140,8 +141,10 @@ type Config struct {
 	MaxPeers    int           // peers per member per torrent (default 3)
 	// BlockedPorts are refused as listening ports (nil: DefaultBlockedPorts).
 	BlockedPorts []uint16
-	// BadPasskeyLimit unknown passkeys from one address within
-	// BadPasskeyWindow block that address until the window ends (default 10 per minute).
+	// BadPasskeyLimit unknown passkeys from one source (an IPv4 address,
+	// an IPv6 /64) within BadPasskeyWindow block that source's unknown
+	// passkeys until the window ends (default 10 per minute); valid
+	// passkeys from it are served.
 	BadPasskeyLimit  int
 	BadPasskeyWindow time.Duration
 	// Events, when set, is where events come from; the sink gives them back

@@ -243,6 +243,7 @@ func (f *Frontend) announce(w http.ResponseWriter, r *http.Request) bool {
 	start := time.Now()
 	st := f.pool.Get().(*state)
 	st.parser.Parse(r.URL, r.Header.Get("User-Agent"), f.clientAddr(r), &st.req)
+	st.req.Headers = BrowserHeaders(r.Header)
 	f.core.Announce(&st.req, &st.ans)
 	ps := &st.parser.ps
 	st.out = appendAnswer(st.out[:0], &st.ans, ps.compact, ps.noPeerID)
@@ -371,6 +372,30 @@ func addrString(p *core.Peer) string {
 		return netip.AddrFrom4([4]byte(p.Addr[:4])).String()
 	}
 	return netip.AddrFrom16(p.Addr).String()
+}
+
+// BrowserHeaders says which headers that browsers and HTTP libraries send,
+// and BitTorrent clients never do, h carries (the core refuses them; see
+// core.Headers). Canonical keys only, as net/http's server stores them.
+func BrowserHeaders(h http.Header) core.Headers {
+	var out core.Headers
+	for _, c := range browserHeaders {
+		if _, ok := h[c.name]; ok {
+			out |= c.bit
+		}
+	}
+	return out
+}
+
+var browserHeaders = []struct {
+	name string
+	bit  core.Headers
+}{
+	{"Accept-Language", core.HeaderAcceptLanguage},
+	{"Referer", core.HeaderReferer},
+	{"Accept-Charset", core.HeaderAcceptCharset},
+	{"Cookie", core.HeaderCookie},
+	{"Want-Digest", core.HeaderWantDigest},
 }
 
 // clientAddr is the connection's address, or the address a trusted proxy names.

@@ -276,3 +276,46 @@ func TestRedact(t *testing.T) {
 		t.Fatal("short passkey not redacted")
 	}
 }
+
+// A request carrying a browser's headers is refused with HTTP 200 and a
+// bencoded reason, whatever its user agent; the headers the real clients
+// send (captured from Debian's transmission-cli 3.00 and aria2 1.36.0) are
+// not.
+func TestBrowserHeadersRefused(t *testing.T) {
+	e := newEnv(t, nil, policy.NewCache())
+	for _, tc := range []struct {
+		pid  string
+		hdr  map[string]string
+		want string // "": accepted
+	}{
+		{"-TR3000-aaaaaaaaaaaa", map[string]string{"User-Agent": "Transmission/3.00", "Accept": "*/*", "Accept-Encoding": "deflate, gzip, br, zstd"}, ""},
+		{"A2-1-36-0-aaaaaaaaaa", map[string]string{"User-Agent": "aria2/1.36.0", "Accept": "*/*", "Want-Digest": "SHA-512;q=1, SHA-256;q=1, SHA;q=0.1"}, ""},
+		{"-qB4650-aaaaaaaaaaaa", map[string]string{"Accept-Language": "en-US,en;q=0.5"}, "Accept-Language"},
+		{"-qB4650-aaaaaaaaaaaa", map[string]string{"Referer": "https://site.example/torrents/1"}, "Referer"},
+		{"-qB4650-aaaaaaaaaaaa", map[string]string{"Accept-Charset": "utf-8"}, "Accept-Charset"},
+		{"-qB4650-aaaaaaaaaaaa", map[string]string{"Cookie": "session=1"}, "Cookie"},
+		{"-qB4650-aaaaaaaaaaaa", map[string]string{"Want-Digest": "SHA-256"}, "Want-Digest"},
+		{"-qB4650-aaaaaaaaaaaa", map[string]string{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"}, "too long"},
+	} {
+		code, body := e.get("/"+pk1+"/announce?"+announceQuery(tc.pid, 6881, 0, ""), "192.0.2.1:5000", tc.hdr)
+		d := decodeDict(t, body)
+		reason, _ := d["failure reason"].(string)
+		if code != http.StatusOK || (tc.want == "") != (reason == "") || !strings.Contains(reason, tc.want) {
+			t.Errorf("%v: HTTP %d, failure %q, want %q", tc.hdr, code, reason, tc.want)
+			continue
+		}
+		if ev := e.sink.last(); tc.want != "" && ev.Refusal != events.Refusal_REFUSAL_CLIENT_BANNED {
+			t.Errorf("%v: event refusal %v, want CLIENT_BANNED", tc.hdr, ev.Refusal)
+		}
+	}
+}
+
+func TestBrowserHeadersBits(t *testing.T) {
+	h := http.Header{"Cookie": {"a=b"}, "Referer": {"x"}, "Accept": {"*/*"}}
+	if got := BrowserHeaders(h); got != core.HeaderCookie|core.HeaderReferer {
+		t.Errorf("BrowserHeaders = %b", got)
+	}
+	if got := BrowserHeaders(http.Header{"User-Agent": {"x"}}); got != 0 {
+		t.Errorf("BrowserHeaders of a client's request = %b", got)
+	}
+}

@@ -50,7 +50,7 @@ func TestSyncerLoadsListensAndSurvivesPostgresLoss(t *testing.T) {
 	if u == nil || !u.Enabled || !u.CanLeech || tr == nil || tr.Promotion.Name != "free" || tr.Promotion.DownloadPercent != 0 {
 		t.Fatalf("loaded user %+v torrent %+v", u, tr)
 	}
-	if msg := cache.Clients().Check([]byte("-BC0200-000000000000"), "BitComet/2.0"); msg != "BitComet is not allowed" {
+	if msg := cache.Clients().Check([]byte("-BC0200-000000000000"), "BitComet/2.0", 0); msg != "BitComet is not allowed" {
 		t.Fatalf("default client rules not loaded: %q", msg)
 	}
 
@@ -77,7 +77,7 @@ func TestSyncerLoadsListensAndSurvivesPostgresLoss(t *testing.T) {
 		return tr != nil && tr.Deleted && tr.DeletedReason == "dupe"
 	})
 	exec(`INSERT INTO client_rules (peer_id_prefix, allowed, reason) VALUES ('-qB', false, 'qB banned today')`)
-	eventually(t, "client rule", within, func() bool { return cache.Clients().Check([]byte("-qB4650-000000000000"), "") == "qB banned today" })
+	eventually(t, "client rule", within, func() bool { return cache.Clients().Check([]byte("-qB4650-000000000000"), "", 0) == "qB banned today" })
 	exec(`INSERT INTO site_promotions (name, download_percent, starts_at, ends_at) VALUES ('weekend', 0, now() - interval '1 hour', now() + interval '1 hour')`)
 	eventually(t, "site promotion", within, func() bool { p := cache.SitePromotion(time.Now()); return p != nil && p.Name == "weekend" })
 	exec(`INSERT INTO seedbox_ranges (user_id, cidr) SELECT id, '192.0.2.0/24' FROM users WHERE name = 'alice'`)
