@@ -36,7 +36,7 @@ func New(cfg Config, policy Policy, sink Sink, clock Clock) *Core {
 		policy:  policy,
 		sink:    sink,
 		clock:   clock,
-		epoch:   clock.Now().Add(-time.Second),
+		epoch:   epoch(cfg.Epoch, clock.Now()),
 		swarms:  newSwarmStore(256),
 		users:   newUserStore(64),
 		limiter: newBadKeyLimiter(cfg.BadPasskeyLimit, uint32(cfg.BadPasskeyWindow/time.Second)),
@@ -49,6 +49,15 @@ func New(cfg Config, policy Policy, sink Sink, clock Clock) *Core {
 		c.blocked[p/64] |= 1 << (p % 64)
 	}
 	return c
+}
+
+// epoch is one second before the earlier of since (when set) and now:
+// store times count seconds from it and are never 0.
+func epoch(since, now time.Time) time.Time {
+	if !since.IsZero() && since.Before(now) {
+		now = since
+	}
+	return now.Add(-time.Second)
 }
 
 // ProducerID is this process's random producer id (the first 8 bytes of every event id).
@@ -101,14 +110,12 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_MALFORMED, "the tracker could not determine your IP address")
 		return
 	}
+	if c.limiter.blocked(r.Addr, t) {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
+		return
+	}
 	user := c.policy.UserByPasskey(r.Passkey)
 	if user == nil {
-		// A blocked source learns nothing more; a valid passkey from it
-		// (a member behind the guesser's NAT) is served.
-		if c.limiter.blocked(r.Addr, t) {
-			c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
-			return
-		}
 		c.limiter.bad(r.Addr, t)
 		c.refuse(ans, ev, events.Refusal_REFUSAL_UNKNOWN_PASSKEY, msgUnknownKey)
 		return
@@ -132,7 +139,7 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_TORRENT_DELETED, deletedMessage(tor))
 		return
 	}
-	if msg := c.policy.Clients().Check(r.PeerID, r.UserAgent, r.Headers); msg != "" {
+	if msg := c.policy.Clients().Check(r.PeerID, r.UserAgent); msg != "" {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_CLIENT_BANNED, msg)
 		return
 	}
@@ -213,14 +220,7 @@ func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, t
 	if !stopped {
 		var linked netip.Addr
 		if found {
-			p := s.at(pos)
-			if (p.flags&flagIs4 != 0) != is4 {
-				linked = addrOf(p.addr, p.flags&flagIs4 != 0)
-			} else if p.flags&flagHasAlt != 0 {
-				if a := s.alt[h]; a.is4 != is4 {
-					linked = addrOf(a.addr, a.is4)
-				}
-			}
+			linked = s.linked(h, pos, is4)
 		} else if s.userSessions(user.ID) >= c.cfg.MaxPeers {
 			c.dropIfEmpty(sh, tor.ID, s)
 			return events.Refusal_REFUSAL_TOO_MANY_PEERS, c.msgTooManyPeers
@@ -233,22 +233,18 @@ func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, t
 
 	if !found {
 		if !stopped {
-			np := peer{id: *pid, addr: addr, user: user.ID, up: r.Uploaded, down: r.Downloaded, seen: t, port: r.Port}
-			if is4 {
-				np.flags |= flagIs4
-			}
-			if seeder {
-				np.flags |= flagSeeder
-			}
+			np := newPeer(r, user.ID, addr, is4, t)
 			if r.Event == events.Event_EVENT_COMPLETED {
 				np.flags |= flagSnatched
 				ev.Snatch = true
-				s.snatches++
+				sh.snatches[tor.ID]++
 			}
 			pos = s.insert(h, np)
 		}
 	} else {
-		c.account(s, h, pos, r, ev, is4, addr, t)
+		if c.account(s, h, pos, r, ev, is4, addr, t) {
+			sh.snatches[tor.ID]++
+		}
 		p := s.at(pos)
 		if stopped {
 			s.remove(h, pos, c.swarms.seed)
@@ -278,6 +274,33 @@ func (c *Core) dropIfEmpty(sh *swarmShard, id uint64, s *swarm) {
 	}
 }
 
+// newPeer is a new session's entry: r's counters are its baseline.
+func newPeer(r *Request, user uint64, addr [16]byte, is4 bool, t uint32) peer {
+	np := peer{id: [20]byte(r.PeerID), addr: addr, user: user, up: r.Uploaded, down: r.Downloaded, seen: t, port: r.Port}
+	if is4 {
+		np.flags |= flagIs4
+	}
+	if r.Left == 0 {
+		np.flags |= flagSeeder
+	}
+	return np
+}
+
+// linked is the session's address in the other family than is4, if it has
+// one: a dual-stack announce is the same location.
+func (s *swarm) linked(h uint64, pos int32, is4 bool) netip.Addr {
+	p := s.at(pos)
+	if (p.flags&flagIs4 != 0) != is4 {
+		return addrOf(p.addr, p.flags&flagIs4 != 0)
+	}
+	if p.flags&flagHasAlt != 0 {
+		if a := s.alt[h]; a.is4 != is4 {
+			return addrOf(a.addr, a.is4)
+		}
+	}
+	return netip.Addr{}
+}
+
 func addrOf(b [16]byte, is4 bool) netip.Addr {
 	if is4 {
 		return netip.AddrFrom4([4]byte(b[:4]))
@@ -285,8 +308,9 @@ func addrOf(b [16]byte, is4 bool) netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
-// account computes the deltas of an existing session and moves its baseline.
-func (c *Core) account(s *swarm, h uint64, pos int32, r *Request, ev *events.Announce, is4 bool, addr [16]byte, t uint32) {
+// account computes the deltas of an existing session and moves its
+// baseline. It reports whether the announce is the session's snatch.
+func (c *Core) account(s *swarm, h uint64, pos int32, r *Request, ev *events.Announce, is4 bool, addr [16]byte, t uint32) bool {
 	p := s.at(pos)
 	primary := (p.flags&flagIs4 != 0) == is4
 	var alt altAddr
@@ -333,7 +357,6 @@ func (c *Core) account(s *swarm, h uint64, pos int32, r *Request, ev *events.Ann
 	if completedNow && p.flags&flagSnatched == 0 {
 		p.flags |= flagSnatched
 		ev.Snatch = true
-		s.snatches++
 	}
 	// Record the address this announce came from.
 	if primary {
@@ -346,6 +369,7 @@ func (c *Core) account(s *swarm, h uint64, pos int32, r *Request, ev *events.Ann
 		s.alt[h] = altAddr{addr: addr, seen: t, port: r.Port, is4: is4}
 		p.flags |= flagHasAlt | flagLastAlt
 	}
+	return ev.Snatch
 }
 
 // credit applies the promotion in force to the raw deltas.
@@ -446,22 +470,22 @@ func (c *Core) Scrape(infoHash [20]byte) (ScrapeStats, bool) {
 	sh := c.swarms.shard(tor.ID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	s := sh.swarms[tor.ID]
-	if s == nil {
-		return ScrapeStats{}, true
+	st := ScrapeStats{Downloaded: sh.snatches[tor.ID]}
+	if s := sh.swarms[tor.ID]; s != nil {
+		st.Complete, st.Incomplete = uint32(len(s.seeders)), uint32(len(s.leechers))
 	}
-	return ScrapeStats{Complete: uint32(len(s.seeders)), Incomplete: uint32(len(s.leechers)), Downloaded: s.snatches}, true
+	return st, true
 }
 
 // CheckPasskey validates a scrape's passkey with the same rate limit as
 // announces; it returns the refusal message, or "".
 func (c *Core) CheckPasskey(passkey string, addr netip.Addr) string {
 	t := c.secs(c.clock.Now())
+	if c.limiter.blocked(addr, t) {
+		return msgRateLimited
+	}
 	u := c.policy.UserByPasskey(passkey)
 	if u == nil {
-		if c.limiter.blocked(addr, t) {
-			return msgRateLimited
-		}
 		c.limiter.bad(addr, t)
 		return msgUnknownKey
 	}

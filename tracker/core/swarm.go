@@ -47,7 +47,6 @@ type swarm struct {
 	perUser    map[uint64]uint8 // sessions per member; nil while the swarm is small (scan instead)
 	alt        map[uint64]altAddr
 	collisions int
-	snatches   uint32
 }
 
 func newSwarm() *swarm {
@@ -213,7 +212,10 @@ func (s *swarm) empty() bool { return len(s.seeders) == 0 && len(s.leechers) == 
 type swarmShard struct {
 	mu     sync.Mutex
 	swarms map[uint64]*swarm
-	_      [40]byte // keep shards on separate cache lines
+	// snatches counts completed downloads per torrent; it outlives the
+	// swarm (scrape's downloaded).
+	snatches map[uint64]uint32
+	_        [32]byte // keep shards on separate cache lines
 }
 
 // swarmStore is the sharded set of swarms.
@@ -226,6 +228,7 @@ func newSwarmStore(n int) *swarmStore {
 	st := &swarmStore{shards: make([]swarmShard, n), seed: maphash.MakeSeed()}
 	for i := range st.shards {
 		st.shards[i].swarms = map[uint64]*swarm{}
+		st.shards[i].snatches = map[uint64]uint32{}
 	}
 	return st
 }

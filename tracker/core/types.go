@@ -96,7 +96,6 @@ type Request struct {
 	NumWant    int // negative: not given
 	Key        []byte
 	UserAgent  string
-	Headers    Headers // browser headers present (live requests only)
 	ParamOrder []string
 	// Malformed, when set, is the reason the query could not be parsed: the
 	// announce is refused with it.
@@ -141,12 +140,13 @@ type Config struct {
 	MaxPeers    int           // peers per member per torrent (default 3)
 	// BlockedPorts are refused as listening ports (nil: DefaultBlockedPorts).
 	BlockedPorts []uint16
-	// BadPasskeyLimit unknown passkeys from one source (an IPv4 address,
-	// an IPv6 /64) within BadPasskeyWindow block that source's unknown
-	// passkeys until the window ends (default 10 per minute); valid
-	// passkeys from it are served.
+	// BadPasskeyLimit unknown passkeys from one address within
+	// BadPasskeyWindow block that address until the window ends (default 10 per minute).
 	BadPasskeyLimit  int
 	BadPasskeyWindow time.Duration
+	// Epoch, when set, is the oldest time the core will be told about:
+	// the start of the events a restart replays (Learn). Zero: New's time.
+	Epoch time.Time
 	// Events, when set, is where events come from; the sink gives them back
 	// (see EventPool). Nil: each event is a fresh allocation.
 	Events *EventPool
