@@ -130,12 +130,7 @@ func (s *Server) setDisabledAPI(disabled bool) http.HandlerFunc {
 		var in struct {
 			Reason string `json:"reason"`
 		}
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			if !tooLarge(w, r, s, err) {
-				s.fail(w, r, http.StatusBadRequest, "body must be JSON {\"reason\": ...}: "+err.Error(), nil)
-			}
+		if !s.decodeJSON(w, r, &in, `{"reason": ...}`) {
 			return
 		}
 		a, err := s.store.SetStaffDisabled(r.Context(), staffOf(r), id, disabled, in.Reason)

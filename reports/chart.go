@@ -4,30 +4,46 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"sort"
 	"strings"
 	"time"
 )
 
 // Series is one time series of a report's evidence (detectors.Series on the wire).
 type Series struct {
-	Name   string `json:"name"`
-	Unit   string `json:"unit,omitempty"`
-	Points []struct {
-		T time.Time `json:"t"`
-		V float64   `json:"v"`
-	} `json:"points"`
+	Name   string  `json:"name"`
+	Unit   string  `json:"unit,omitempty"`
+	Points []Point `json:"points"`
+	// From and Until, when set, are the window the x axis spans (the real
+	// window, not only where points happen to be). Step, when set, is the
+	// spacing of the samples: points further apart than 1.5 steps are not
+	// joined, so a missing sample shows as a gap rather than a slope.
+	From  time.Time     `json:"from,omitempty"`
+	Until time.Time     `json:"until,omitempty"`
+	Step  time.Duration `json:"step_ns,omitempty"`
 }
+
+// Point is one sample of a series.
+type Point struct {
+	T time.Time `json:"t"`
+	V float64   `json:"v"`
+}
+
+// Add appends a sample.
+func (s *Series) Add(t time.Time, v float64) { s.Points = append(s.Points, Point{T: t, V: v}) }
 
 const (
 	chartW, chartH = 640, 160
 	chartPad       = 36
 )
 
-// chartSVG draws a series as an inline SVG line chart with its min and max
-// labelled, so a reviewer sees the shape without any script.
+// chartSVG draws a series as an inline SVG line chart: time on the x axis
+// over the series' window (From..Until when set), values against zero with
+// grid lines labelled at zero, half and the maximum, and a gap wherever a
+// sample is missing (Step), so a reviewer sees the shape without any script.
 func chartSVG(s Series) template.HTML {
 	if len(s.Points) == 0 {
-		return template.HTML(`<p class="muted">no points</p>`)
+		return template.HTML(`<p class="muted">no samples in this window</p>`)
 	}
 	t0, t1 := s.Points[0].T, s.Points[0].T
 	lo, hi := s.Points[0].V, s.Points[0].V
@@ -40,6 +56,12 @@ func chartSVG(s Series) template.HTML {
 		}
 		lo, hi = math.Min(lo, p.V), math.Max(hi, p.V)
 	}
+	if !s.From.IsZero() && s.From.Before(t0) {
+		t0 = s.From
+	}
+	if !s.Until.IsZero() && s.Until.After(t1) {
+		t1 = s.Until
+	}
 	lo = math.Min(lo, 0) // rates and counts read against zero
 	first, last := t0, t1
 	span := t1.Sub(t0).Seconds()
@@ -51,19 +73,39 @@ func chartSVG(s Series) template.HTML {
 	}
 	x := func(t time.Time) float64 { return chartPad + (t.Sub(t0).Seconds()/span)*(chartW-2*chartPad) }
 	y := func(v float64) float64 { return chartH - chartPad/2 - (v-lo)/(hi-lo)*(chartH-chartPad) }
-	var pts, dots strings.Builder
-	for _, p := range s.Points {
-		fmt.Fprintf(&pts, "%.1f,%.1f ", x(p.T), y(p.V))
+	pts := make([]Point, len(s.Points))
+	copy(pts, s.Points)
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].T.Before(pts[j].T) })
+	var lines, dots, seg strings.Builder
+	flush := func() {
+		if seg.Len() > 0 {
+			fmt.Fprintf(&lines, `<polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="%s"/>`, strings.TrimSpace(seg.String()))
+			seg.Reset()
+		}
+	}
+	for i, p := range pts {
+		if i > 0 && s.Step > 0 && p.T.Sub(pts[i-1].T) > s.Step*3/2 {
+			flush()
+		}
+		fmt.Fprintf(&seg, "%.1f,%.1f ", x(p.T), y(p.V))
 		fmt.Fprintf(&dots, `<circle cx="%.1f" cy="%.1f" r="2.5"/>`, x(p.T), y(p.V))
 	}
+	flush()
+	var grid strings.Builder
+	for _, v := range []float64{lo, (lo + hi) / 2, hi} {
+		fmt.Fprintf(&grid, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e0e0e0"/><text x="2" y="%.0f" class="axis">%s</text>`,
+			chartPad, chartW-chartPad, y(v), y(v), y(v)+4, template.HTMLEscapeString(humanNumber(v, s.Unit)))
+	}
 	esc := template.HTMLEscapeString
+	layout := "01-02 15:04"
+	if last.Sub(first) >= 72*time.Hour {
+		layout = "2006-01-02"
+	}
 	return template.HTML(fmt.Sprintf(`<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">
-<polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="%s"/><g fill="#c0392b">%s</g>
-<text x="2" y="%.0f" class="axis">%s</text><text x="2" y="%.0f" class="axis">%s</text>
-<text x="%d" y="%d" class="axis">%s</text><text x="%d" y="%d" class="axis" text-anchor="end">%s</text>
-</svg>`, chartW, chartH, esc(s.Name), strings.TrimSpace(pts.String()), dots.String(),
-		y(hi)+4, esc(humanNumber(hi, s.Unit)), y(lo)+4, esc(humanNumber(lo, s.Unit)),
-		chartPad, chartH-2, first.UTC().Format("01-02 15:04"), chartW-chartPad, chartH-2, last.UTC().Format("01-02 15:04")))
+%s%s<g fill="#c0392b">%s</g>
+<text x="%d" y="%d" class="axis">%s</text><text x="%d" y="%d" class="axis" text-anchor="end">%s UTC</text>
+</svg>`, chartW, chartH, esc(s.Name), grid.String(), lines.String(), dots.String(),
+		chartPad, chartH-2, first.UTC().Format(layout), chartW-chartPad, chartH-2, last.UTC().Format(layout)))
 }
 
 // humanNumber prints bytes with binary prefixes and anything else plainly.

@@ -2,8 +2,10 @@ package reports
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestChartSVGScalesPointsIntoTheBox(t *testing.T) {
@@ -42,5 +44,29 @@ func TestChartSVGShowsASingleSampleAgainstZero(t *testing.T) {
 	svg := string(chartSVG(s))
 	if !strings.Contains(svg, `<circle cx="320.0" cy="18.0" r="2.5"/>`) || !strings.Contains(svg, ">0 networks<") || strings.Contains(svg, "10-31") {
 		t.Fatalf("single sample not drawn mid-chart at full height against zero:\n%s", svg)
+	}
+}
+
+// A daily series over a window: the x axis spans the whole window (not only
+// the days with samples), and a missing day breaks the line instead of
+// drawing a slope across it.
+func TestChartSVGSpansTheWindowAndShowsGaps(t *testing.T) {
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	s := Series{Name: "uploaded per day", Unit: "bytes", From: from, Until: from.AddDate(0, 0, 10), Step: 24 * time.Hour}
+	for _, d := range []int{2, 3, 6, 7} { // days 4 and 5 missing
+		s.Add(from.AddDate(0, 0, d).Add(12*time.Hour), float64(d)*(1<<30))
+	}
+	svg := string(chartSVG(s))
+	if n := strings.Count(svg, "<polyline"); n != 2 {
+		t.Errorf("%d lines, want 2 (the gap splits them):\n%s", n, svg)
+	}
+	for _, want := range []string{">2026-11-01<", ">2026-11-11 UTC<", ">7.00 GiB<", ">3.50 GiB<", ">0 B<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("svg lacks %q:\n%s", want, svg)
+		}
+	}
+	// Day 2 at noon is 2.5 days into a 10-day window.
+	if x := 36 + 2.5/10*(640-72); !strings.Contains(svg, fmt.Sprintf(`cx="%.1f"`, x)) {
+		t.Errorf("day 2 not at x=%.1f:\n%s", x, svg)
 	}
 }

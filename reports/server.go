@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,6 +42,9 @@ type Server struct {
 	perAcc *loginLimiter // failed sign-ins per account name, from any address
 	secure bool          // mark cookies Secure (behind TLS)
 	trust  []netip.Prefix
+	// activity reads members' and torrents' history from ClickHouse; nil
+	// when it is not configured (the pages then say so).
+	activity *Activity
 }
 
 // Options configure a Server.
@@ -49,6 +54,9 @@ type Options struct {
 	// address in X-Real-IP or X-Forwarded-For (the sign-in limit counts
 	// failures per client, not per proxy).
 	TrustedProxies []netip.Prefix
+	// Activity reads IP, client and daily history from ClickHouse for the
+	// member, torrent and search pages; nil leaves those sections out.
+	Activity *Activity
 }
 
 // Sign-in limits: failures per client address, and per account from any
@@ -64,8 +72,13 @@ const (
 // NewServer builds the UI over a Store.
 func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 	funcs := template.FuncMap{
-		"chart":   chartSVG,
-		"passkey": redactPasskey,
+		"chart":    chartSVG,
+		"list":     func(v ...string) []string { return v },
+		"bytes":    humanBytes,
+		"ratio":    humanRatio,
+		"pct":      func(f float64) float64 { return 100 * f },
+		"seedDays": func(sec int64) float64 { return float64(sec) / 86400 },
+		"passkey":  redactPasskey,
 		"human": func(v any, unit string) string {
 			switch n := v.(type) {
 			case float64:
@@ -77,14 +90,22 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 		},
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "list", "detail", "error", "staff"} {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" {
+			continue
+		}
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
 		pages[name] = t
 	}
-	return &Server{store: store, log: log, pages: pages, secure: opts.SecureCookies, trust: opts.TrustedProxies,
+	return &Server{store: store, log: log, pages: pages, secure: opts.SecureCookies, trust: opts.TrustedProxies, activity: opts.Activity,
 		limit:  newLoginLimiter(maxFailsPerAddr, failWindowPerAddr),
 		perAcc: newLoginLimiter(maxFailsPerAccount, failWindowAccount)}, nil
 }
@@ -139,6 +160,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/reports", RoleModerator, s.listAPI},
 		{"GET", "/api/reports/{id}", RoleModerator, s.detailAPI},
 		{"POST", "/api/reports/{id}/review", RoleModerator, s.reviewAPI},
+
+		{"GET", "/members/{id}", RoleModerator, s.memberPage},
+		{"POST", "/members/{id}/notes", RoleModerator, s.noteForm},
+		{"GET", "/api/members/{id}", RoleModerator, s.memberAPI},
+		{"POST", "/api/members/{id}/notes", RoleModerator, s.noteAPI},
+		{"GET", "/torrents/{id}", RoleModerator, s.torrentPage},
+		{"GET", "/api/torrents/{id}", RoleModerator, s.torrentAPI},
+		{"GET", "/audit", RoleModerator, s.auditPage},
+		{"GET", "/api/audit", RoleModerator, s.auditAPI},
 
 		{"GET", "/admin/staff", RoleAdmin, s.staffPage},
 		{"POST", "/admin/staff/{id}/disable", RoleAdmin, s.setDisabledForm(true)},
@@ -607,6 +637,27 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, 
 	if len(d.Evidence) > 0 && json.Unmarshal(d.Evidence, &ev) == nil {
 		data["Evidence"] = ev
 	}
+	ids := []int64{}
+	if n, err := strconv.ParseInt(d.SubjectID, 10, 64); err == nil && d.SubjectKind == "torrent" {
+		ids = append(ids, n)
+	}
+	if ev, ok := data["Evidence"].(evidenceView); ok {
+		for _, t := range ev.Torrents {
+			ids = append(ids, int64(t.TorrentID))
+		}
+	}
+	names := map[string]string{}
+	if byID, err := s.store.TorrentNames(r.Context(), ids); err == nil {
+		for id, n := range byID {
+			names[strconv.FormatInt(id, 10)] = n
+		}
+	}
+	data["TorrentNames"] = names
+	history, _, err := s.store.Audit(r.Context(), AuditFilter{SubjectKind: "cheat_report", SubjectID: strconv.FormatInt(id, 10), Limit: 100})
+	if err != nil {
+		s.log.Warn("report history", "report", id, "err", err)
+	}
+	data["History"] = history
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, d.Evidence, "", "  ") == nil {
 		data["RawEvidence"] = pretty.String()
@@ -696,7 +747,8 @@ func statusFor(err error) int {
 	switch {
 	case errors.As(err, &in):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrStaffNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrStaffNotFound), errors.Is(err, ErrMemberNotFound),
+		errors.Is(err, ErrTorrentNotFound), errors.Is(err, ErrRowNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden
@@ -711,6 +763,20 @@ func publicError(err error) string {
 		return err.Error()
 	}
 	return "the database is not answering; try again shortly"
+}
+
+// decodeJSON reads a JSON body into v, refusing unknown fields; false when it
+// has answered (400 naming the expected shape, or 413).
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, shape string) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if !tooLarge(w, r, s, err) {
+			s.fail(w, r, http.StatusBadRequest, "body must be JSON "+shape+": "+err.Error(), nil)
+		}
+		return false
+	}
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

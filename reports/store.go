@@ -51,6 +51,7 @@ type Report struct {
 	Verdict     []string   `json:"verdict"`
 	EnforcedAt  *time.Time `json:"enforced_at,omitempty"`
 	MemberID    string     `json:"member_id,omitempty"` // the member behind a user or passkey subject
+	MemberName  string     `json:"member_name,omitempty"`
 }
 
 // ReportDetail adds the evidence and the verdict's figures.
@@ -64,12 +65,13 @@ type ReportDetail struct {
 
 // Filter narrows a report list. Zero values mean "any".
 type Filter struct {
-	Status   string
-	Detector string
-	Severity string
-	UserID   string
-	BeforeID int64 // keyset paging: reports with a smaller id
-	Limit    int
+	Status    string
+	Detector  string
+	Severity  string
+	UserID    string
+	TorrentID int64 // reports about the torrent or listing it in their evidence
+	BeforeID  int64 // keyset paging: reports with a smaller id
+	Limit     int
 }
 
 // Verdicts staff may give a confirmed report (enforce carries them out).
@@ -89,6 +91,9 @@ var (
 	ErrNotFound        = errors.New("report not found")
 	ErrAlreadyReviewed = errors.New("report already reviewed")
 	ErrForbidden       = errors.New("the disable_account verdict needs an admin")
+	// ErrRowNotFound is a setting (client rule, seedbox range, promotion,
+	// allowlist entry, API token) that does not exist.
+	ErrRowNotFound = errors.New("no such entry")
 )
 
 // AdminVerdicts are verdicts only an admin may give.
@@ -231,7 +236,7 @@ func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error)
 		}
 		uid = n
 	}
-	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid)
+	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid, f.TorrentID)
 	if err != nil {
 		return nil, fmt.Errorf("list cheat reports: %w", err)
 	}
@@ -245,7 +250,27 @@ func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error)
 	if err != nil {
 		return nil, fmt.Errorf("list cheat reports: %w", err)
 	}
-	return out, nil
+	return out, s.nameMembers(ctx, out)
+}
+
+// nameMembers fills in the names of the reports' members.
+func (s *Store) nameMembers(ctx context.Context, list []Report) error {
+	ids := make([]int64, 0, len(list))
+	for _, r := range list {
+		if n, err := strconv.ParseInt(r.MemberID, 10, 64); err == nil {
+			ids = append(ids, n)
+		}
+	}
+	names, err := s.MemberNames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		if n, err := strconv.ParseInt(list[i].MemberID, 10, 64); err == nil {
+			list[i].MemberName = names[n]
+		}
+	}
+	return nil
 }
 
 // Get returns one report with its evidence.
@@ -254,7 +279,7 @@ func (s *Store) Get(ctx context.Context, id int64) (ReportDetail, error) {
 	var revUp, revDown *string
 	err := s.pool.QueryRow(ctx, sqlGetReport, id).Scan(&d.ID, &d.Detector, &d.SubjectKind, &d.SubjectID,
 		&d.WindowStart, &d.WindowEnd, &d.Score, &d.Severity, &d.Status, &d.Note, &d.CreatedAt, &d.UpdatedAt,
-		&d.ReviewedAt, &d.Reviewer, &d.Verdict, &d.EnforcedAt, &d.Evidence, &revUp, &revDown, &d.EnforceError)
+		&d.ReviewedAt, &d.Reviewer, &d.Verdict, &d.EnforcedAt, &d.Evidence, &revUp, &revDown, &d.EnforceError, &d.MemberID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}
@@ -267,6 +292,11 @@ func (s *Store) Get(ctx context.Context, id int64) (ReportDetail, error) {
 	if revDown != nil {
 		d.ReverseDownloaded = *revDown
 	}
+	one := []Report{d.Report}
+	if err := s.nameMembers(ctx, one); err != nil {
+		return d, err
+	}
+	d.MemberName = one[0].MemberName
 	return d, nil
 }
 

@@ -1,7 +1,14 @@
 SELECT r.id, r.detector, r.subject_kind, r.subject_id, r.window_start, r.window_end,
        r.score, r.severity, r.status, r.note, r.created_at, r.updated_at, r.reviewed_at,
        COALESCE(s.name, ''), r.verdict, r.enforced_at,
-       r.evidence, r.reverse_uploaded::text, r.reverse_downloaded::text, COALESCE(r.enforce_error, '')
+       r.evidence, r.reverse_uploaded::text, r.reverse_downloaded::text, COALESCE(r.enforce_error, ''),
+       -- the member behind the report (as list_reports.sql names it)
+       COALESCE(CASE r.subject_kind
+                  WHEN 'user' THEN r.subject_id
+                  WHEN 'passkey' THEN COALESCE(r.evidence->>'user_id',
+                      CASE WHEN r.subject_id LIKE 'user:%' THEN substr(r.subject_id, 6) END,
+                      (SELECT u.id::text FROM users u WHERE u.passkey = r.subject_id))
+                END, '')
 FROM cheat_reports r
 LEFT JOIN staff s ON s.id = r.reviewer_id
 WHERE r.id = $1

@@ -19,5 +19,8 @@ WHERE ($1 = '' OR r.status = $1)
        OR (r.subject_kind = 'passkey' AND (r.evidence->>'user_id' = $4 OR r.subject_id = 'user:' || $4
            OR r.subject_id = (SELECT u.passkey FROM users u WHERE u.id = $7))))
   AND ($5 = 0 OR r.id < $5)
+  -- a torrent's reports: about the torrent, or listing it in the evidence
+  AND ($8 = 0 OR (r.subject_kind = 'torrent' AND r.subject_id = $8::text)
+       OR r.evidence->'torrents' @> jsonb_build_array(jsonb_build_object('torrent_id', $8::bigint)))
 ORDER BY r.id DESC
 LIMIT $6

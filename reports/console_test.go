@@ -1,0 +1,154 @@
+package reports_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body(t, resp)
+}
+
+func mustContain(t *testing.T, what, page string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(page, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s:\n%s", what, page)
+	}
+}
+
+// The member page shows the member from the ledger, enforcement, reports,
+// invites, seedboxes, allowlist and ClickHouse history, and its JSON twin
+// the same figures.
+func TestMemberPage(t *testing.T) {
+	s := setupSite(t)
+	c := signedIn(t, s.fixture)
+	code, page := get(t, c, s.srv.URL+"/members/1")
+	if code != http.StatusOK {
+		t.Fatalf("member page: %d %s", code, page)
+	}
+	mustContain(t, "member page", page,
+		"cheater", "member #1", "passkey 0123…",
+		"40.00 GiB", "50.00 GiB", "2.00 GiB", ">20.000<", ">25.000<", // raw and credited totals and ratios
+		"ratio_watch", "required ratio 0.6", "hnr_warning", `<a href="/torrents/9">Big.Buck.Bunny.1080p</a>`,
+		`<a href="/reports/`, "faked_upload",
+		"-3.00 GiB", "manual fix of a client bug",
+		`<a href="/members/2">bob</a>`, `<a href="/members/3">carol</a>`, "leeching blocked",
+		"203.0.113.0/24", "hetzner box", "declared seedbox host",
+		"198.51.100.7", "198.51.100.0/24", "2001:db8:1:2::5", "2001:db8:1:2::/64",
+		`<a href="/members/4">dave</a>`,
+		"<code>-qB4650-</code>", "4.6.5.0", "qBittorrent/4.6.5",
+		"uploaded per day (raw)", "ratio_watch.start", "ratio 0.40 below 0.60")
+	// The upload chart has a gap (day 4 missing): two lines.
+	i := strings.Index(page, "uploaded per day (raw)</h3>")
+	j := strings.Index(page[i:], "</svg>")
+	if n := strings.Count(page[i:i+j], "<polyline"); n != 2 {
+		t.Errorf("upload chart has %d lines, want 2 around the missing day", n)
+	}
+	// Passkeys are never shown in full.
+	if strings.Contains(page, "0123456789abcdef0123456789abcdef") {
+		t.Error("member page shows the full passkey")
+	}
+
+	code, out := get(t, c, s.srv.URL+"/api/members/1")
+	var m struct {
+		Name             string   `json:"name"`
+		Passkey          string   `json:"passkey_prefix"`
+		CreditedUploaded string   `json:"credited_uploaded"`
+		CreditedRatio    *float64 `json:"credited_ratio"`
+		Inviter          struct{ Name string }
+		Invitees         []struct{ Name string }
+		Activity         struct {
+			IPs    []struct{ IP, Network string }
+			Others []struct {
+				Name    string
+				Network string
+			} `json:"others_on_networks"`
+			Clients []struct {
+				Client, Version string
+			}
+		}
+	}
+	if code != 200 || json.Unmarshal([]byte(out), &m) != nil {
+		t.Fatalf("member api: %d %s", code, out)
+	}
+	if m.Name != "cheater" || m.Passkey != "0123…" || m.CreditedUploaded != "53687091200" || m.CreditedRatio == nil || *m.CreditedRatio != 25 ||
+		m.Inviter.Name != "bob" || len(m.Invitees) != 1 || m.Invitees[0].Name != "carol" {
+		t.Errorf("member api: %+v", m)
+	}
+	if len(m.Activity.IPs) != 2 || len(m.Activity.Others) != 1 || m.Activity.Others[0].Name != "dave" ||
+		m.Activity.Others[0].Network != "198.51.100.0/24" || len(m.Activity.Clients) != 1 || m.Activity.Clients[0].Client != "-qB" {
+		t.Errorf("member api activity: %+v", m.Activity)
+	}
+	if code, out := get(t, c, s.srv.URL+"/api/members/999"); code != 404 || !strings.Contains(out, "member not found") {
+		t.Errorf("unknown member: %d %s", code, out)
+	}
+	if code, _ := get(t, c, s.srv.URL+"/members/abc"); code != 400 {
+		t.Errorf("member id abc: %d", code)
+	}
+}
+
+// Staff notes: added from the member page (with an audit row), an empty
+// note is refused and what was typed is kept.
+func TestMemberNotes(t *testing.T) {
+	s := setupSite(t)
+	c := signedIn(t, s.fixture)
+	_, page := get(t, c, s.srv.URL+"/members/1")
+	csrf := csrfOf(t, page)
+	resp, err := c.PostForm(s.srv.URL+"/members/1/notes", url.Values{"csrf": {csrf}, "body": {"   "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := body(t, resp); resp.StatusCode != 400 || !strings.Contains(page, "the note is empty") {
+		t.Fatalf("empty note: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(s.srv.URL+"/members/1/notes", url.Values{"csrf": {csrf}, "body": {"Asked on IRC about the seedbox; says it is a Hetzner box."}})
+	page = body(t, resp)
+	mustContain(t, "member page after a note", page, "Asked on IRC about the seedbox", "member.note")
+}
+
+// The torrent page: size, promotion, swarm now, balance per closed day
+// (times cheated), the member whose claims unbalance it, snatches, reports.
+func TestTorrentPage(t *testing.T) {
+	s := setupSite(t)
+	c := signedIn(t, s.fixture)
+	code, page := get(t, c, s.srv.URL+"/torrents/9")
+	if code != 200 {
+		t.Fatalf("torrent page: %d %s", code, page)
+	}
+	mustContain(t, "torrent page", page, siteTorrentN, "1.00 GiB", "00112233445566778899aabbccddeeff00112233",
+		"<strong>1</strong> seeders, <strong>1</strong> leechers", "<strong>1</strong> snatches",
+		`times cheated (closed days out of balance, last 30 days): <strong class="fired">2</strong>`,
+		"out of balance", `<a href="/members/1">cheater</a>`, "41.00 GiB", "100%", "faked_upload",
+		"seeders (hourly max)")
+	code, out := get(t, c, s.srv.URL+"/api/torrents/9")
+	var tj struct {
+		Name         string
+		TimesCheated int `json:"times_cheated"`
+		Unbalancers  []struct {
+			Name     string
+			Uploaded uint64
+		}
+	}
+	if code != 200 || json.Unmarshal([]byte(out), &tj) != nil || tj.TimesCheated != 2 || len(tj.Unbalancers) != 1 ||
+		tj.Unbalancers[0].Name != "cheater" || tj.Unbalancers[0].Uploaded != uint64(41*gib) {
+		t.Errorf("torrent api: %d %+v %s", code, tj, out)
+	}
+	// The report's evidence row links to the torrent by name; the member by name.
+	_, detail := get(t, c, s.srv.URL+"/reports/"+itoa(s.reportID))
+	mustContain(t, "report page", detail, `<a href="/torrents/9">Big.Buck.Bunny.1080p</a>`, `<a href="/members/1">cheater</a>`)
+	_, list := get(t, c, s.srv.URL+"/")
+	mustContain(t, "queue", list, `<a href="/members/1">cheater</a>`)
+}

@@ -1,0 +1,1 @@
+SELECT id, name FROM torrents WHERE id = ANY($1)
