@@ -16,6 +16,8 @@ var (
 	insertAdjustmentSQL string
 	//go:embed sql/existing_adjustment.sql
 	existingAdjustmentSQL string
+	//go:embed sql/adjustment_by_key.sql
+	adjustmentByKeySQL string
 	//go:embed sql/adjust_totals.sql
 	adjustTotalsSQL string
 	//go:embed sql/adjust_user_torrent.sql
@@ -34,6 +36,11 @@ type Adjustment struct {
 	Reason             string // required
 	ReportID           int64  // 0: none; with one, the adjustment is applied once per member and torrent
 	Actor              string // required: staff name or job
+	// Key, when set, makes the adjustment idempotent: a repeated call with
+	// the same key and the same adjustment changes nothing and returns the
+	// first one's id with applied=false; the same key with another
+	// adjustment is ErrKeyReused.
+	Key string
 }
 
 // Errors of Adjust.
@@ -41,6 +48,7 @@ var (
 	ErrInvalidAdjustment = errors.New("invalid ledger adjustment")
 	ErrNegative          = errors.New("ledger adjustment would make a total negative")
 	ErrNoHistory         = errors.New("member has no ledger history on that torrent")
+	ErrKeyReused         = errors.New("idempotency key already used for a different adjustment")
 )
 
 // Adjust records a and applies it to the member's totals (and the member ×
@@ -57,8 +65,15 @@ func Adjust(ctx context.Context, pool *pgxpool.Pool, a Adjustment) (id int64, ap
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
+	var key *string
+	if a.Key != "" {
+		key = &a.Key
+	}
 	err = tx.QueryRow(ctx, insertAdjustmentSQL, a.UserID, nullable(a.TorrentID), a.CreditedUploaded,
-		a.CreditedDownloaded, a.BonusPoints, a.Reason, nullable(a.ReportID), a.Actor).Scan(&id)
+		a.CreditedDownloaded, a.BonusPoints, a.Reason, nullable(a.ReportID), a.Actor, key).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) && a.Key != "" {
+		return a.existingByKey(ctx, tx)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = tx.QueryRow(ctx, existingAdjustmentSQL, a.ReportID, a.UserID, nullable(a.TorrentID)).Scan(&id)
 		if err != nil {
@@ -92,6 +107,31 @@ func Adjust(ctx context.Context, pool *pgxpool.Pool, a Adjustment) (id int64, ap
 		return 0, false, fmt.Errorf("commit adjustment for user %d: %w", a.UserID, err)
 	}
 	return id, true, nil
+}
+
+// existingByKey answers a repeated key: the first adjustment's id when it
+// is the same adjustment, else ErrKeyReused.
+func (a Adjustment) existingByKey(ctx context.Context, tx pgx.Tx) (int64, bool, error) {
+	var (
+		id    int64
+		prev  Adjustment
+		found = true
+	)
+	err := tx.QueryRow(ctx, adjustmentByKeySQL, a.Key).Scan(&id, &prev.UserID, &prev.TorrentID,
+		&prev.CreditedUploaded, &prev.CreditedDownloaded, &prev.BonusPoints, &prev.Reason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		found = false // another unique index refused it: a report already applied
+	} else if err != nil {
+		return 0, false, fmt.Errorf("read adjustment with key %q: %w", a.Key, err)
+	}
+	if !found {
+		return 0, false, fmt.Errorf("%w: key %q", ErrKeyReused, a.Key)
+	}
+	if prev.UserID != a.UserID || prev.TorrentID != a.TorrentID || prev.CreditedUploaded != a.CreditedUploaded ||
+		prev.CreditedDownloaded != a.CreditedDownloaded || prev.BonusPoints != a.BonusPoints || prev.Reason != a.Reason {
+		return id, false, fmt.Errorf("%w: key %q is adjustment %d", ErrKeyReused, a.Key, id)
+	}
+	return id, false, nil
 }
 
 func (a Adjustment) validate() error {

@@ -24,6 +24,9 @@ type Core struct {
 	users    *userStore
 	limiter  *badKeyLimiter
 	blocked  [65536 / 64]uint64 // port bitmap
+	// interval and jitter told to clients (nanoseconds); the site may change
+	// them at run time (SetInterval).
+	interval, jitter atomic.Int64
 
 	msgTooOften, msgTooManyIPs, msgTooManyPeers string // formatted once
 }
@@ -48,7 +51,29 @@ func New(cfg Config, policy Policy, sink Sink, clock Clock) *Core {
 	for _, p := range cfg.BlockedPorts {
 		c.blocked[p/64] |= 1 << (p % 64)
 	}
+	c.interval.Store(int64(cfg.Interval))
+	c.jitter.Store(int64(cfg.Jitter))
 	return c
+}
+
+// SetInterval changes the announce interval and its random extra told to
+// clients from now on (a site's control request). Peers expire after twice
+// the larger of this interval and the configured one.
+func (c *Core) SetInterval(interval, jitter time.Duration) error {
+	if interval < time.Second {
+		return fmt.Errorf("announce interval %v is below 1 s", interval)
+	}
+	if jitter < 0 {
+		return fmt.Errorf("announce jitter %v is negative", jitter)
+	}
+	c.interval.Store(int64(interval))
+	c.jitter.Store(int64(jitter))
+	return nil
+}
+
+// Intervals returns the announce interval and jitter in force.
+func (c *Core) Intervals() (interval, jitter time.Duration) {
+	return time.Duration(c.interval.Load()), time.Duration(c.jitter.Load())
 }
 
 // epoch is one second before the earlier of since (when set) and now:
@@ -74,13 +99,16 @@ func (c *Core) secs(t time.Time) uint32 {
 	return uint32(d / time.Second)
 }
 
-func (c *Core) expiry() uint32 { return uint32(2 * c.cfg.Interval / time.Second) }
+func (c *Core) expiry() uint32 {
+	return uint32(2 * max(c.cfg.Interval, time.Duration(c.interval.Load())) / time.Second)
+}
 
 // Messages told to clients (user-understandable) per refusal.
 const (
 	msgRateLimited   = "too many announces with an unknown passkey from your address: wait a minute and download the .torrent again from the site"
 	msgUnknownKey    = "unknown passkey: download the .torrent again from the site"
 	msgNotRegistered = "this torrent is not registered on this tracker"
+	msgUnregistered  = "unregistered torrent"
 	msgTooManyIPs    = "you are active from too many locations at once (limit %d): stop the client on another location, or declare your seedbox on the site"
 	msgTooManyPeers  = "too many of your clients are on this torrent (limit %d): stop one of them"
 	msgNoLeeching    = "leeching is disabled on your account: you may still seed, but not download"
@@ -110,12 +138,14 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_MALFORMED, "the tracker could not determine your IP address")
 		return
 	}
-	if c.limiter.blocked(r.Addr, t) {
-		c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
-		return
-	}
 	user := c.policy.UserByPasskey(r.Passkey)
 	if user == nil {
+		// A blocked source learns nothing more; a valid passkey from it
+		// (a member behind the guesser's NAT) is served.
+		if c.limiter.blocked(r.Addr, t) {
+			c.refuse(ans, ev, events.Refusal_REFUSAL_RATE_LIMITED, msgRateLimited)
+			return
+		}
 		c.limiter.bad(r.Addr, t)
 		c.refuse(ans, ev, events.Refusal_REFUSAL_UNKNOWN_PASSKEY, msgUnknownKey)
 		return
@@ -136,10 +166,14 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 	}
 	ev.TorrentId = tor.ID
 	if tor.Deleted {
-		c.refuse(ans, ev, events.Refusal_REFUSAL_TORRENT_DELETED, deletedMessage(tor))
+		c.refuse(ans, ev, events.Refusal_REFUSAL_TORRENT_DELETED, deletedMessage(tor, now))
 		return
 	}
-	if msg := c.policy.Clients().Check(r.PeerID, r.UserAgent); msg != "" {
+	if tor.Unavailable != "" {
+		c.refuse(ans, ev, events.Refusal_REFUSAL_TORRENT_UNKNOWN, tor.Unavailable)
+		return
+	}
+	if msg := c.policy.Clients().Check(r.PeerID, r.UserAgent, r.Headers); msg != "" {
 		c.refuse(ans, ev, events.Refusal_REFUSAL_CLIENT_BANNED, msg)
 		return
 	}
@@ -155,10 +189,10 @@ func (c *Core) Announce(r *Request, ans *Answer) {
 		c.refuse(ans, ev, code, msg)
 		return
 	}
-	c.credit(ev, tor, now)
-	ans.Interval = int(c.cfg.Interval / time.Second)
-	if c.cfg.Jitter > 0 {
-		ans.Interval += int(rand.Int64N(int64(c.cfg.Jitter)) / int64(time.Second))
+	c.credit(ev, user, tor, now)
+	ans.Interval = int(c.interval.Load() / int64(time.Second))
+	if j := c.jitter.Load(); j > 0 {
+		ans.Interval += int(rand.Int64N(j) / int64(time.Second))
 	}
 	ans.MinInterval = int(c.cfg.MinInterval / time.Second)
 	ev.Result = events.Result_RESULT_ACCEPTED
@@ -172,11 +206,13 @@ func disabledMessage(u *User) string {
 	return "your account is disabled: " + u.DisabledReason
 }
 
-func deletedMessage(t *Torrent) string {
-	if t.DeletedReason == "" {
-		return "this torrent was deleted from the site"
+// deletedMessage is Ocelot's answer for a deleted torrent: its reason for
+// DeletedReasonFor after the deletion, then none.
+func deletedMessage(t *Torrent, now time.Time) string {
+	if t.DeletedReason == "" || (!t.DeletedAt.IsZero() && !now.Before(t.DeletedAt.Add(DeletedReasonFor))) {
+		return msgUnregistered
 	}
-	return "this torrent was deleted from the site: " + t.DeletedReason
+	return msgUnregistered + ": " + t.DeletedReason
 }
 
 // apply updates the swarm and the session, fills the accounting fields of ev
@@ -372,14 +408,28 @@ func (c *Core) account(s *swarm, h uint64, pos int32, r *Request, ev *events.Ann
 	return ev.Snatch
 }
 
-// credit applies the promotion in force to the raw deltas.
-func (c *Core) credit(ev *events.Announce, tor *Torrent, now time.Time) {
+// credit applies the promotion in force to the raw deltas: the torrent's,
+// the site-wide window's, the member's class's, the member's personal
+// freeleech and a freeleech token, the most generous per side; neutral
+// leech on the torrent counts neither side whatever else applies.
+func (c *Core) credit(ev *events.Announce, user *User, tor *Torrent, now time.Time) {
 	promo := NoPromotion
 	if !tor.Promotion.IsNone() && (tor.PromotionUntil.IsZero() || now.Before(tor.PromotionUntil)) {
 		promo = tor.Promotion
 	}
-	if site := c.policy.SitePromotion(now); site != nil {
-		promo = combine(promo, *site)
+	if !promo.IsNeutral() {
+		if site := c.policy.SitePromotion(now); site != nil {
+			promo = combine(promo, Promotion{Name: "site:" + site.Name, DownloadPercent: site.DownloadPercent, UploadPercent: site.UploadPercent})
+		}
+		if cp := user.ClassPromotion; cp != nil && !cp.IsNone() {
+			promo = combine(promo, *cp)
+		}
+		if user.PersonalFreeleech && (user.PersonalFreeleechUntil.IsZero() || now.Before(user.PersonalFreeleechUntil)) {
+			promo = combine(promo, Promotion{Name: "personal_freeleech", UploadPercent: 100})
+		}
+		if _, ok := tor.Tokens[user.ID]; ok {
+			promo = combine(promo, Promotion{Name: "freeleech_token", UploadPercent: 100})
+		}
 	}
 	ev.Promotion.Name = promo.Name
 	ev.Promotion.DownloadPercent = promo.DownloadPercent
@@ -388,16 +438,15 @@ func (c *Core) credit(ev *events.Announce, tor *Torrent, now time.Time) {
 	ev.CreditedDownloaded = scale(ev.DeltaDownloaded, promo.DownloadPercent)
 }
 
-// combine keeps the more generous factor of each side.
-func combine(torrent, site Promotion) Promotion {
-	if torrent.IsNone() {
-		site.Name = "site:" + site.Name
-		return site
+// combine keeps the more generous factor of each side; the name lists
+// both (a promotion that changes nothing is left out).
+func combine(a, b Promotion) Promotion {
+	if a.IsNone() {
+		return b
 	}
-	out := Promotion{Name: torrent.Name + "+site:" + site.Name,
-		DownloadPercent: min(torrent.DownloadPercent, site.DownloadPercent),
-		UploadPercent:   max(torrent.UploadPercent, site.UploadPercent)}
-	return out
+	return Promotion{Name: a.Name + "+" + b.Name,
+		DownloadPercent: min(a.DownloadPercent, b.DownloadPercent),
+		UploadPercent:   max(a.UploadPercent, b.UploadPercent)}
 }
 
 func scale(n uint64, percent uint32) uint64 {
@@ -481,11 +530,11 @@ func (c *Core) Scrape(infoHash [20]byte) (ScrapeStats, bool) {
 // announces; it returns the refusal message, or "".
 func (c *Core) CheckPasskey(passkey string, addr netip.Addr) string {
 	t := c.secs(c.clock.Now())
-	if c.limiter.blocked(addr, t) {
-		return msgRateLimited
-	}
 	u := c.policy.UserByPasskey(passkey)
 	if u == nil {
+		if c.limiter.blocked(addr, t) {
+			return msgRateLimited
+		}
 		c.limiter.bad(addr, t)
 		return msgUnknownKey
 	}

@@ -36,6 +36,12 @@ type User struct {
 	Enabled        bool
 	DisabledReason string
 	CanLeech       bool
+	// ClassPromotion is the promotion of the member's class (group); nil: none.
+	ClassPromotion *Promotion
+	// PersonalFreeleech credits the member's downloads 0 until
+	// PersonalFreeleechUntil (zero: no end).
+	PersonalFreeleech      bool
+	PersonalFreeleechUntil time.Time
 }
 
 // Torrent is a registered torrent with its promotion.
@@ -44,7 +50,15 @@ type Torrent struct {
 	Size          uint64
 	Deleted       bool
 	DeletedReason string
-	Promotion     Promotion
+	// DeletedAt is when the torrent was deleted: its reason is told for
+	// DeletedReasonFor after it.
+	DeletedAt time.Time
+	// Unavailable, when set, refuses announces with this message (a torrent
+	// waiting for moderation).
+	Unavailable string
+	// Tokens are the members holding a freeleech token on the torrent (nil: none).
+	Tokens    map[uint64]struct{}
+	Promotion Promotion
 	// PromotionUntil ends a time-limited promotion; zero means no end.
 	PromotionUntil time.Time
 }
@@ -60,8 +74,22 @@ type Promotion struct {
 // NoPromotion credits bytes as reported.
 var NoPromotion = Promotion{Name: "none", DownloadPercent: 100, UploadPercent: 100}
 
+// Neutral is neutral leech: neither upload nor download is credited.
+var Neutral = Promotion{Name: "neutral", DownloadPercent: 0, UploadPercent: 0}
+
+// Freeleech credits downloads 0 and uploads as reported.
+var Freeleech = Promotion{Name: "freeleech", DownloadPercent: 0, UploadPercent: 100}
+
 // IsNone reports whether the promotion changes nothing.
 func (p Promotion) IsNone() bool { return p.DownloadPercent == 100 && p.UploadPercent == 100 }
+
+// IsNeutral reports whether the promotion counts neither side: no other
+// promotion applies on top of it.
+func (p Promotion) IsNeutral() bool { return p.DownloadPercent == 0 && p.UploadPercent == 0 }
+
+// DeletedReasonFor is how long after its deletion a torrent's announces
+// are told the reason (Ocelot keeps deletion reasons as long).
+const DeletedReasonFor = 24 * time.Hour
 
 // Policy is what the core asks about members, torrents and rules. The
 // tracker/policy package implements it over caches of Postgres; every method
@@ -96,6 +124,7 @@ type Request struct {
 	NumWant    int // negative: not given
 	Key        []byte
 	UserAgent  string
+	Headers    Headers // browser headers present (live requests only)
 	ParamOrder []string
 	// Malformed, when set, is the reason the query could not be parsed: the
 	// announce is refused with it.
@@ -140,8 +169,10 @@ type Config struct {
 	MaxPeers    int           // peers per member per torrent (default 3)
 	// BlockedPorts are refused as listening ports (nil: DefaultBlockedPorts).
 	BlockedPorts []uint16
-	// BadPasskeyLimit unknown passkeys from one address within
-	// BadPasskeyWindow block that address until the window ends (default 10 per minute).
+	// BadPasskeyLimit unknown passkeys from one source (an IPv4 address,
+	// an IPv6 /64) within BadPasskeyWindow block that source's unknown
+	// passkeys until the window ends (default 10 per minute); valid
+	// passkeys from it are served.
 	BadPasskeyLimit  int
 	BadPasskeyWindow time.Duration
 	// Epoch, when set, is the oldest time the core will be told about:

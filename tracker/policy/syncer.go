@@ -125,11 +125,23 @@ func (s *Syncer) loadUsers(ctx context.Context, id *int64) ([]userRow, error) {
 		return nil, fmt.Errorf("load users: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (userRow, error) {
-		var id int64
-		u := &core.User{}
-		var pk string
-		err := r.Scan(&id, &pk, &u.Enabled, &u.DisabledReason, &u.CanLeech)
+		var (
+			id            int64
+			u             = &core.User{}
+			pk            string
+			hasClass      bool
+			dl, up        int32
+			personalUntil *time.Time
+		)
+		err := r.Scan(&id, &pk, &u.Enabled, &u.DisabledReason, &u.CanLeech,
+			&hasClass, &dl, &up, &u.PersonalFreeleech, &personalUntil)
 		u.ID = uint64(id)
+		if p := (core.Promotion{Name: "class", DownloadPercent: uint32(dl), UploadPercent: uint32(up)}); hasClass && !p.IsNone() {
+			u.ClassPromotion = &p
+		}
+		if personalUntil != nil {
+			u.PersonalFreeleechUntil = *personalUntil
+		}
 		return userRow{passkey: pk, user: u}, err
 	})
 	if err != nil {
@@ -150,14 +162,19 @@ func (s *Syncer) loadTorrents(ctx context.Context, id *int64) ([]torrentRow, err
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (torrentRow, error) {
 		var (
-			id, size  int64
-			ih        []byte
-			dl, up    int32
-			until     *time.Time
-			t         = &core.Torrent{}
-			promoName string
+			id, size   int64
+			ih         []byte
+			dl, up     int32
+			until      *time.Time
+			deletedAt  *time.Time
+			t          = &core.Torrent{}
+			promoName  string
+			featured   bool
+			moderation string
+			tokens     []int64
 		)
-		if err := r.Scan(&id, &ih, &size, &promoName, &dl, &up, &until, &t.Deleted, &t.DeletedReason); err != nil {
+		if err := r.Scan(&id, &ih, &size, &promoName, &dl, &up, &until, &t.Deleted, &t.DeletedReason, &deletedAt,
+			&featured, &moderation, &tokens); err != nil {
 			return torrentRow{}, err
 		}
 		if len(ih) != 20 {
@@ -165,11 +182,25 @@ func (s *Syncer) loadTorrents(ctx context.Context, id *int64) ([]torrentRow, err
 		}
 		t.ID, t.Size = uint64(id), uint64(size)
 		t.Promotion = core.Promotion{Name: promoName, DownloadPercent: uint32(dl), UploadPercent: uint32(up)}
+		if until != nil {
+			t.PromotionUntil = *until
+		}
+		if featured && !t.Promotion.IsNeutral() {
+			t.Promotion = featuredPromotion(t.Promotion, t.PromotionUntil)
+			t.PromotionUntil = time.Time{}
+		}
 		if t.Promotion.IsNone() {
 			t.Promotion = core.NoPromotion
 		}
-		if until != nil {
-			t.PromotionUntil = *until
+		if deletedAt != nil {
+			t.DeletedAt = *deletedAt
+		}
+		t.Unavailable = moderationMessage[moderation]
+		if len(tokens) > 0 {
+			t.Tokens = make(map[uint64]struct{}, len(tokens))
+			for _, u := range tokens {
+				t.Tokens[uint64(u)] = struct{}{}
+			}
 		}
 		return torrentRow{infoHash: [20]byte(ih), torrent: t}, nil
 	})
@@ -279,6 +310,9 @@ func (s *Syncer) apply(ctx context.Context, payload string) error {
 		for _, r := range rows {
 			s.cache.PutTorrent(r.infoHash, r.torrent)
 		}
+	case "member_classes":
+		// A class's promotion is part of each of its members: reload them all.
+		return s.LoadAll(ctx)
 	case "client_rules":
 		return s.loadClientRules(ctx)
 	case "site_promotions":
@@ -360,4 +394,24 @@ func (s *Syncer) listen(ctx context.Context) error {
 			s.log.Warn("apply policy notification", "err", err)
 		}
 	}
+}
+
+// featuredPromotion is a featured torrent's promotion (UNIT3D: freeleech
+// and double upload) on top of its own, whose time limit no longer applies
+// while featured (the feature is the site's to remove).
+func featuredPromotion(own core.Promotion, until time.Time) core.Promotion {
+	p := core.Promotion{Name: "featured", DownloadPercent: 0, UploadPercent: 200}
+	if !own.IsNone() && (until.IsZero() || time.Now().Before(until)) {
+		p.Name = own.Name + "+featured"
+		p.UploadPercent = max(p.UploadPercent, own.UploadPercent)
+	}
+	return p
+}
+
+// moderationMessage is what announces on a torrent not approved are told
+// (UNIT3D's moderation states); approved torrents have none.
+var moderationMessage = map[string]string{
+	"pending":   "torrent is pending moderation",
+	"rejected":  "torrent has been rejected by moderation",
+	"postponed": "torrent has been postponed by moderation",
 }

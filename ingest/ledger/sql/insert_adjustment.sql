@@ -1,7 +1,9 @@
+-- Nothing is inserted when the adjustment was already applied: the same
+-- report for the same member and torrent (ledger_adjustments_report_once),
+-- or the same idempotency key.
 INSERT INTO ledger_adjustments (
     user_id, torrent_id, credited_uploaded, credited_downloaded, bonus_points,
-    reason, report_id, actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (report_id, user_id, COALESCE(torrent_id, 0)) WHERE report_id IS NOT NULL
-DO NOTHING
+    reason, report_id, actor, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT DO NOTHING
 RETURNING id
