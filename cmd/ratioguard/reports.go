@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/pgconn"
 	"github.com/ratioguard/ratioguard/reports"
@@ -31,7 +32,16 @@ func runReports(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	srv, err := reports.NewServer(reports.NewStore(pool), env.log, reports.Options{SecureCookies: *secure, TrustedProxies: trusted})
+	opts := reports.Options{SecureCookies: *secure, TrustedProxies: trusted}
+	// ClickHouse holds members' IP, client and daily history; without it the
+	// staff UI still serves everything Postgres holds and says what is missing.
+	if ch, err := chconn.Connect(ctx, eng.ClickHouseURL); err != nil {
+		env.log.Warn("staff UI without ClickHouse history", "err", err)
+	} else {
+		defer ch.Close()
+		opts.Activity = reports.NewActivity(ch)
+	}
+	srv, err := reports.NewServer(reports.NewStore(pool), env.log, opts)
 	if err != nil {
 		return err
 	}
