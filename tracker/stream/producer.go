@@ -47,9 +47,12 @@ type Producer struct {
 	framePool sync.Pool
 
 	published, produced, spooled, replayed, kafkaErrors, dropped atomic.Uint64
-	full                                                         atomic.Bool  // the spool refused an append for lack of room
-	lastDropLog                                                  atomic.Int64 // unix nanos: drop logs are rate limited
-	batchSeconds                                                 prometheus.Histogram
+	// ackedFromQueue counts queued events Kafka acknowledged (not replays):
+	// with spooled and dropped, the events that left the memory (Settle).
+	ackedFromQueue atomic.Uint64
+	full           atomic.Bool  // the spool refused an append for lack of room
+	lastDropLog    atomic.Int64 // unix nanos: drop logs are rate limited
+	batchSeconds   prometheus.Histogram
 }
 
 // Stats is a snapshot of the producer's counters.

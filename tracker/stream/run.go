@@ -102,10 +102,12 @@ func (p *Producer) writeQueued(w *writerState) error {
 	p.mu.Unlock()
 
 	w.b.reset(false)
+	bad := 0
 	for _, ev := range evs {
 		if err := w.b.addEvent(ev); err != nil {
 			// Strings were made valid in Publish; nothing else fails to encode.
 			p.drop(1, fmt.Errorf("encode announce event: %w", err))
+			bad++
 		}
 	}
 	err := p.write(w)
@@ -116,6 +118,7 @@ func (p *Producer) writeQueued(w *writerState) error {
 	if !moved {
 		if err == nil {
 			p.q.drop(k)
+			p.ackedFromQueue.Add(uint64(k - bad))
 		} else {
 			p.startSpoolingLocked("Kafka write failed", err)
 		}
