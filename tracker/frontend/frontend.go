@@ -71,6 +71,15 @@ func New(c *core.Core, cfg Config, reg prometheus.Registerer, gather prometheus.
 		writeFailure(w, "internal tracker error: please retry later")
 	})
 	r.Get("/{passkey}/scrape", f.scrape)
+	r.Get("/scrape.php", f.scrape)
+	// UNIT3D's and NexusPHP's announce URLs, answered by route like
+	// Ocelot's; registered for the MethodNotAllowed answer.
+	r.Get("/announce/{passkey}", func(w http.ResponseWriter, _ *http.Request) {
+		writeFailure(w, "internal tracker error: please retry later")
+	})
+	r.Get("/announce.php", func(w http.ResponseWriter, _ *http.Request) {
+		writeFailure(w, "internal tracker error: please retry later")
+	})
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Get("/readyz", f.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(gather, promhttp.HandlerOpts{}))
@@ -98,13 +107,18 @@ func (f *Frontend) route(w http.ResponseWriter, r *http.Request) {
 	f.router.ServeHTTP(w, r)
 }
 
-// AnnounceRoute returns the passkey of an announce URL: PASSKEY of
-// "/PASSKEY/announce" in the decoded path, else in the raw path when the
-// URL has one (a passkey with an escaped slash: chi routes on the raw path
-// then). Every other URL is answered by chi (scrape, health, not found).
+// AnnounceRoute returns the passkey of an announce URL, in the forms the
+// sites' .torrent files carry: Ocelot's (Gazelle) "/PASSKEY/announce",
+// UNIT3D's "/announce/PASSKEY" and NexusPHP's "/announce.php?passkey=PASSKEY"
+// — in the decoded path, else in the raw path when the URL has one (a
+// passkey with an escaped slash: chi routes on the raw path then). Every
+// other URL is answered by chi (scrape, health, not found).
 func AnnounceRoute(u *url.URL) (passkey string, ok bool) {
 	if pk, ok := announcePasskey(u.Path); ok {
 		return pk, true
+	}
+	if u.Path == "/announce.php" {
+		return queryPasskey(u.RawQuery)
 	}
 	if u.RawPath != "" {
 		return announcePasskey(u.RawPath)
@@ -186,14 +200,40 @@ func plainTarget(t string) (path, query string, ok bool) {
 	return t[:q], t[q+1:], true
 }
 
-// announcePasskey returns PASSKEY of "/PASSKEY/announce" (a non-empty
-// segment without a slash, as chi's {passkey} matches).
+// announcePasskey returns PASSKEY of "/PASSKEY/announce" or
+// "/announce/PASSKEY" (a non-empty segment without a slash, as chi's
+// {passkey} matches).
 func announcePasskey(path string) (string, bool) {
+	if rest, ok := strings.CutPrefix(path, "/announce/"); ok {
+		if rest == "" || strings.IndexByte(rest, '/') >= 0 {
+			return "", false
+		}
+		return rest, true
+	}
 	rest, ok := strings.CutSuffix(path, "/announce")
 	if !ok || len(rest) < 2 || rest[0] != '/' || strings.IndexByte(rest[1:], '/') >= 0 {
 		return "", false
 	}
 	return rest[1:], true
+}
+
+// queryPasskey returns the value of the first passkey parameter of a raw
+// query (NexusPHP's announce.php and scrape.php), percent-decoded; an
+// announce without one is still an announce, refused as an unknown passkey.
+func queryPasskey(q string) (string, bool) {
+	for len(q) > 0 {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		name, val, _ := strings.Cut(pair, "=")
+		if name != "passkey" {
+			continue
+		}
+		if pk, err := url.QueryUnescape(val); err == nil {
+			return pk, true
+		}
+		return val, true
+	}
+	return "", true
 }
 
 var textPlain = []string{"text/plain"}
@@ -260,7 +300,11 @@ func (f *Frontend) scrape(w http.ResponseWriter, r *http.Request) {
 	var bad string
 	st.hashes, bad = parseScrape(r.URL.RawQuery, st.hashes[:0])
 	if bad == "" {
-		bad = f.core.CheckPasskey(chi.URLParam(r, "passkey"), f.clientAddr(r))
+		pk := chi.URLParam(r, "passkey")
+		if r.URL.Path == "/scrape.php" {
+			pk, _ = queryPasskey(r.URL.RawQuery)
+		}
+		bad = f.core.CheckPasskey(pk, f.clientAddr(r))
 	}
 	f.metrics.scrapes.Inc()
 	if bad != "" {
@@ -453,8 +497,11 @@ func RedactPasskey(pk string) string {
 	return pk[:4] + "…"
 }
 
-// RedactPath redacts the passkey in /{passkey}/... paths.
+// RedactPath redacts the passkey in /{passkey}/... and /announce/{passkey} paths.
 func RedactPath(p string) string {
+	if pk, ok := strings.CutPrefix(p, "/announce/"); ok {
+		return "/announce/" + RedactPasskey(pk)
+	}
 	if len(p) < 2 {
 		return p
 	}
