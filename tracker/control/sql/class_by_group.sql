@@ -1,0 +1,1 @@
+SELECT class FROM member_classes WHERE site_group_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM member_classes WHERE class = $1

@@ -1,0 +1,1 @@
+DELETE FROM client_rules WHERE id = $1

@@ -1,0 +1,1 @@
+DELETE FROM seedbox_ranges WHERE id = $1

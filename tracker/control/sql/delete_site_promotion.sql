@@ -1,0 +1,1 @@
+DELETE FROM site_promotions WHERE id = $1

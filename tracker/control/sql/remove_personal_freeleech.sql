@@ -1,0 +1,1 @@
+DELETE FROM personal_freeleech WHERE user_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM freeleech_tokens WHERE torrent_id = $1 AND user_id = $2

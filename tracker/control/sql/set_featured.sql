@@ -1,0 +1,1 @@
+UPDATE torrents SET featured = $2, updated_at = now() WHERE id = $1
