@@ -152,3 +152,109 @@ func TestTorrentPage(t *testing.T) {
 	_, list := get(t, c, s.srv.URL+"/")
 	mustContain(t, "queue", list, `<a href="/members/1">cheater</a>`)
 }
+
+// Search finds members by name prefix, id and passkey (shown redacted),
+// torrents by name part and info_hash, and who announced from an address
+// or CIDR with the seedboxes and allowlist entries covering it.
+func TestSearch(t *testing.T) {
+	s := setupSite(t)
+	c := signedIn(t, s.fixture)
+	api := func(q string) (int, string) { return get(t, c, s.srv.URL+"/api/search?q="+url.QueryEscape(q)) }
+	for q, wants := range map[string][]string{
+		"che":   {`"name":"cheater"`, `"kind":"name"`},
+		"4":     {`"name":"dave"`, `"kind":"id"`},
+		"bunny": {`"name":"Big.Buck.Bunny.1080p"`},
+		"00112233445566778899AABBCCDDEEFF00112233": {`"kind":"info_hash"`, `"name":"Big.Buck.Bunny.1080p"`},
+		"0123456789abcdef0123456789abcdef":         {`"kind":"passkey"`, `"query":"0123…"`, `"name":"cheater"`},
+		"198.51.100.0/24":                          {`"range":"198.51.100.0/24"`, `"user_id":1`, `"user_id":4`, `"ip":"198.51.100.7"`, `"name":"dave"`},
+		"203.0.113.9":                              {`"range":"203.0.113.9/32"`, `"cidr":"203.0.113.0/24"`, `"note":"hetzner box"`, `"reason":"declared seedbox host"`},
+		"2001:db8:1:2::/64":                        {`"ip":"2001:db8:1:2::5"`, `"name":"cheater"`},
+	} {
+		code, out := api(q)
+		if code != 200 {
+			t.Errorf("search %q: %d %s", q, code, out)
+			continue
+		}
+		mustContain(t, "search "+q, out, wants...)
+		if strings.Contains(out, "0123456789abcdef0123456789abcdef") {
+			t.Errorf("search %q echoes the full passkey", q)
+		}
+	}
+	if code, out := api("50%_"); code != 200 || strings.Contains(out, `"name":"cheater"`) {
+		t.Errorf("LIKE wildcards not escaped: %d %s", code, out)
+	}
+	if code, out := api(" "); code != 400 || !strings.Contains(out, "type a member name") {
+		t.Errorf("empty search: %d %s", code, out)
+	}
+	// The page: a passkey goes straight to the member; a range lists who used it.
+	resp, err := c.Get(s.srv.URL + "/search?q=0123456789abcdef0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := body(t, resp); resp.Request.URL.Path != "/members/1" || strings.Contains(page, "0123456789abcdef0123456789abcdef") {
+		t.Errorf("passkey search landed on %s", resp.Request.URL)
+	}
+	_, page := get(t, c, s.srv.URL+"/search?q=198.51.100.0%2F24")
+	mustContain(t, "range search page", page, "Members seen on 198.51.100.0/24", `<a href="/members/4">dave</a>`, "198.51.100.9")
+}
+
+// Watch lists and dead swarms show what the enforcement tables and the
+// ledger hold, by name.
+func TestWatchListsAndDeadSwarms(t *testing.T) {
+	s := setupSite(t)
+	c := signedIn(t, s.fixture)
+	_, page := get(t, c, s.srv.URL+"/watch")
+	mustContain(t, "watch lists", page, "Ratio watch (1)", `<a href="/members/1">cheater</a>`, "0.60",
+		"Hit-and-run warnings (1 active)", `<a href="/torrents/9">Big.Buck.Bunny.1080p</a>`, "1.0 h",
+		"Declared seedboxes (1)", "hetzner box", "Detector allowlist (1)", "declared seedbox host")
+	code, out := get(t, c, s.srv.URL+"/api/watch")
+	mustContain(t, "watch api", out, `"ratio_watch":[{"user_id":1,"name":"cheater","state":"watch"`, `"torrent_name":"Big.Buck.Bunny.1080p"`)
+	if code != 200 {
+		t.Errorf("watch api: %d", code)
+	}
+	_, page = get(t, c, s.srv.URL+"/dead?days=7")
+	mustContain(t, "dead swarms", page, `<a href="/torrents/10">Dead.Swarm.Documentary</a>`, `<a href="/members/2">bob</a>`, "(seeded,",
+		`<a href="/members/3">carol</a>`, "(snatched,")
+	if strings.Contains(page, `<a href="/torrents/9">`) {
+		t.Error("torrent 9 (seeded 10 minutes ago) listed as dead")
+	}
+	code, out = get(t, c, s.srv.URL+"/api/dead?days=7")
+	mustContain(t, "dead api", out, `"name":"Dead.Swarm.Documentary"`, `"leechers_waiting":1`, `"snatches":1`)
+	if code, out = get(t, c, s.srv.URL+"/api/dead?days=0"); code != 400 || !strings.Contains(out, "days must be") {
+		t.Errorf("days=0: %d %s", code, out)
+	}
+	// Seeded 20 days ago: not dead over 30 days.
+	if _, out = get(t, c, s.srv.URL+"/api/dead?days=30"); strings.Contains(out, "Dead.Swarm.Documentary") {
+		t.Errorf("days=30 lists a torrent seeded 20 days ago: %s", out)
+	}
+}
+
+// The audit log filters by actor, action, subject and time.
+func TestAuditLogFilters(t *testing.T) {
+	s := setupSite(t)
+	c := signedIn(t, s.fixture)
+	code, out := get(t, c, s.srv.URL+"/api/audit?actor=enforce/ratio")
+	if code != 200 || !strings.Contains(out, `"action":"ratio_watch.start"`) {
+		t.Fatalf("by actor: %d %s", code, out)
+	}
+	for q, want := range map[string]bool{
+		"action=ratio_watch":               true,
+		"action=ratio_watch.start":         true,
+		"action=ratio":                     false, // a prefix ends at a dot
+		"subject_kind=user&subject_id=1":   true,
+		"subject_kind=user&subject_id=2":   false,
+		"actor=mod":                        false,
+		"from=2000-01-01&until=2100-01-01": true,
+		"until=2000-01-01":                 false,
+	} {
+		_, out := get(t, c, s.srv.URL+"/api/audit?"+q)
+		if got := strings.Contains(out, "ratio_watch.start"); got != want {
+			t.Errorf("audit ?%s: found %v, want %v: %s", q, got, want, out)
+		}
+	}
+	if code, out := get(t, c, s.srv.URL+"/api/audit?from=yesterday"); code != 400 || !strings.Contains(out, "from must be a date") {
+		t.Errorf("bad from: %d %s", code, out)
+	}
+	_, page := get(t, c, s.srv.URL+"/audit?subject_kind=user&subject_id=1")
+	mustContain(t, "audit page", page, "enforce/ratio", `<a href="/members/1">member #1</a>`, "ratio 0.40 below 0.60")
+}

@@ -228,10 +228,7 @@ func collect[T any](ctx context.Context, s *Store, sql, what string, scan func(p
 
 // memberRefs reads the members ids name, and the ones invitedBy invited (when set).
 func (s *Store) memberRefs(ctx context.Context, ids []int64, invitedBy *int64) ([]MemberRef, error) {
-	return collect(ctx, s, sqlMemberRefs, "members", func(row pgx.CollectableRow) (MemberRef, error) {
-		var r MemberRef
-		return r, row.Scan(&r.ID, &r.Name, &r.Class, &r.Enabled, &r.CanLeech, &r.CreditedRatio, &r.OpenReports)
-	}, ids, invitedBy)
+	return collect(ctx, s, sqlMemberRefs, "members", scanMemberRef, ids, invitedBy)
 }
 
 // MemberNames maps member ids to names (ids that name no member are left out).

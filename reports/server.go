@@ -72,13 +72,14 @@ const (
 // NewServer builds the UI over a Store.
 func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 	funcs := template.FuncMap{
-		"chart":    chartSVG,
-		"list":     func(v ...string) []string { return v },
-		"bytes":    humanBytes,
-		"ratio":    humanRatio,
-		"pct":      func(f float64) float64 { return 100 * f },
-		"seedDays": func(sec int64) float64 { return float64(sec) / 86400 },
-		"passkey":  redactPasskey,
+		"chart":     chartSVG,
+		"list":      func(v ...string) []string { return v },
+		"bytes":     humanBytes,
+		"ratio":     humanRatio,
+		"pct":       func(f float64) float64 { return 100 * f },
+		"seedDays":  func(sec int64) float64 { return float64(sec) / 86400 },
+		"seedHours": func(sec int64) float64 { return float64(sec) / 3600 },
+		"passkey":   redactPasskey,
 		"human": func(v any, unit string) string {
 			switch n := v.(type) {
 			case float64:
@@ -167,6 +168,12 @@ func (s *Server) routes() []route {
 		{"POST", "/api/members/{id}/notes", RoleModerator, s.noteAPI},
 		{"GET", "/torrents/{id}", RoleModerator, s.torrentPage},
 		{"GET", "/api/torrents/{id}", RoleModerator, s.torrentAPI},
+		{"GET", "/search", RoleModerator, s.searchPage},
+		{"GET", "/api/search", RoleModerator, s.searchAPI},
+		{"GET", "/watch", RoleModerator, s.watchPage},
+		{"GET", "/api/watch", RoleModerator, s.watchAPI},
+		{"GET", "/dead", RoleModerator, s.deadPage},
+		{"GET", "/api/dead", RoleModerator, s.deadAPI},
 		{"GET", "/audit", RoleModerator, s.auditPage},
 		{"GET", "/api/audit", RoleModerator, s.auditAPI},
 

@@ -59,6 +59,11 @@ func setupSite(t *testing.T) site {
 		VALUES (1, $1, now() - interval '1 day', now() + interval '2 days', now() + interval '30 days', 3600)`, siteTorrent)
 	exec(`INSERT INTO seedbox_ranges (user_id, cidr, note) VALUES (1, '203.0.113.0/24', 'hetzner box')`)
 	exec(`INSERT INTO detector_allowlist (kind, cidr, reason, created_by) VALUES ('network', '203.0.113.0/24', 'declared seedbox host', 'staff:adm')`)
+	// Torrent 10: last seeded by bob 20 days ago, snatched by carol, dave waiting.
+	exec(`INSERT INTO torrents (id, info_hash, name, size, created_at) VALUES (10, decode('ffeeddccbbaa99887766554433221100ffeeddcc', 'hex'), 'Dead.Swarm.Documentary', $1, now() - interval '60 days')`, 2*gib)
+	exec(`INSERT INTO ledger_user_torrents (user_id, torrent_id, first_announce_at, last_announce_at, last_left) VALUES (2, 10, now() - interval '50 days', now() - interval '20 days', 0)`)
+	exec(`INSERT INTO ledger_user_torrents (user_id, torrent_id, snatched_at, first_announce_at, last_announce_at, last_left) VALUES (3, 10, now() - interval '40 days', now() - interval '45 days', now() - interval '25 days', 5)`)
+	exec(`INSERT INTO ledger_user_torrents (user_id, torrent_id, first_announce_at, last_announce_at, last_left) VALUES (4, 10, now() - interval '2 days', now() - interval '1 hour', 1000)`)
 	exec(`INSERT INTO audit_log (actor, action, subject_kind, subject_id, reason) VALUES ('enforce/ratio', 'ratio_watch.start', 'user', '1', 'ratio 0.40 below 0.60')`)
 
 	today := time.Now().UTC().Truncate(24 * time.Hour)
