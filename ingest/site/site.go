@@ -1,0 +1,340 @@
+// Package site owns the write-back: a sink of the announces topic (beside
+// the ClickHouse loader and the Postgres ledger) that writes credited
+// per-member deltas, per-torrent seeders, leechers, snatches and balance,
+// and the site's peer and history rows into a site application's own
+// database (Gazelle/OPS or UNIT3D on MariaDB), exactly once: each batch's
+// rows, its claimed event ids and its Kafka offset are one transaction of
+// the site's database. Ratioguard's member and torrent ids become the site's
+// through users.site_id and torrents.site_id in Postgres; announces of a
+// member or torrent without one are skipped and counted. For Gazelle it
+// also calls the site back to expire freeleech tokens that a completion
+// used up, as Ocelot does (tools.php?type=expiretoken). See docs/SITES.md.
+package site
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ratioguard/ratioguard/ingest/consumer"
+	"github.com/ratioguard/ratioguard/internal/sqlfile"
+	"github.com/ratioguard/ratioguard/schemas/events"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+var q = sqlfile.Queries(sqlFS)
+
+// The sites the write-back knows.
+const (
+	SiteGazelle = "gazelle"
+	SiteUNIT3D  = "unit3d"
+)
+
+// DefaultHorizon is how long applied event ids are remembered (the ledger's
+// horizon): older announces are skipped, since a duplicate of one could no
+// longer be recognised.
+const DefaultHorizon = 30 * 24 * time.Hour
+
+// mapping is one site's schema: how a batch's plan becomes its rows.
+type mapping interface {
+	name() string
+	// priorPeersSQL selects (torrent, user, peer_id, active, seeder) of
+	// the peers in its {{values}} list of (torrent, user, peer_id) — for
+	// UNIT3D (user, torrent, peer_id) — locking them.
+	priorPeersSQL() string
+	// write writes the plan; missing counts rows the site should have
+	// had (its users or torrents rows) and did not.
+	write(ctx context.Context, tx *sql.Tx, p *plan) (missing int64, err error)
+}
+
+func mappingFor(site string) (mapping, error) {
+	switch strings.ToLower(strings.TrimSpace(site)) {
+	case SiteGazelle:
+		return gazelle{}, nil
+	case SiteUNIT3D:
+		return unit3d{}, nil
+	}
+	return nil, fmt.Errorf("unknown site %q: want %s or %s", site, SiteGazelle, SiteUNIT3D)
+}
+
+// Stats counts what the write-back did with the announces it read.
+type Stats struct {
+	Applied        int64 // written to the site
+	Duplicates     int64 // event ids applied before (producer retries, spool replays)
+	UnknownMember  int64 // member without a site_id
+	UnknownTorrent int64 // torrent without a site_id
+	TooOld         int64 // older than the dedupe horizon
+	MissingRows    int64 // site rows (users, torrents) that were not there to update
+}
+
+type counters struct {
+	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing atomic.Int64
+}
+
+// Writer is the write-back sink of one site's database.
+type Writer struct {
+	db      *sql.DB
+	ids     *siteIDs
+	m       mapping
+	name    string
+	horizon time.Duration
+	log     *slog.Logger
+	stats   counters
+}
+
+// New returns the write-back of site (gazelle or unit3d) into db, mapping
+// ids through ratioguard's Postgres pool; horizon 0 is DefaultHorizon.
+// Call EnsureTables before the first Store.
+func New(site string, db *sql.DB, pool *pgxpool.Pool, horizon time.Duration, log *slog.Logger) (*Writer, error) {
+	m, err := mappingFor(site)
+	if err != nil {
+		return nil, err
+	}
+	if horizon <= 0 {
+		horizon = DefaultHorizon
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Writer{db: db, ids: newSiteIDs(pool), m: m, name: "writeback-" + m.name(), horizon: horizon,
+		log: log.With("site", m.name())}, nil
+}
+
+// EnsureTables creates the write-back's own tables in the site's database
+// (offsets, claimed event ids, queued token expiries) if they are missing.
+func (w *Writer) EnsureTables(ctx context.Context) error {
+	for stmt := range strings.SplitSeq(q("tables"), ";") {
+		if !strings.Contains(stmt, "CREATE") {
+			continue
+		}
+		if _, err := w.db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("create the write-back's tables in the site database: %w", err)
+		}
+	}
+	return nil
+}
+
+// Name implements consumer.Sink.
+func (w *Writer) Name() string { return w.name }
+
+// Stats returns the counts so far.
+func (w *Writer) Stats() Stats {
+	c := &w.stats
+	return Stats{Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), UnknownMember: c.unknownMember.Load(),
+		UnknownTorrent: c.unknownTorrent.Load(), TooOld: c.tooOld.Load(), MissingRows: c.missing.Load()}
+}
+
+// Resume implements consumer.Sink.
+func (w *Writer) Resume(ctx context.Context, topic string, p int32) (int64, error) {
+	var next int64
+	err := w.db.QueryRowContext(ctx, q("stored_offset"), w.name, topic, p).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read write-back offset of %s/%d: %w", topic, p, err)
+	}
+	return next, nil
+}
+
+// Store implements consumer.Sink. In one transaction of the site's
+// database: lock the partition's offset row and check it is b.Prev (else
+// ErrFenced); claim the event ids of the batch's accepted announces of
+// members and torrents the site knows (ids claimed before are duplicates);
+// write what the fresh ones add up to; store b.Next.
+func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
+	cands := w.candidates(b)
+	if err := w.ids.resolve(ctx, cands); err != nil {
+		return err
+	}
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write-back transaction: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	if _, err := tx.ExecContext(ctx, q("init_offset"), w.name, b.Topic, b.Partition); err != nil {
+		return fmt.Errorf("create write-back offset row of %s/%d: %w", b.Topic, b.Partition, err)
+	}
+	var stored int64
+	if err := tx.QueryRowContext(ctx, q("lock_offset"), w.name, b.Topic, b.Partition).Scan(&stored); err != nil {
+		return fmt.Errorf("lock write-back offset of %s/%d: %w", b.Topic, b.Partition, err)
+	}
+	if stored != b.Prev {
+		return fmt.Errorf("%w: %s/%d stored %d, batch starts after %d", consumer.ErrFenced, b.Topic, b.Partition, stored, b.Prev)
+	}
+	var c batchCounts
+	p, err := w.plan(ctx, tx, cands, &c)
+	if err != nil {
+		return err
+	}
+	if !p.empty() {
+		if err := w.priorPeers(ctx, tx, p); err != nil {
+			return err
+		}
+		if c.missing, err = w.m.write(ctx, tx, p); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, q("store_offset"), b.Next, w.name, b.Topic, b.Partition); err != nil {
+		return fmt.Errorf("store write-back offset %d of %s/%d: %w", b.Next, b.Topic, b.Partition, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit write-back batch %s/%d up to %d: %w", b.Topic, b.Partition, b.Next, err)
+	}
+	w.count(b, c)
+	return nil
+}
+
+// batchCounts is what one batch adds to Stats (counted once it commits).
+type batchCounts struct {
+	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing int64
+}
+
+func (w *Writer) count(b *consumer.Batch, c batchCounts) {
+	s := &w.stats
+	s.applied.Add(c.applied)
+	s.duplicates.Add(c.duplicates)
+	s.unknownMember.Add(c.unknownMember)
+	s.unknownTorrent.Add(c.unknownTorrent)
+	s.tooOld.Add(c.tooOld)
+	s.missing.Add(c.missing)
+	if c.unknownMember+c.unknownTorrent+c.tooOld+c.missing > 0 {
+		w.log.Warn("write-back skipped announces", "partition", b.Partition, "next_offset", b.Next,
+			"member_without_site_id", c.unknownMember, "torrent_without_site_id", c.unknownTorrent,
+			"older_than_horizon", c.tooOld, "site_rows_missing", c.missing)
+	}
+}
+
+// candidates are the batch's accepted announces of known members and
+// torrents, each event id once. Refused announces credit nothing.
+func (w *Writer) candidates(b *consumer.Batch) []*events.Announce {
+	out := make([]*events.Announce, 0, len(b.Events))
+	seen := make(map[[16]byte]bool, len(b.Events))
+	for _, ev := range b.Events {
+		a := ev.A
+		if a.GetResult() != events.Result_RESULT_ACCEPTED || a.GetUserId() == 0 || a.GetTorrentId() == 0 || len(a.GetEventId()) != 16 {
+			continue
+		}
+		id := [16]byte(a.GetEventId())
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+// plan maps the candidates to site ids, claims the ids of those the site
+// knows, and sums the fresh ones.
+func (w *Writer) plan(ctx context.Context, tx *sql.Tx, cands []*events.Announce, c *batchCounts) (*plan, error) {
+	oldest := time.Now().Add(-w.horizon).UnixNano()
+	keep := cands[:0:0]
+	var args []any
+	for _, a := range cands {
+		_, uok := w.ids.user(int64(a.GetUserId()))
+		_, tok := w.ids.torrent(int64(a.GetTorrentId()))
+		switch {
+		case !uok:
+			c.unknownMember++
+		case !tok:
+			c.unknownTorrent++
+		case a.GetTimeUnixNano() < oldest:
+			c.tooOld++
+		default:
+			keep = append(keep, a)
+			args = append(args, a.GetEventId(), a.GetTimeUnixNano())
+		}
+	}
+	p := newPlan()
+	if len(keep) == 0 {
+		return p, nil
+	}
+	fresh := make(map[[16]byte]bool, len(keep))
+	err := queryRows(ctx, tx, "claim event ids", q("claim_events"), 2, args, func(rs *sql.Rows) error {
+		var id []byte
+		if err := rs.Scan(&id); err != nil {
+			return err
+		}
+		fresh[[16]byte(id)] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range keep {
+		if !fresh[[16]byte(a.GetEventId())] {
+			c.duplicates++
+			continue
+		}
+		u, _ := w.ids.user(int64(a.GetUserId()))
+		t, _ := w.ids.torrent(int64(a.GetTorrentId()))
+		p.add(a, u, t)
+		c.applied++
+	}
+	return p, nil
+}
+
+// priorPeers reads (and locks) the site's rows of the peers the plan
+// touches and turns their changes into seeder and leecher deltas.
+func (w *Writer) priorPeers(ctx context.Context, tx *sql.Tx, p *plan) error {
+	_, byUser := w.m.(unit3d)
+	keys := sortedPeers(p.peers, byUser)
+	args := make([]any, 0, 3*len(keys))
+	for _, k := range keys {
+		if byUser {
+			args = append(args, k.user, k.torrent, k.peer[:])
+		} else {
+			args = append(args, k.torrent, k.user, k.peer[:])
+		}
+	}
+	before := make(map[peerKey]prior, len(keys))
+	err := queryRows(ctx, tx, "read the site's peer rows", w.m.priorPeersSQL(), 3, args, func(rs *sql.Rows) error {
+		var k peerKey
+		var id []byte
+		var pr prior
+		if err := rs.Scan(&k.torrent, &k.user, &id, &pr.active, &pr.seeder); err != nil {
+			return err
+		}
+		copy(k.peer[:], id)
+		before[k] = pr
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p.swarm(before)
+	return nil
+}
+
+// Prune forgets applied event ids older than the horizon plus a day (clock
+// skew between the tracker and this process) and returns how many.
+func (w *Writer) Prune(ctx context.Context) (int64, error) {
+	cut := time.Now().Add(-w.horizon - 24*time.Hour).UnixNano()
+	var total int64
+	for {
+		res, err := w.db.ExecContext(ctx, q("prune_events"), cut)
+		if err != nil {
+			return total, fmt.Errorf("prune applied event ids: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("prune applied event ids: %w", err)
+		}
+		total += n
+		if n == 0 {
+			return total, nil
+		}
+	}
+}

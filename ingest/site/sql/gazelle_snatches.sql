@@ -1,0 +1,1 @@
+INSERT INTO xbt_snatched (uid, fid, tstamp, IP) VALUES {{values}}

@@ -1,0 +1,1 @@
+SELECT next_offset FROM ratioguard_writeback_offsets WHERE consumer = ? AND topic = ? AND part = ?
