@@ -40,7 +40,7 @@ func startTracker(f *fixture) *liveTracker {
 	f.t.Cleanup(func() { cancel(); <-done })
 	c := core.New(core.Config{Interval: time.Minute}, cache, discardSink{}, core.SystemClock{})
 	reg := prometheus.NewRegistry()
-	fe, err := frontend.New(c, frontend.Config{}, reg, reg, log, syncer.Ready)
+	fe, err := frontend.New(c, frontend.Config{}, reg, log)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ ROOT=$PWD
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 CONNS=${BENCH_CONNECTIONS:-64}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/bench-tracker.XXXXXX)}
-PORT_RG=16970 PORT_BARE=16971 PORT_OT=16972
+PORT_RG=16970 PORT_BARE=16971 PORT_OT=16972 PORT_ADMIN=16973
 
 for tool in wrk opentracker psql; do
   if ! command -v "$tool" >/dev/null; then
@@ -54,7 +54,7 @@ psql "$DB_URL" -q -v ON_ERROR_STOP=1 -f scripts/bench-tracker/seed.sql >/dev/nul
 
 TOPIC=rgbench_announces_$$
 echo "starting ratioguard tracker (Kafka topic $TOPIC), barehttp, opentracker" >&2
-RG_POSTGRES_URL=$DB_URL "$OUT/ratioguard" tracker --addr 127.0.0.1:$PORT_RG --topic "$TOPIC" \
+RG_POSTGRES_URL=$DB_URL "$OUT/ratioguard" tracker --addr 127.0.0.1:$PORT_RG --admin-addr 127.0.0.1:$PORT_ADMIN --topic "$TOPIC" \
   --create-topic 4 --spool-dir "$OUT/spool" --min-interval 1s --jitter 0 ${TRACKER_ARGS:-} >"$OUT/tracker.log" 2>&1 &
 pids+=($!)
 "$OUT/barehttp" -addr 127.0.0.1:$PORT_BARE >"$OUT/barehttp.log" 2>&1 &
@@ -70,7 +70,7 @@ for port in $PORT_RG $PORT_BARE $PORT_OT; do
     sleep 0.1
   done
 done
-curl -sf "http://127.0.0.1:$PORT_RG/readyz" >/dev/null || { echo "tracker not ready:" >&2; cat "$OUT/tracker.log" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$PORT_ADMIN/readyz" >/dev/null || { echo "tracker not ready:" >&2; cat "$OUT/tracker.log" >&2; exit 1; }
 
 # run NAME URL PATHMODE RATE -> prints "rate p50 p99"; RATE is the total
 # request rate to pace at (0: closed loop, the peak)
@@ -89,7 +89,7 @@ run() {
 }
 
 # snap FILE: the tracker's metrics now; metric FILE NAME -> a value in it
-snap() { curl -s "http://127.0.0.1:$PORT_RG/metrics" >"$1"; }
+snap() { curl -s "http://127.0.0.1:$PORT_ADMIN/metrics" >"$1"; }
 metric() { awk -v n="$2" '$1 == n { printf "%d", $2; found = 1 } END { if (!found) print 0 }' "$1"; }
 # bucket FILE HISTOGRAM T -> cumulative count of the histogram's smallest
 # finite bucket with le >= T (seconds); T=inf: its _count

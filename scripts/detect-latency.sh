@@ -39,7 +39,7 @@ export RG_TRACKER_ADDR=127.0.0.1:16969 RG_REPORTS_ADDR=127.0.0.1:18080
 "$bin" migrate >/dev/null
 topic="rglat_$(date +%s)"
 
-"$bin" all \
+"$bin" all --admin-addr 127.0.0.1:16970 \
   --tracker-flags "--trusted-proxies 127.0.0.0/8 --interval 15s --jitter 3s --min-interval 5s --topic $topic --create-topic 4 --spool-dir $work/spool" \
   --ingest-flags "--topic $topic" \
   --detect-flags "--interval $interval --json" \
@@ -60,7 +60,7 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 120); do
-  curl -fsS "http://$RG_TRACKER_ADDR/healthz" >/dev/null 2>&1 && break
+  curl -fsS "http://127.0.0.1:16970/readyz" >/dev/null 2>&1 && break
   kill -0 "$all_pid" 2>/dev/null || { log "pipeline died: $(tail -20 "$work/all.log")"; exit 1; }
   sleep 0.5
 done

@@ -126,7 +126,8 @@ func TestEndToEndWithRealClients(t *testing.T) {
 		}
 	}
 	defer stop()
-	waitFor(t, "/readyz to answer 200", 15*time.Second, func() bool { return httpStatus(base+"/readyz") == http.StatusOK })
+	readyz := serveOps(ctx, t, srv, log) + "/readyz"
+	waitFor(t, "/readyz to answer 200", 15*time.Second, func() bool { return httpStatus(readyz) == http.StatusOK })
 
 	aria2 := func(extra ...string) []string {
 		return append([]string{"aria2c", "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",

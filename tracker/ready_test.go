@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/ratioguard/ratioguard/internal/ops"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/schemas/events"
 	"github.com/ratioguard/ratioguard/tracker/core"
@@ -28,6 +29,20 @@ func (downWriter) WriteMessages(context.Context, ...kafka.Message) error {
 	return errors.New("broker unreachable")
 }
 func (downWriter) Close() error { return nil }
+
+// serveOps serves the tracker's readiness on an admin listener of its own,
+// as the tracker command does, until ctx ends; it returns the listener's base URL.
+func serveOps(ctx context.Context, t *testing.T, srv *Server, log *slog.Logger) string {
+	t.Helper()
+	adm := ops.New(log)
+	adm.Check("tracker", srv.Ready)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = adm.Serve(ctx, ln) }()
+	return "http://" + ln.Addr().String()
+}
 
 // /readyz follows the event producer: ready while events are kept (even in
 // the spool while Kafka is down), not ready once the spool is full and
@@ -62,7 +77,7 @@ func TestReadyzFollowsTheEventProducer(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
 	defer func() { cancel(); <-served }()
-	readyz := "http://" + ln.Addr().String() + "/readyz"
+	readyz := serveOps(ctx, t, srv, log) + "/readyz"
 	waitFor(t, "/readyz 200 once the policy is loaded", 15*time.Second, func() bool { return httpStatus(readyz) == http.StatusOK })
 
 	// Kafka is down: events go to the spool and the tracker stays ready.

@@ -2,7 +2,8 @@
 // its Postgres syncer (tracker/policy), the announce core (tracker/core), the
 // HTTP frontend (tracker/frontend) and the event sink (normally the Kafka
 // producer of tracker/stream). Run serves until its context ends and then
-// stops accepting requests, so the caller can drain the sink.
+// stops accepting requests, so the caller can drain the sink. Ready is the
+// tracker's readiness check, for /readyz on its admin address (internal/ops).
 package tracker
 
 import (
@@ -51,16 +52,15 @@ type Server struct {
 type readier interface{ Ready() error }
 
 // New builds a server over pool. Every announce event goes to sink; the
-// tracker's metrics are registered on reg and served with everything else
-// reg gathers.
-func New(cfg Config, pool *pgxpool.Pool, sink core.Sink, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
+// tracker's metrics are registered on reg.
+func New(cfg Config, pool *pgxpool.Pool, sink core.Sink, reg prometheus.Registerer, log *slog.Logger) (*Server, error) {
 	if sink == nil {
 		return nil, errors.New("tracker: no event sink")
 	}
 	s := &Server{cfg: cfg, cache: policy.NewCache(), sink: sink, log: log}
 	s.syncer = policy.NewSyncer(pool, s.cache, cfg.Sync, log.With("component", "policy"))
 	s.core = core.New(cfg.Core, s.cache, sink, core.SystemClock{})
-	fe, err := frontend.New(s.core, cfg.Frontend, reg, reg, log.With("component", "frontend"), s.ready)
+	fe, err := frontend.New(s.core, cfg.Frontend, reg, log.With("component", "frontend"))
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,9 @@ func New(cfg Config, pool *pgxpool.Pool, sink core.Sink, reg *prometheus.Registr
 	return s, nil
 }
 
-func (s *Server) ready() error {
+// Ready says why the tracker should not take traffic now: its policy is not
+// loaded (or is stale), or its event stream would lose events (spool full).
+func (s *Server) Ready(context.Context) error {
 	if err := s.syncer.Ready(); err != nil {
 		return err
 	}

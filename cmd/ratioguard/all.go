@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/ratioguard/ratioguard/internal/ops"
 )
 
 // stage is one long-running subcommand that `all` runs in-process.
@@ -27,6 +29,7 @@ func runAll(ctx context.Context, env *cliEnv, args []string) error {
 	for i := range stages {
 		stages[i].args = fs.String(stages[i].name+"-flags", "", "flags passed to `ratioguard "+stages[i].name+"` (space-separated)")
 	}
+	adminAddr := fs.String("admin-addr", defaultTrackerAdmin, "the one admin address of every stage: /metrics (every stage's metrics), /healthz, /readyz (ready when every stage is; each failing stage named) and the tracker's admin routes (empty: none)")
 	without := fs.String("without", "", "comma-separated stages not to run (tracker, ingest, detect, enforce, reports)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,6 +51,14 @@ func runAll(ctx context.Context, env *cliEnv, args []string) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// One operations listener for the process: one registry (the Go runtime
+	// and process metrics once) and one /readyz over every stage.
+	adm := ops.New(env.log)
+	waitAdmin, err := adm.Start(ctx, *adminAddr)
+	if err != nil {
+		return err
+	}
+	defer func() { cancel(); waitAdmin() }()
 	var wg sync.WaitGroup
 	errc := make(chan error, len(stages))
 	started := 0
@@ -56,7 +67,7 @@ func runAll(ctx context.Context, env *cliEnv, args []string) error {
 			continue
 		}
 		started++
-		senv := &cliEnv{stdout: env.stdout, stderr: env.stderr, log: env.log.With("stage", st.name)}
+		senv := &cliEnv{stdout: env.stdout, stderr: env.stderr, log: env.log.With("stage", st.name), ops: adm}
 		wg.Add(1)
 		go func(st stage) {
 			defer wg.Done()

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/ops"
 )
 
 // command is one subcommand: its one-line summary and its entry point.
@@ -28,6 +29,9 @@ type cliEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// ops, when set, is the operations server every stage of `ratioguard
+	// all` shares; a stage run on its own starts its own (startAdmin).
+	ops *ops.Server
 }
 
 func commands() map[string]command {

@@ -16,9 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/kafkaconn"
 	"github.com/ratioguard/ratioguard/internal/pgconn"
@@ -33,6 +30,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet(env, "tracker")
 	eng.RegisterFlags(fs)
 	addr := fs.String("addr", config.Getenv(config.EnvTrackerAddr, config.DefaultTrackerAddr), "listen address (env "+config.EnvTrackerAddr+")")
+	adminAddr := adminFlag(fs, defaultTrackerAdmin)
 	var cfg tracker.Config
 	coreFlags := registerCoreFlags(fs, &cfg.Core)
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed")
@@ -78,17 +76,17 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 			env.log.Error("pprof server stopped", "err", http.ListenAndServe(*pprofAddr, mux))
 		}()
 	}
+	adm, stopAdmin, err := startAdmin(ctx, env, fs, "tracker", *adminAddr)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	reg := adm.Registry()
 	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	reg := prometheus.NewRegistry()
-	// The Go collector adds the scheduler's latency histogram
-	// (go_sched_latencies_seconds: runnable → running), which tells CPU
-	// starvation apart from the tracker's own time in a latency tail.
-	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if *createTopic > 0 {
 		if err := kafkaconn.EnsureTopic(ctx, eng.Brokers(), *topic, *createTopic); err != nil {
 			return err
@@ -113,6 +111,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	adm.Check("tracker", srv.Ready)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)

@@ -233,7 +233,7 @@ func TestReplayEqualsLiveHandler(t *testing.T) {
 	sink := &liveSink{}
 	c := core.New(core.Config{}, testPolicy(t), sink, clock)
 	reg := prometheus.NewRegistry()
-	fe, err := frontend.New(c, frontend.Config{}, reg, reg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	fe, err := frontend.New(c, frontend.Config{}, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func BenchmarkHandlerAnnounce(b *testing.B) {
 	pool := core.NewEventPool()
 	c := core.New(core.Config{Interval: 30 * time.Minute, MinInterval: time.Second, Events: pool}, cache, recycleSink{pool}, core.SystemClock{})
 	reg := prometheus.NewRegistry()
-	fe, err := New(c, Config{}, reg, reg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	fe, err := New(c, Config{}, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,8 +2,10 @@
 // /{passkey}/scrape (BEP 3, 7, 23, 48) over chi, the query parser that keeps
 // raw info_hash/peer_id bytes and the order of parameter names, bencoded
 // answers, the client address (X-Forwarded-For / X-Real-IP only from trusted
-// proxies), /metrics, /healthz and /readyz. Every refusal, malformed request
-// and panic is answered with HTTP 200 and a bencoded failure reason.
+// proxies) and the announce metrics (served with the tracker's other
+// operations endpoints on its admin address, internal/ops: never on the
+// public one). Every refusal, malformed request and panic is answered with
+// HTTP 200 and a bencoded failure reason.
 package frontend
 
 import (
@@ -18,7 +20,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ratioguard/ratioguard/tracker/bencode"
 	"github.com/ratioguard/ratioguard/tracker/core"
@@ -36,7 +37,6 @@ type Frontend struct {
 	core    *core.Core
 	cfg     Config
 	log     *slog.Logger
-	ready   func() error
 	metrics *metrics
 	pool    sync.Pool
 	router  chi.Router
@@ -52,14 +52,13 @@ type state struct {
 	hashes [][20]byte
 }
 
-// New builds the frontend. reg receives the tracker's metrics (and is served
-// on /metrics through gather); ready reports whether the tracker may take traffic.
-func New(c *core.Core, cfg Config, reg prometheus.Registerer, gather prometheus.Gatherer, log *slog.Logger, ready func() error) (*Frontend, error) {
+// New builds the frontend. reg receives the announce metrics.
+func New(c *core.Core, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Frontend, error) {
 	m, err := newMetrics(reg, c)
 	if err != nil {
 		return nil, err
 	}
-	f := &Frontend{core: c, cfg: cfg, log: log, ready: ready, metrics: m}
+	f := &Frontend{core: c, cfg: cfg, log: log, metrics: m}
 	f.pool.New = func() any {
 		return &state{out: make([]byte, 0, 2048), ans: core.Answer{Peers: make([]core.Peer, 0, 64)}}
 	}
@@ -80,9 +79,6 @@ func New(c *core.Core, cfg Config, reg prometheus.Registerer, gather prometheus.
 	r.Get("/announce.php", func(w http.ResponseWriter, _ *http.Request) {
 		writeFailure(w, "internal tracker error: please retry later")
 	})
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	r.Get("/readyz", f.readyz)
-	r.Handle("/metrics", promhttp.HandlerFor(gather, promhttp.HandlerOpts{}))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeFailure(w, "not a tracker URL: use the announce URL from your .torrent (http://host/PASSKEY/announce)")
 	})
@@ -112,7 +108,7 @@ func (f *Frontend) route(w http.ResponseWriter, r *http.Request) {
 // UNIT3D's "/announce/PASSKEY" and NexusPHP's "/announce.php?passkey=PASSKEY"
 // — in the decoded path, else in the raw path when the URL has one (a
 // passkey with an escaped slash: chi routes on the raw path then). Every
-// other URL is answered by chi (scrape, health, not found).
+// other URL is answered by chi (scrape, not found).
 func AnnounceRoute(u *url.URL) (passkey string, ok bool) {
 	if pk, ok := announcePasskey(u.Path); ok {
 		return pk, true
@@ -262,17 +258,6 @@ func (f *Frontend) recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (f *Frontend) readyz(w http.ResponseWriter, _ *http.Request) {
-	if f.ready != nil {
-		if err := f.ready(); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(err.Error() + "\n"))
-			return
-		}
-	}
-	_, _ = w.Write([]byte("ready\n"))
 }
 
 // announce answers r if it is an announce (false: it is not, nothing written).
