@@ -35,6 +35,10 @@ type Config struct {
 	// Wrap, when set, wraps the HTTP handler Serve answers with (access
 	// logs, request recording in tests).
 	Wrap func(http.Handler) http.Handler
+	// Restore, when set, rebuilds the core's state (tracker/state) once the
+	// policy is loaded, before the first announce is answered; an error
+	// stops Serve.
+	Restore func(ctx context.Context, c *core.Core) error
 }
 
 // Server is a wired tracker.
@@ -106,6 +110,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	users, torrents := s.cache.Counts()
 	s.log.Info("tracker policy loaded", "users", users, "torrents", torrents)
+	if s.cfg.Restore != nil {
+		if err := s.cfg.Restore(ctx, s.core); err != nil {
+			return fmt.Errorf("tracker: restore state: %w", err)
+		}
+	}
 
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()

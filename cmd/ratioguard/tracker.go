@@ -22,6 +22,7 @@ import (
 	"github.com/ratioguard/ratioguard/schemas/events"
 	"github.com/ratioguard/ratioguard/tracker"
 	"github.com/ratioguard/ratioguard/tracker/core"
+	"github.com/ratioguard/ratioguard/tracker/state"
 	"github.com/ratioguard/ratioguard/tracker/stream"
 )
 
@@ -38,6 +39,8 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "wait for in-flight requests on stop")
 	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
 	spoolDir := fs.String("spool-dir", filepath.Join(".stack", "spool", "tracker"), "directory of the disk spool used while Kafka is unreachable")
+	stateDir := fs.String("state-dir", filepath.Join(".stack", "state", "tracker"), "directory of the swarm snapshots (restart without losing credit; one per instance)")
+	snapEvery := fs.Duration("snapshot-every", 5*time.Minute, "period of swarm snapshots (bounds the replay after a crash; negative: only on stop)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on stop, how long to drain queued events to Kafka before spooling them")
 	createTopic := fs.Int("create-topic", 0, "create the topic with this many partitions if it does not exist (0: expect it to exist, see ratioguard migrate)")
 	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; default off)")
@@ -92,6 +95,19 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
+	// The announce stream is the swarms' write-ahead log (tracker/state):
+	// hold the spool the last run left before the producer replays it.
+	keeper, err := state.Open(state.Config{Dir: *stateDir, Brokers: eng.Brokers(), Topic: *topic, SpoolDir: *spoolDir,
+		Window: 2 * (cfg.Core.Interval + cfg.Core.Jitter), Every: *snapEvery}, env.log)
+	if err != nil {
+		return err
+	}
+	defer func() { // after the producer's Close
+		if err := keeper.Stop(); err != nil {
+			env.log.Error("tracker state: snapshot on stop failed", "err", err)
+		}
+	}()
+	cfg.Core.Epoch = keeper.Epoch()
 	// Events are pooled: the core takes them from the pool, the producer
 	// gives each back once it is encoded for Kafka or the spool.
 	cfg.Core.Events = core.NewEventPool()
@@ -107,6 +123,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 			env.log.Error("event producer did not close cleanly", "err", cerr)
 		}
 	}()
+	cfg.Restore = func(ctx context.Context, c *core.Core) error { return keeper.Start(ctx, c, pool, producer.Settle) }
 	srv, err := tracker.New(cfg, pool, producer, reg, env.log)
 	if err != nil {
 		return err

@@ -76,13 +76,15 @@ func (c *Core) Intervals() (interval, jitter time.Duration) {
 	return time.Duration(c.interval.Load()), time.Duration(c.jitter.Load())
 }
 
-// epoch is one second before the earlier of since (when set) and now:
-// store times count seconds from it and are never 0.
+// epoch is one second before the earlier of since (when set) and now, on
+// a whole second: store times count seconds from it and are never 0, and
+// two cores (a restart, another instance) agree on which second an event
+// falls in.
 func epoch(since, now time.Time) time.Time {
 	if !since.IsZero() && since.Before(now) {
 		now = since
 	}
-	return now.Add(-time.Second)
+	return now.Add(-time.Second).Truncate(time.Second)
 }
 
 // ProducerID is this process's random producer id (the first 8 bytes of every event id).

@@ -1,0 +1,298 @@
+package state_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ratioguard/ratioguard/internal/testenv"
+	"github.com/ratioguard/ratioguard/schemas/events"
+	"github.com/ratioguard/ratioguard/tracker/core"
+	"github.com/ratioguard/ratioguard/tracker/policy"
+	"github.com/ratioguard/ratioguard/tracker/state"
+	"github.com/ratioguard/ratioguard/tracker/stream"
+)
+
+const interval = 30 * time.Second
+
+func testLog(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// hangable is a Kafka writer that, once hang is set, never completes a
+// write: the producer's queue then holds what a SIGKILL loses.
+type hangable struct {
+	hang *atomic.Bool
+	next stream.MessageWriter
+}
+
+func (h hangable) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	if h.hang.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return h.next.WriteMessages(ctx, msgs...)
+}
+func (h hangable) Close() error { return h.next.Close() }
+
+// instance is one tracker process: a core over a real producer and a
+// keeper, started as the tracker starts them.
+type instance struct {
+	t        *testing.T
+	core     *core.Core
+	producer *stream.Producer
+	keeper   *state.Keeper
+	hang     atomic.Bool
+	cancel   context.CancelFunc
+	restored state.Restored
+}
+
+type world struct {
+	k   testenv.KafkaTopic
+	pol *policy.Cache
+	dir string
+}
+
+func newWorld(t *testing.T, users, torrents int) *world {
+	w := &world{k: testenv.Kafka(t, 3), pol: policy.NewCache(), dir: t.TempDir()}
+	for u := 1; u <= users; u++ {
+		w.pol.PutUser(passkey(uint64(u)), &core.User{ID: uint64(u), Enabled: true, CanLeech: true})
+	}
+	for i := 1; i <= torrents; i++ {
+		w.pol.PutTorrent(infoHash(uint64(i)), &core.Torrent{ID: uint64(i), Size: 1 << 30, Promotion: core.NoPromotion})
+	}
+	return w
+}
+
+func passkey(u uint64) string { return fmt.Sprintf("%032x", u) }
+func infoHash(id uint64) [20]byte {
+	var h [20]byte
+	copy(h[:], fmt.Sprintf("torrent-%012d", id))
+	return h
+}
+
+// start runs an instance named name (its state and spool directories).
+func (w *world) start(t *testing.T, name string, every time.Duration) *instance {
+	t.Helper()
+	in := &instance{t: t}
+	log := testLog(t).With("instance", name)
+	keeper, err := state.Open(state.Config{Dir: filepath.Join(w.dir, name, "state"), Brokers: w.k.Brokers, Topic: w.k.Topic,
+		SpoolDir: filepath.Join(w.dir, name, "spool"), Window: 2 * interval, Every: every, FollowWait: 20 * time.Millisecond}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.keeper = keeper
+	in.producer, err = stream.New(context.Background(), stream.Config{Brokers: w.k.Brokers, Topic: w.k.Topic,
+		SpoolDir: filepath.Join(w.dir, name, "spool"), WriteTimeout: time.Hour, BatchTimeout: time.Millisecond,
+		NewWriter: func(b []string, topic string, bt time.Duration) stream.MessageWriter {
+			return hangable{hang: &in.hang, next: stream.KafkaWriter(b, topic, bt)}
+		}}, prometheus.NewRegistry(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.core = core.New(core.Config{Interval: interval, MinInterval: time.Second, MaxIPs: 3, Epoch: keeper.Epoch()},
+		w.pol, in.producer, core.SystemClock{})
+	ctx, cancel := context.WithCancel(context.Background())
+	in.cancel = cancel
+	if in.restored, err = keeper.Restore(ctx, in.core, nil); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = keeper.Run(ctx, in.core, in.producer.Settle) }()
+	t.Cleanup(in.kill)
+	return in
+}
+
+// stop is a clean stop: the producer drains to Kafka, then the snapshot.
+func (in *instance) stop() {
+	in.t.Helper()
+	in.cancel()
+	if err := in.producer.Close(context.Background()); err != nil {
+		in.t.Fatal(err)
+	}
+	if _, err := in.keeper.Snapshot(context.Background(), in.core, nil); err != nil {
+		in.t.Fatal(err)
+	}
+	in.keeper.Close()
+}
+
+// kill is a crash: no snapshot; what the producer's memory held never
+// reaches Kafka (its writes hang; its spool directory is not reused).
+func (in *instance) kill() {
+	in.hang.Store(true)
+	in.cancel()
+	in.keeper.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_ = in.producer.Close(ctx)
+}
+
+// client is one BitTorrent session whose counters only grow.
+type client struct {
+	user, torrent uint64
+	peer          [20]byte
+	ip            netip.Addr
+	up, down      uint64
+	started       bool
+	first         [2]uint64
+}
+
+func (c *client) announce(t *testing.T, in *instance, rng *rand.Rand) *core.Answer {
+	t.Helper()
+	ev := events.Event_EVENT_NONE
+	if !c.started {
+		ev = events.Event_EVENT_STARTED
+	} else {
+		c.up += rng.Uint64N(1 << 20)
+		c.down += rng.Uint64N(1 << 18)
+	}
+	ih := infoHash(c.torrent)
+	r := &core.Request{Passkey: passkey(c.user), InfoHash: ih[:], PeerID: c.peer[:], Addr: c.ip, Port: 51413,
+		Uploaded: c.up, Downloaded: c.down, Left: 1 << 20, Event: ev, NumWant: 0}
+	ans := &core.Answer{}
+	in.core.Announce(r, ans)
+	if ans.Failure != "" {
+		t.Fatalf("user %d: %s", c.user, ans.Failure)
+	}
+	if !c.started {
+		c.started, c.first = true, [2]uint64{c.up, c.down}
+	}
+	return ans
+}
+
+func clients(users, torrents int) []*client {
+	var cs []*client
+	for u := 1; u <= users; u++ {
+		for i := 1; i <= torrents; i++ {
+			c := &client{user: uint64(u), torrent: uint64(i), ip: netip.AddrFrom4([4]byte{10, 1, byte(u), 1}),
+				up: uint64(u * 1000), down: uint64(i * 10)}
+			copy(c.peer[:], fmt.Sprintf("-qB4650-%06d%06d", u, i))
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// credited sums, per member, the raw deltas of the distinct events on the
+// topic: what the ledger credits.
+func credited(t *testing.T, w *world) (up, down map[uint64]uint64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	seen := map[string]bool{}
+	up, down = map[uint64]uint64{}, map[uint64]uint64{}
+	for _, ev := range w.k.Announces(ctx, t) {
+		if id := string(ev.GetEventId()); !seen[id] {
+			seen[id] = true
+			up[ev.GetUserId()] += ev.GetDeltaUploaded()
+			down[ev.GetUserId()] += ev.GetDeltaDownloaded()
+		}
+	}
+	return up, down
+}
+
+func checkCredit(t *testing.T, w *world, cs []*client) {
+	t.Helper()
+	wantUp, wantDown := map[uint64]uint64{}, map[uint64]uint64{}
+	for _, c := range cs {
+		wantUp[c.user] += c.up - c.first[0]
+		wantDown[c.user] += c.down - c.first[1]
+	}
+	up, down := credited(t, w)
+	for u, want := range wantUp {
+		if up[u] != want || down[u] != wantDown[u] {
+			t.Errorf("member %d credited up %d down %d, clients reported %d and %d", u, up[u], down[u], want, wantDown[u])
+		}
+	}
+}
+
+// TestCrashAndCleanStopLoseNoCredit: instance a answers rounds of
+// announces, snapshots, answers more, then the events of its last round
+// stay in its memory and it crashes; b restores (snapshot + topic) and
+// answers a round, stops cleanly; c restores from b's stop snapshot and
+// answers a last round. Every member is credited exactly what the
+// clients reported: the lost round's bytes by the next announce, none
+// twice.
+func TestCrashAndCleanStopLoseNoCredit(t *testing.T) {
+	w := newWorld(t, 6, 4)
+	cs := clients(6, 4)
+	rng := rand.New(rand.NewPCG(1, 2))
+	round := func(in *instance) {
+		for _, c := range cs {
+			c.announce(t, in, rng)
+		}
+	}
+	ctx := context.Background()
+	a := w.start(t, "a", -1)
+	round(a)
+	round(a)
+	if _, err := a.keeper.Snapshot(ctx, a.core, a.producer.Settle); err != nil {
+		t.Fatal(err)
+	}
+	round(a)
+	if err := a.producer.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.hang.Store(true)
+	round(a) // answered; its events die with the process
+	a.kill()
+
+	// b shares a's state directory, as the same tracker restarted.
+	w.dir2(t, "a", "b")
+	b := w.start(t, "b", -1)
+	if b.restored.Snapshot == "" || b.restored.Sessions != len(cs) || b.restored.KafkaEvents < len(cs) {
+		t.Fatalf("b restored %+v; want a's snapshot of %d sessions and at least its last durable round (%d events) from Kafka",
+			b.restored, len(cs), len(cs))
+	}
+	round(b)
+	b.stop()
+
+	w.dir2(t, "b", "c")
+	c := w.start(t, "c", -1)
+	if c.restored.Snapshot == "" || c.restored.Sessions != len(cs) {
+		t.Fatalf("c restored %+v; want b's stop snapshot holding all %d sessions", c.restored, len(cs))
+	}
+	round(c)
+	c.stop()
+	checkCredit(t, w, cs)
+}
+
+// dir2 copies instance from's state directory to instance to's (the same
+// tracker restarted on its directory; each instance of a test keeps its
+// own spool).
+func (w *world) dir2(t *testing.T, from, to string) {
+	t.Helper()
+	src, dst := filepath.Join(w.dir, from, "state"), filepath.Join(w.dir, to, "state")
+	if err := os.MkdirAll(dst, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
