@@ -15,6 +15,8 @@ type stage struct {
 	name string
 	run  func(ctx context.Context, env *cliEnv, args []string) error
 	args *string
+	// configured, if set, says whether the stage runs at all (given its flags).
+	configured func(args string) bool
 }
 
 func runAll(ctx context.Context, env *cliEnv, args []string) error {
@@ -25,12 +27,13 @@ func runAll(ctx context.Context, env *cliEnv, args []string) error {
 		{name: "detect", run: runDetect},
 		{name: "enforce", run: runEnforce},
 		{name: "reports", run: runReports},
+		{name: "writeback", run: runWriteback, configured: writebackConfigured},
 	}
 	for i := range stages {
 		stages[i].args = fs.String(stages[i].name+"-flags", "", "flags passed to `ratioguard "+stages[i].name+"` (space-separated)")
 	}
 	adminAddr := fs.String("admin-addr", defaultTrackerAdmin, "the one admin address of every stage: /metrics (every stage's metrics), /healthz, /readyz (ready when every stage is; each failing stage named) and the tracker's admin routes (empty: none)")
-	without := fs.String("without", "", "comma-separated stages not to run (tracker, ingest, detect, enforce, reports)")
+	without := fs.String("without", "", "comma-separated stages not to run (tracker, ingest, detect, enforce, reports, writeback; writeback runs only when a site database is configured)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,7 +66,7 @@ func runAll(ctx context.Context, env *cliEnv, args []string) error {
 	errc := make(chan error, len(stages))
 	started := 0
 	for _, st := range stages {
-		if skip[st.name] {
+		if skip[st.name] || (st.configured != nil && !st.configured(*st.args)) {
 			continue
 		}
 		started++

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"migrate":     {"apply the Postgres and ClickHouse schemas and create the Kafka topics", runMigrate},
 		"tracker":     {"serve announce and scrape", runTracker},
 		"ingest":      {"consume announces into ClickHouse and the Postgres ledger", runIngest},
+		"writeback":   {"write credited stats back into a Gazelle or UNIT3D site's database", runWriteback},
 		"reconcile":   {"compare ledger totals with ClickHouse sums", runReconcile},
 		"detect":      {"run the cheat detectors", runDetect},
 		"enforce":     {"run the enforcement jobs", runEnforce},

@@ -70,6 +70,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if _, err := mappingFor(cfg.Site); err != nil {
+		return err
+	}
 	if cfg.SiteDSN == "" {
 		return errors.New("write-back: the site's database DSN is required")
 	}
