@@ -61,6 +61,7 @@ type Tracker interface {
 	UserPeers(userID uint64) (seeding, leeching int)
 	TorrentPeers(torrentID uint64) []core.PeerInfo
 	Scrape(infoHash [20]byte) (core.ScrapeStats, bool)
+	Announces() uint64
 }
 
 // Service changes what the tracker enforces. It is safe for concurrent use.

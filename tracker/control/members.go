@@ -244,6 +244,10 @@ func (s *Service) PutClass(ctx context.Context, actor string, c Class) error {
 			err := tx.QueryRow(ctx, query("class_by_group"), *c.SiteGroupID).Scan(&old)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
+				// Members put before their group took its placeholder name.
+				if _, err := tx.Exec(ctx, query("rename_class"), GroupClass(*c.SiteGroupID), c.Name); err != nil {
+					return fmt.Errorf("move members of group %d to class %q: %w", *c.SiteGroupID, c.Name, classify(err))
+				}
 			case err != nil:
 				return fmt.Errorf("look up group %d: %w", *c.SiteGroupID, err)
 			case old != c.Name:
@@ -258,6 +262,10 @@ func (s *Service) PutClass(ctx context.Context, actor string, c Class) error {
 		return audit(ctx, tx, actor, "control.class.put", "class", 0, c.Name, c)
 	})
 }
+
+// GroupClass is the class of members whose site group is not known yet
+// ("group-<id>"); PutClass of that group renames them.
+func GroupClass(groupID int64) string { return fmt.Sprintf("group-%d", groupID) }
 
 // ClassOfGroup returns the class of a site group id.
 func (s *Service) ClassOfGroup(ctx context.Context, groupID int64) (string, error) {

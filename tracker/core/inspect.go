@@ -67,3 +67,6 @@ func (c *Core) UserPeers(userID uint64) (seeding, leeching int) {
 	}
 	return seeding, leeching
 }
+
+// Announces counts the announces answered (accepted or refused) since start.
+func (c *Core) Announces() uint64 { return c.seq.Load() }
