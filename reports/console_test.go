@@ -1,6 +1,7 @@
 package reports_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -257,4 +258,71 @@ func TestAuditLogFilters(t *testing.T) {
 	}
 	_, page := get(t, c, s.srv.URL+"/audit?subject_kind=user&subject_id=1")
 	mustContain(t, "audit page", page, "enforce/ratio", `<a href="/members/1">member #1</a>`, "ratio 0.40 below 0.60")
+}
+
+// A review can be amended or reopened until enforce carries it out, each
+// with a reason and an audit row; afterwards both are refused.
+func TestAmendAndReopenAReview(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	c := signedIn(t, f)
+	detailURL := f.srv.URL + "/reports/" + itoa(f.reportID)
+	_, page := get(t, c, detailURL)
+	csrf := csrfOf(t, page)
+	post := func(path string, v url.Values) (int, string) {
+		t.Helper()
+		v.Set("csrf", csrf)
+		resp, err := c.PostForm(detailURL+path, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, body(t, resp)
+	}
+	if code, page := post("/review", url.Values{"status": {"confirmed"}, "verdict": {"reverse_credit"}, "reverse_uploaded": {"40 GiB"}, "note": {"fake"}}); code != 200 ||
+		!strings.Contains(page, "Amend or reopen this review") {
+		t.Fatalf("confirm: %d %s", code, page)
+	}
+	// The amend form starts from the review as it stands.
+	_, page = get(t, c, detailURL)
+	mustContain(t, "amend form", page, `name="reverse_uploaded" value="42949672960"`)
+	if code, page := post("/amend", url.Values{"status": {"confirmed"}, "verdict": {"reverse_credit"}, "reverse_uploaded": {"835 MiB"}}); code != 400 ||
+		!strings.Contains(page, "say why the review is amended") || !strings.Contains(page, `value="835 MiB"`) {
+		t.Errorf("amend without a reason: %d", code)
+	}
+	if code, page := post("/amend", url.Values{"status": {"confirmed"}, "verdict": {"reverse_credit", "disable_account"}, "reverse_uploaded": {"835 MiB"}, "reason": {"x"}}); code != 403 {
+		t.Errorf("a moderator amends in disable_account: %d %s", code, page)
+	}
+	if code, page := post("/amend", url.Values{"status": {"confirmed"}, "verdict": {"reverse_credit", "disable_leech"}, "reverse_uploaded": {"835 MiB"},
+		"note": {"fake, and again"}, "reason": {"only 835 MiB were on the faked torrent"}}); code != 200 || !strings.Contains(page, "report.amend") {
+		t.Fatalf("amend: %d %s", code, page)
+	}
+	d, _ := f.store.Get(ctx, f.reportID)
+	if d.ReverseUploaded != "875560960" || strings.Join(d.Verdict, ",") != "reverse_credit,disable_leech" {
+		t.Fatalf("amended: %+v", d)
+	}
+	var before, after, reason string
+	if err := f.pg.Pool.QueryRow(ctx, `SELECT before::text, after::text, reason FROM audit_log WHERE action = 'report.amend'`).Scan(&before, &after, &reason); err != nil ||
+		!strings.Contains(before, `"reverse_uploaded": "42949672960"`) || !strings.Contains(after, `"reverse_uploaded": "875560960"`) || reason != "only 835 MiB were on the faked torrent" {
+		t.Errorf("amend audit: %s → %s (%s) %v", before, after, reason, err)
+	}
+	if code, _ := post("/reopen", url.Values{}); code != 400 {
+		t.Errorf("reopen without a reason: %d", code)
+	}
+	if code, page := post("/reopen", url.Values{"reason": {"the member sent logs"}}); code != 200 || !strings.Contains(page, "status <strong>open</strong>") {
+		t.Fatalf("reopen: %d %s", code, page)
+	}
+	if d, _ := f.store.Get(ctx, f.reportID); d.Status != "open" || len(d.Verdict) != 0 || d.ReverseUploaded != "" {
+		t.Fatalf("reopened: %+v", d)
+	}
+	// Once enforce has carried a review out, it can be neither amended nor reopened.
+	post("/review", url.Values{"status": {"confirmed"}, "verdict": {"disable_leech"}, "note": {"again"}})
+	if _, err := f.pg.Pool.Exec(ctx, `UPDATE cheat_reports SET enforced_at = now() WHERE id = $1`, f.reportID); err != nil {
+		t.Fatal(err)
+	}
+	if code, page := post("/reopen", url.Values{"reason": {"late"}}); code != 409 || !strings.Contains(page, "reopening would not undo that") {
+		t.Errorf("reopen after enforcement: %d", code)
+	}
+	if code, _ := post("/amend", url.Values{"status": {"dismissed"}, "note": {"x"}, "reason": {"late"}}); code != 409 {
+		t.Errorf("amend after enforcement: %d", code)
+	}
 }

@@ -602,13 +602,41 @@ func TestAdminsAloneDisableAccounts(t *testing.T) {
 	page = body(t, resp)
 	resp, _ = adm.PostForm(detailURL+"/review", url.Values{"csrf": {csrfOf(t, page)}, "status": {"confirmed"},
 		"verdict": {"disable_account"}, "note": {"sold the account"}})
-	if page := body(t, resp); !strings.Contains(page, "status <strong>confirmed</strong> by adm") {
+	// One admin only proposes it: the report stays open for a second admin.
+	if page := body(t, resp); !strings.Contains(page, "Awaiting a second admin") || !strings.Contains(page, "status <strong>open</strong>") {
 		t.Fatalf("admin gives disable_account: %d %s", resp.StatusCode, page)
+	}
+	resp, _ = adm.Get(detailURL)
+	page = body(t, resp)
+	resp, _ = adm.PostForm(f.srv.URL+"/admin/reports/"+itoa(f.reportID)+"/second", url.Values{"csrf": {csrfOf(t, page)}})
+	if page := body(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "you proposed it") {
+		t.Fatalf("the proposer seconds their own proposal: %d", resp.StatusCode)
+	}
+	if _, err := f.store.CreateStaff(ctx, "adm2", "correct horse battery", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	adm2 := signedInAs(t, f, "adm2")
+	resp, _ = adm2.Get(detailURL)
+	page = body(t, resp)
+	if !strings.Contains(page, "Confirm as second admin") {
+		t.Fatalf("the second admin is not offered to confirm: %s", page)
+	}
+	resp, _ = adm2.PostForm(f.srv.URL+"/admin/reports/"+itoa(f.reportID)+"/second", url.Values{"csrf": {csrfOf(t, page)}})
+	if page := body(t, resp); !strings.Contains(page, "status <strong>confirmed</strong> by adm2") || !strings.Contains(page, "adm proposed") {
+		t.Fatalf("second admin confirms: %d %s", resp.StatusCode, page)
+	}
+	if d, _ := f.store.Get(ctx, f.reportID); strings.Join(d.Verdict, ",") != "disable_account" || d.Proposer != "adm" {
+		t.Fatalf("after the second admin: %+v", d)
+	}
+	var actions string
+	if err := f.pg.Pool.QueryRow(ctx, `SELECT string_agg(actor || ' ' || action, ', ' ORDER BY id) FROM audit_log WHERE subject_kind = 'cheat_report'`).Scan(&actions); err != nil ||
+		actions != "staff:adm report.propose, staff:adm2 report.second" {
+		t.Errorf("audit of the two admins: %q %v", actions, err)
 	}
 	// The admin disables the moderator: their session ends at once, audited.
 	resp, _ = adm.Get(f.srv.URL + "/admin/staff")
 	page = body(t, resp)
-	m := regexp.MustCompile(`action="/admin/staff/(\d+)/disable"`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`<td>mod</td>(?s:.*?)action="/admin/staff/(\d+)/disable"`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("staff page offers no disable: %s", page)
 	}

@@ -72,8 +72,14 @@ const (
 // NewServer builds the UI over a Store.
 func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 	funcs := template.FuncMap{
-		"chart":     chartSVG,
-		"list":      func(v ...string) []string { return v },
+		"chart": chartSVG,
+		"list":  func(v ...string) []string { return v },
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
 		"bytes":     humanBytes,
 		"ratio":     humanRatio,
 		"pct":       func(f float64) float64 { return 100 * f },
@@ -159,8 +165,12 @@ func (s *Server) routes() []route {
 		{"GET", "/reports/{id}", RoleModerator, s.detailPage},
 		{"POST", "/reports/{id}/review", RoleModerator, s.reviewForm},
 		{"GET", "/api/reports", RoleModerator, s.listAPI},
+		{"POST", "/reports/{id}/amend", RoleModerator, s.amendForm},
+		{"POST", "/reports/{id}/reopen", RoleModerator, s.reopenForm},
 		{"GET", "/api/reports/{id}", RoleModerator, s.detailAPI},
 		{"POST", "/api/reports/{id}/review", RoleModerator, s.reviewAPI},
+		{"POST", "/api/reports/{id}/amend", RoleModerator, s.amendAPI},
+		{"POST", "/api/reports/{id}/reopen", RoleModerator, s.reopenAPI},
 
 		{"GET", "/members/{id}", RoleModerator, s.memberPage},
 		{"POST", "/members/{id}/notes", RoleModerator, s.noteForm},
@@ -177,6 +187,8 @@ func (s *Server) routes() []route {
 		{"GET", "/audit", RoleModerator, s.auditPage},
 		{"GET", "/api/audit", RoleModerator, s.auditAPI},
 
+		{"POST", "/admin/reports/{id}/second", RoleAdmin, s.secondForm},
+		{"POST", "/api/admin/reports/{id}/second", RoleAdmin, s.secondAPI},
 		{"GET", "/admin/staff", RoleAdmin, s.staffPage},
 		{"POST", "/admin/staff/{id}/disable", RoleAdmin, s.setDisabledForm(true)},
 		{"POST", "/admin/staff/{id}/enable", RoleAdmin, s.setDisabledForm(false)},
@@ -452,11 +464,12 @@ type reviewFormView struct {
 	ReverseUploaded   string
 	ReverseDownloaded string
 	Note              string
+	Reason            string // of an amendment
 }
 
 func formFrom(v url.Values) reviewFormView {
 	f := reviewFormView{Verdict: map[string]bool{}, ReverseUploaded: v.Get("reverse_uploaded"),
-		ReverseDownloaded: v.Get("reverse_downloaded"), Note: v.Get("note")}
+		ReverseDownloaded: v.Get("reverse_downloaded"), Note: v.Get("note"), Reason: v.Get("reason")}
 	for _, x := range v["verdict"] {
 		f.Verdict[x] = true
 	}
@@ -640,6 +653,15 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, 
 	}
 	data := s.pageData(r, "Report #"+strconv.FormatInt(id, 10))
 	data["Report"], data["Verdicts"], data["Error"], data["Form"] = d, Verdicts, msg, form
+	// The amend form starts from the review as it stands.
+	amend := reviewFormView{Verdict: map[string]bool{}, ReverseUploaded: d.ReverseUploaded, ReverseDownloaded: d.ReverseDownloaded, Note: d.Note}
+	for _, v := range d.Verdict {
+		amend.Verdict[v] = true
+	}
+	if d.Status != "open" && (len(form.Verdict) > 0 || form.Note != "" || form.Reason != "" || form.ReverseUploaded != "" || form.ReverseDownloaded != "") {
+		amend = form // a refused amendment comes back as typed
+	}
+	data["Amend"] = amend
 	var ev evidenceView
 	if len(d.Evidence) > 0 && json.Unmarshal(d.Evidence, &ev) == nil {
 		data["Evidence"] = ev
@@ -699,15 +721,9 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.parseForm(w, r) {
 		return
 	}
-	rv := Review{Status: r.PostFormValue("status"), Verdict: r.PostForm["verdict"],
-		ReverseUploaded: r.PostFormValue("reverse_uploaded"), ReverseDownloaded: r.PostFormValue("reverse_downloaded"),
-		Note: r.PostFormValue("note")}
-	if _, err := s.store.Apply(r.Context(), id, staffOf(r), rv); err != nil {
-		// Re-show the report with the reason; nothing was changed.
-		s.renderDetail(w, r, id, statusFor(err), publicError(err), formFrom(r.PostForm))
-		return
-	}
-	http.Redirect(w, r, "/reports/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	// Refused: the report again with the reason and what was typed; nothing changed.
+	_, err := s.store.Apply(r.Context(), id, staffOf(r), reviewOf(r))
+	s.afterForm(w, r, id, err)
 }
 
 func (s *Server) pageData(r *http.Request, title string) map[string]any {
@@ -757,9 +773,9 @@ func statusFor(err error) int {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrStaffNotFound), errors.Is(err, ErrMemberNotFound),
 		errors.Is(err, ErrTorrentNotFound), errors.Is(err, ErrRowNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrOwnProposal):
 		return http.StatusForbidden
-	case errors.Is(err, ErrAlreadyReviewed):
+	case errors.Is(err, ErrAlreadyReviewed), errors.Is(err, ErrNotAmendable), errors.Is(err, ErrNoProposal):
 		return http.StatusConflict
 	}
 	return http.StatusServiceUnavailable

@@ -25,11 +25,10 @@ var sqlFS embed.FS
 var query = sqlfile.Queries(sqlFS)
 
 var (
-	sqlListReports  = query("list_reports")
-	sqlGetReport    = query("get_report")
-	sqlReviewReport = query("review_report")
-	sqlInsertAudit  = query("insert_audit")
-	sqlCounts       = query("counts")
+	sqlListReports = query("list_reports")
+	sqlGetReport   = query("get_report")
+	sqlInsertAudit = query("insert_audit")
+	sqlCounts      = query("counts")
 )
 
 // Report is a cheat report as staff see it in a list.
@@ -61,6 +60,12 @@ type ReportDetail struct {
 	ReverseUploaded   string          `json:"reverse_uploaded,omitempty"`
 	ReverseDownloaded string          `json:"reverse_downloaded,omitempty"`
 	EnforceError      string          `json:"enforce_error,omitempty"`
+	// A review giving disable_account, proposed by one admin and waiting
+	// for (or confirmed by) a second one.
+	ProposedReview json.RawMessage `json:"proposed_review,omitempty"`
+	ProposedBy     *int64          `json:"proposed_by,omitempty"`
+	Proposer       string          `json:"proposer,omitempty"`
+	ProposedAt     *time.Time      `json:"proposed_at,omitempty"`
 }
 
 // Filter narrows a report list. Zero values mean "any".
@@ -277,9 +282,11 @@ func (s *Store) nameMembers(ctx context.Context, list []Report) error {
 func (s *Store) Get(ctx context.Context, id int64) (ReportDetail, error) {
 	var d ReportDetail
 	var revUp, revDown *string
+	var proposal string
 	err := s.pool.QueryRow(ctx, sqlGetReport, id).Scan(&d.ID, &d.Detector, &d.SubjectKind, &d.SubjectID,
 		&d.WindowStart, &d.WindowEnd, &d.Score, &d.Severity, &d.Status, &d.Note, &d.CreatedAt, &d.UpdatedAt,
-		&d.ReviewedAt, &d.Reviewer, &d.Verdict, &d.EnforcedAt, &d.Evidence, &revUp, &revDown, &d.EnforceError, &d.MemberID)
+		&d.ReviewedAt, &d.Reviewer, &d.Verdict, &d.EnforcedAt, &d.Evidence, &revUp, &revDown, &d.EnforceError, &d.MemberID,
+		&proposal, &d.ProposedBy, &d.Proposer, &d.ProposedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}
@@ -291,6 +298,9 @@ func (s *Store) Get(ctx context.Context, id int64) (ReportDetail, error) {
 	}
 	if revDown != nil {
 		d.ReverseDownloaded = *revDown
+	}
+	if proposal != "" {
+		d.ProposedReview = json.RawMessage(proposal)
 	}
 	one := []Report{d.Report}
 	if err := s.nameMembers(ctx, one); err != nil {
@@ -317,52 +327,6 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 		out[st] = n
 	}
 	return out, rows.Err()
-}
-
-// Apply records a staff review of an open report and its audit row, in one
-// transaction. Reviewing a report twice is ErrAlreadyReviewed.
-func (s *Store) Apply(ctx context.Context, id int64, staff Staff, rv Review) (ReportDetail, error) {
-	if err := rv.Validate(); err != nil {
-		return ReportDetail{}, err
-	}
-	for _, v := range rv.Verdict {
-		if contains(AdminVerdicts, v) && staff.Role != "admin" {
-			return ReportDetail{}, ErrForbidden
-		}
-	}
-	before, err := s.Get(ctx, id)
-	if err != nil {
-		return before, err
-	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return before, fmt.Errorf("review report %d: %w", id, err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	verdict := rv.Verdict
-	if verdict == nil {
-		verdict = []string{}
-	}
-	var got int64
-	err = tx.QueryRow(ctx, sqlReviewReport, id, rv.Status, verdict, nullNumeric(rv.ReverseUploaded),
-		nullNumeric(rv.ReverseDownloaded), rv.Note, staff.ID).Scan(&got)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return before, ErrAlreadyReviewed
-	}
-	if err != nil {
-		return before, fmt.Errorf("review report %d: %w", id, err)
-	}
-	beforeJSON, _ := json.Marshal(map[string]any{"status": before.Status, "verdict": before.Verdict})
-	afterJSON, _ := json.Marshal(rv)
-	_, err = tx.Exec(ctx, sqlInsertAudit, "staff:"+staff.Name, "report."+strings.TrimSuffix(rv.Status, "ed"),
-		"cheat_report", fmt.Sprint(id), rv.Note, beforeJSON, afterJSON)
-	if err != nil {
-		return before, fmt.Errorf("audit review of report %d: %w", id, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return before, fmt.Errorf("review report %d: %w", id, err)
-	}
-	return s.Get(ctx, id)
 }
 
 func nullNumeric(s string) any {

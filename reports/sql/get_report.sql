@@ -8,7 +8,9 @@ SELECT r.id, r.detector, r.subject_kind, r.subject_id, r.window_start, r.window_
                   WHEN 'passkey' THEN COALESCE(r.evidence->>'user_id',
                       CASE WHEN r.subject_id LIKE 'user:%' THEN substr(r.subject_id, 6) END,
                       (SELECT u.id::text FROM users u WHERE u.passkey = r.subject_id))
-                END, '')
+                END, ''),
+       COALESCE(r.proposed_review::text, ''), r.proposed_by, COALESCE(p.name, ''), r.proposed_at
 FROM cheat_reports r
 LEFT JOIN staff s ON s.id = r.reviewer_id
+LEFT JOIN staff p ON p.id = r.proposed_by
 WHERE r.id = $1
