@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // gazelle writes Gazelle's (OPS) tables as Ocelot does: users_leech_stats
@@ -15,6 +16,15 @@ type gazelle struct{}
 func (gazelle) name() string { return SiteGazelle }
 
 func (gazelle) priorPeersSQL() string { return q("gazelle_prior_peers") }
+
+func (gazelle) stalePeersSQL() string { return q("gazelle_stale_peers") }
+
+func (gazelle) deactivateSQL() string { return q("gazelle_deactivate_peers") }
+
+func (gazelle) byUser() bool { return false }
+
+// staleArg: xbt_files_users.mtime is Unix seconds.
+func (gazelle) staleArg(cut time.Time) any { return cut.Unix() }
 
 // agentWidth is xbt_files_users.useragent's width.
 const gazelleAgentWidth = 51
@@ -33,7 +43,11 @@ func (gazelle) write(ctx context.Context, tx *sql.Tx, p *plan) (missing int64, e
 	tids := sortedTorrents(p.torrents)
 	for _, t := range tids {
 		s := p.torrents[t]
-		args = append(args, t, s.seeders, s.leechers, s.snatches, s.balance, s.last)
+		var last any // none: only peers dropped by the tracker (last_action stays)
+		if !s.last.IsZero() {
+			last = s.last
+		}
+		args = append(args, t, s.seeders, s.leechers, s.snatches, s.balance, last)
 	}
 	n, err := execRows(ctx, tx, "gazelle torrents_leech_stats", q("gazelle_torrents"), 6, args)
 	if err != nil {

@@ -42,7 +42,9 @@ func runChild() int {
 		// Static membership: a restarted process gets its partitions back at
 		// once instead of waiting out the killed one's session.
 		InstanceID: "kill-test", Topic: os.Getenv("RG_WB_TOPIC"), FlushInterval: 100 * time.Millisecond, MaxBatch: batch,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		// The data set spans 7 ms per event: peers go silent and are reaped.
+		PeerTimeout: 20 * time.Second,
+		Log:         slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "write-back:", err)

@@ -88,6 +88,7 @@ type plan struct {
 	snatches []snatch
 	tokens   map[pair]*tokenUse
 	expiries map[pair]time.Time
+	newest   time.Time // the latest announce
 }
 
 func newPlan() *plan {
@@ -95,7 +96,17 @@ func newPlan() *plan {
 		peers: map[peerKey]*peerState{}, tokens: map[pair]*tokenUse{}, expiries: map[pair]time.Time{}}
 }
 
-func (p *plan) empty() bool { return len(p.peers) == 0 }
+func (p *plan) empty() bool { return len(p.peers) == 0 && len(p.torrents) == 0 }
+
+// torrent returns the sums of a torrent, created if missing.
+func (p *plan) torrent(id int64) *torrentSums {
+	tr := p.torrents[id]
+	if tr == nil {
+		tr = &torrentSums{}
+		p.torrents[id] = tr
+	}
+	return tr
+}
 
 // add sums one announce of site member user on site torrent torrent.
 func (p *plan) add(a *events.Announce, user, torrent int64) {
@@ -134,11 +145,10 @@ func (p *plan) add(a *events.Announce, user, torrent int64) {
 		s.clientUp, s.clientDown = a.GetUploaded(), a.GetDownloaded()
 	}
 
-	tr := p.torrents[torrent]
-	if tr == nil {
-		tr = &torrentSums{}
-		p.torrents[torrent] = tr
+	if t.After(p.newest) {
+		p.newest = t
 	}
+	tr := p.torrent(torrent)
 	tr.balance += rawUp - rawDown
 	if t.After(tr.last) {
 		tr.last = t

@@ -33,6 +33,7 @@ type Config struct {
 	FlushInterval time.Duration // default DefaultFlushInterval
 	MaxBatch      int           // announces per transaction; default 20,000
 	Horizon       time.Duration // default DefaultHorizon
+	PeerTimeout   time.Duration // default DefaultPeerTimeout
 	// Gazelle's token-expiry callback: the site's base URL and secret;
 	// without SiteURL expiries stay queued in the site's database.
 	SiteURL, SiteKey string
@@ -92,6 +93,9 @@ func Run(ctx context.Context, cfg Config) error {
 	w, err := New(cfg.Site, db, pool, cfg.Horizon, cfg.Log)
 	if err != nil {
 		return err
+	}
+	if cfg.PeerTimeout > 0 {
+		w.PeerTimeout = cfg.PeerTimeout
 	}
 	if err := w.EnsureTables(ctx); err != nil {
 		return err

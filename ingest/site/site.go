@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,15 @@ const (
 	SiteUNIT3D  = "unit3d"
 )
 
+// DefaultPeerTimeout is how long after its last announce a peer no longer
+// counts as a seeder or leecher: the tracker drops it after twice the
+// announce interval (30 min by default).
+const DefaultPeerTimeout = time.Hour
+
+// reapEvery is how often (in announce time) the peers the tracker dropped
+// are looked for.
+const reapEvery = time.Minute
+
 // DefaultHorizon is how long applied event ids are remembered (the ledger's
 // horizon): older announces are skipped, since a duplicate of one could no
 // longer be recognised.
@@ -52,6 +62,15 @@ type mapping interface {
 	// the peers in its {{values}} list of (torrent, user, peer_id) — for
 	// UNIT3D (user, torrent, peer_id) — locking them.
 	priorPeersSQL() string
+	// stalePeersSQL selects (torrent, user, peer_id, seeder) of the active
+	// peers last seen before staleArg(cutoff), locking them;
+	// deactivateSQL marks the peers of its {{values}} list inactive.
+	stalePeersSQL() string
+	deactivateSQL() string
+	staleArg(cut time.Time) any
+	// byUser: the peer key lists are (user, torrent, peer_id), not
+	// (torrent, user, peer_id) (the site's primary key order).
+	byUser() bool
 	// write writes the plan; missing counts rows the site should have
 	// had (its users or torrents rows) and did not.
 	write(ctx context.Context, tx *sql.Tx, p *plan) (missing int64, err error)
@@ -90,6 +109,12 @@ type Writer struct {
 	horizon time.Duration
 	log     *slog.Logger
 	stats   counters
+	// PeerTimeout: a peer silent this long (in announce time) is inactive
+	// and leaves its torrent's seeders or leechers. Set before the first Store.
+	PeerTimeout time.Duration
+
+	reapMu   sync.Mutex
+	lastReap time.Time
 }
 
 // New returns the write-back of site (gazelle or unit3d) into db, mapping
@@ -107,7 +132,7 @@ func New(site string, db *sql.DB, pool *pgxpool.Pool, horizon time.Duration, log
 		log = slog.Default()
 	}
 	return &Writer{db: db, ids: newSiteIDs(pool), m: m, name: "writeback-" + m.name(), horizon: horizon,
-		log: log.With("site", m.name())}, nil
+		log: log.With("site", m.name()), PeerTimeout: DefaultPeerTimeout}, nil
 }
 
 // EnsureTables creates the write-back's own tables in the site's database
@@ -181,6 +206,11 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 	if !p.empty() {
 		if err := w.priorPeers(ctx, tx, p); err != nil {
 			return err
+		}
+		if cut, ok := w.reapDue(p.newest); ok {
+			if err := w.reap(ctx, tx, p, cut); err != nil {
+				return err
+			}
 		}
 		if c.missing, err = w.m.write(ctx, tx, p); err != nil {
 			return err
@@ -289,16 +319,8 @@ func (w *Writer) plan(ctx context.Context, tx *sql.Tx, cands []*events.Announce,
 // priorPeers reads (and locks) the site's rows of the peers the plan
 // touches and turns their changes into seeder and leecher deltas.
 func (w *Writer) priorPeers(ctx context.Context, tx *sql.Tx, p *plan) error {
-	_, byUser := w.m.(unit3d)
-	keys := sortedPeers(p.peers, byUser)
-	args := make([]any, 0, 3*len(keys))
-	for _, k := range keys {
-		if byUser {
-			args = append(args, k.user, k.torrent, k.peer[:])
-		} else {
-			args = append(args, k.torrent, k.user, k.peer[:])
-		}
-	}
+	keys := sortedPeers(p.peers, w.m.byUser())
+	args := w.peerArgs(keys)
 	before := make(map[peerKey]prior, len(keys))
 	err := queryRows(ctx, tx, "read the site's peer rows", w.m.priorPeersSQL(), 3, args, func(rs *sql.Rows) error {
 		var k peerKey
@@ -316,6 +338,67 @@ func (w *Writer) priorPeers(ctx context.Context, tx *sql.Tx, p *plan) error {
 	}
 	p.swarm(before)
 	return nil
+}
+
+// peerArgs lists peer keys in the site's primary-key column order.
+func (w *Writer) peerArgs(keys []peerKey) []any {
+	args := make([]any, 0, 3*len(keys))
+	for _, k := range keys {
+		if w.m.byUser() {
+			args = append(args, k.user, k.torrent, k.peer[:])
+		} else {
+			args = append(args, k.torrent, k.user, k.peer[:])
+		}
+	}
+	return args
+}
+
+// reapDue says whether this batch looks for dropped peers (once per
+// reapEvery of announce time, by one batch at a time) and with which cutoff.
+func (w *Writer) reapDue(newest time.Time) (time.Time, bool) {
+	if newest.IsZero() {
+		return time.Time{}, false
+	}
+	w.reapMu.Lock()
+	defer w.reapMu.Unlock()
+	if newest.Sub(w.lastReap) < reapEvery {
+		return time.Time{}, false
+	}
+	w.lastReap = newest
+	return newest.Add(-w.PeerTimeout), true
+}
+
+// reap marks inactive the peers last seen before cut that the batch does
+// not touch, and takes them off their torrents' seeders and leechers (the
+// tracker dropped them without a stopped announce). In the batch's
+// transaction: the counts always equal the active peer rows.
+func (w *Writer) reap(ctx context.Context, tx *sql.Tx, p *plan, cut time.Time) error {
+	var stale []peerKey
+	err := queryRows(ctx, tx, "read dropped peers", w.m.stalePeersSQL(), 1, []any{w.m.staleArg(cut)}, func(rs *sql.Rows) error {
+		var k peerKey
+		var id []byte
+		var seeder bool
+		if err := rs.Scan(&k.torrent, &k.user, &id, &seeder); err != nil {
+			return err
+		}
+		copy(k.peer[:], id)
+		if _, touched := p.peers[k]; touched {
+			return nil
+		}
+		tr := p.torrent(k.torrent)
+		if seeder {
+			tr.seeders--
+		} else {
+			tr.leechers--
+		}
+		stale = append(stale, k)
+		return nil
+	})
+	if err != nil || len(stale) == 0 {
+		return err
+	}
+	_, err = execRows(ctx, tx, "mark dropped peers inactive", w.m.deactivateSQL(), 3, w.peerArgs(stale))
+	return err
 }
 
 // Prune forgets applied event ids older than the horizon plus a day (clock

@@ -402,3 +402,48 @@ func TestUnknownSite(t *testing.T) {
 		t.Fatal("an unknown site was accepted")
 	}
 }
+
+// Peers the tracker dropped (silent for the peer timeout, no stopped
+// announce) leave their torrents' seeders and leechers; a peer the batch
+// touches is kept.
+func TestSilentPeersAreReaped(t *testing.T) {
+	for _, s := range []string{SiteGazelle, SiteUNIT3D} {
+		t.Run(s, func(t *testing.T) {
+			e := newEnv(t, s, 3, 1, nil, nil)
+			t0 := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+			b1 := batch(-1,
+				announce{seq: 1, user: 1, torrent: 1, peer: peerA, event: events.Event_EVENT_STARTED, credDown: -1, at: t0},
+				announce{seq: 2, user: 2, torrent: 1, peer: peerB, event: events.Event_EVENT_STARTED, left: 5, credDown: -1, at: t0},
+				announce{seq: 3, user: 3, torrent: 1, peer: peerA, event: events.Event_EVENT_STARTED, left: 5, credDown: -1, at: t0})
+			store(t, e.w, b1)
+			seeders, leechers := e.swarm(t, s)
+			if seeders != 1 || leechers != 2 {
+				t.Fatalf("after the starts: %d seeders, %d leechers; want 1, 2", seeders, leechers)
+			}
+			// Two hours later only member 3 announces: 1 and 2 were dropped.
+			store(t, e.w, batch(b1.Next, announce{seq: 4, user: 3, torrent: 1, peer: peerA, left: 5, credDown: -1, since: 7200, at: t0.Add(2 * time.Hour)}))
+			seeders, leechers = e.swarm(t, s)
+			if seeders != 0 || leechers != 1 {
+				t.Errorf("after the peer timeout: %d seeders, %d leechers; want 0, 1", seeders, leechers)
+			}
+			q := "SELECT COUNT(*) FROM xbt_files_users WHERE active = 1"
+			if s == SiteUNIT3D {
+				q = "SELECT COUNT(*) FROM peers WHERE active = 1"
+			}
+			if n := e.count(t, q); n != 1 {
+				t.Errorf("%d active peer rows; want 1", n)
+			}
+		})
+	}
+}
+
+// swarm reads torrent 1's seeders and leechers.
+func (e *env) swarm(t *testing.T, site string) (seeders, leechers int64) {
+	t.Helper()
+	q := "SELECT Seeders, Leechers FROM torrents_leech_stats WHERE TorrentID = ?"
+	if site == SiteUNIT3D {
+		q = "SELECT seeders, leechers FROM torrents WHERE id = ?"
+	}
+	e.row(t, q, []any{siteTorrent(1)}, &seeders, &leechers)
+	return seeders, leechers
+}

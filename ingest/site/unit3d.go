@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // unit3d writes UNIT3D's tables as UNIT3D-Announce does: users (credited
@@ -14,6 +15,15 @@ type unit3d struct{}
 func (unit3d) name() string { return SiteUNIT3D }
 
 func (unit3d) priorPeersSQL() string { return q("unit3d_prior_peers") }
+
+func (unit3d) stalePeersSQL() string { return q("unit3d_stale_peers") }
+
+func (unit3d) deactivateSQL() string { return q("unit3d_deactivate_peers") }
+
+func (unit3d) byUser() bool { return true }
+
+// staleArg: peers.updated_at is a timestamp.
+func (unit3d) staleArg(cut time.Time) any { return cut }
 
 // unit3dAgentWidth is history.agent's and peers.agent's width.
 const unit3dAgentWidth = 64
