@@ -26,6 +26,7 @@ func runWriteback(ctx context.Context, env *cliEnv, args []string) error {
 	flush := fs.Duration("flush-interval", site.DefaultFlushInterval, "longest an announce waits before the site sees it")
 	batch := fs.Int("batch", 20_000, "max announces per site transaction")
 	horizon := fs.Duration("dedupe-horizon", site.DefaultHorizon, "how long applied event ids are remembered; older announces are skipped")
+	peerTimeout := fs.Duration("peer-timeout", site.DefaultPeerTimeout, "a peer silent this long leaves its torrent's seeders/leechers (the tracker drops it after twice the interval)")
 	instance := fs.String("instance-id", "", "static consumer-group identity of this process; empty: dynamic")
 	siteURL := fs.String("site-url", config.Getenv(envSiteURL, ""), "gazelle: the site's base URL for the token-expiry callback (tools.php); empty: expiries stay queued (env "+envSiteURL+")")
 	if err := fs.Parse(args); err != nil {
@@ -36,7 +37,7 @@ func runWriteback(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	return site.Run(ctx, site.Config{
 		Engines: eng, Site: *siteName, SiteDSN: *dsn, Topic: *topic, InstanceID: *instance,
-		FlushInterval: *flush, MaxBatch: *batch, Horizon: *horizon,
+		FlushInterval: *flush, MaxBatch: *batch, Horizon: *horizon, PeerTimeout: *peerTimeout,
 		SiteURL: *siteURL, SiteKey: config.Getenv(envSiteKey, ""), Log: env.log,
 	})
 }
