@@ -1,0 +1,335 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ratioguard/ratioguard/tracker/control"
+	"github.com/ratioguard/ratioguard/tracker/control/controltest"
+)
+
+// The OpenAPI document and the router agree: every route the router
+// serves is documented with the scope the router checks, and nothing else
+// is documented.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	r := chi.NewRouter()
+	New(nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Mount(r)
+	served := map[string]bool{}
+	err := chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		served[strings.ToLower(method)+" "+strings.TrimSuffix(route, "/")] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	scopeOf := map[string]string{}
+	for path, ops := range doc.Paths {
+		for method, raw := range ops {
+			key := method + " " + path
+			documented[key] = true
+			var op struct {
+				Scope    string                `json:"x-scope"`
+				Security []map[string][]string `json:"security"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			if op.Scope != "" && (len(op.Security) != 1 || len(op.Security[0]["bearer"]) != 1 || op.Security[0]["bearer"][0] != op.Scope) {
+				t.Errorf("%s: security %v does not name its x-scope %s", key, op.Security, op.Scope)
+			}
+			scopeOf[key] = op.Scope
+		}
+	}
+	var missing, extra []string
+	for k := range served {
+		if !documented[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range documented {
+		if !served[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing) > 0 || len(extra) > 0 {
+		t.Fatalf("routes not documented: %v; documented but not served: %v", missing, extra)
+	}
+	for _, rt := range routes {
+		key := strings.ToLower(rt.method) + " " + Prefix + rt.pattern
+		if scopeOf[key] != rt.scope {
+			t.Errorf("%s: documented scope %q, the router checks %q", key, scopeOf[key], rt.scope)
+		}
+		if !Scopes[rt.scope] {
+			t.Errorf("%s: scope %q is not a known scope", key, rt.scope)
+		}
+	}
+}
+
+func TestRefs(t *testing.T) {
+	for in, want := range map[string]control.MemberRef{"12": {ID: 12}, "site:7": {SiteID: 7}, "passkey:abc": {Passkey: "abc"}} {
+		if got, err := MemberRef(in); err != nil || got != want {
+			t.Errorf("MemberRef(%q) = %+v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "0", "-1", "x", "site:", "site:x", "site:-3"} {
+		if _, err := MemberRef(bad); err == nil {
+			t.Errorf("MemberRef(%q) accepted", bad)
+		}
+	}
+	h := strings.Repeat("ab", 20)
+	if got, err := TorrentRef(h); err != nil || hex.EncodeToString(got.InfoHash) != h {
+		t.Errorf("TorrentRef(hex) = %+v, %v", got, err)
+	}
+	if got, err := TorrentRef("site:9"); err != nil || got.SiteID != 9 {
+		t.Errorf("TorrentRef(site:9) = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "zz" + h[2:], "abc", "site:0"} {
+		if _, err := TorrentRef(bad); err == nil {
+			t.Errorf("TorrentRef(%q) accepted", bad)
+		}
+	}
+}
+
+type client struct {
+	t     *testing.T
+	e     *controltest.Env
+	token string
+}
+
+func (c client) do(method, path, body string, hdr ...string) (int, map[string]any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.e.Admin.URL+Prefix+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var v map[string]any
+	if len(b) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &v); err != nil {
+			c.t.Fatalf("%s %s: answer %q: %v", method, path, b, err)
+		}
+	}
+	return resp.StatusCode, v
+}
+
+func (c client) must(code int, method, path, body string, hdr ...string) map[string]any {
+	c.t.Helper()
+	got, v := c.do(method, path, body, hdr...)
+	if got != code {
+		c.t.Fatalf("%s %s %s: %d %v, want %d", method, path, body, got, v, code)
+	}
+	return v
+}
+
+func start(t *testing.T) (*controltest.Env, client) {
+	e := controltest.Start(t, func(r chi.Router, svc *control.Service) { New(svc, svc.Log()).Mount(r) })
+	all := make([]string, 0, len(Scopes))
+	for s := range Scopes {
+		all = append(all, s)
+	}
+	secret, _, err := e.Service.CreateAPIToken(context.Background(), "test", "site", all, Scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, client{t: t, e: e, token: secret}
+}
+
+// The native API drives the tracker: each change takes effect at announce
+// within 2 s.
+func TestNativeAPI(t *testing.T) {
+	e, c := start(t)
+	const pk = "NativeNativeNativeNativeNative01"
+	ih := [20]byte{0xaa, 1, 2, 3}
+	ann := func(pk string, down, up uint64) (string, uint64, uint64) {
+		t.Helper()
+		f, ev := e.Do(controltest.Announce{Path: "/" + pk + "/announce", InfoHash: ih, Downloaded: down, Uploaded: up, Left: 10})
+		return f, ev.GetCreditedDownloaded(), ev.GetCreditedUploaded()
+	}
+	m := c.must(201, "POST", "/members", `{"site_id": 42, "passkey": "`+pk+`", "class": "power-user"}`)
+	if m["site_id"] != 42.0 || m["passkey"] != pk || m["class"] != "power-user" {
+		t.Fatalf("created %v", m)
+	}
+	tor := c.must(201, "POST", "/torrents", `{"site_id": 900, "info_hash": "`+hex.EncodeToString(ih[:])+`", "name": "debian.iso", "size": 1000}`)
+	if tor["name"] != "debian.iso" {
+		t.Fatalf("torrent %v", tor)
+	}
+	e.Eventually("member and torrent at announce", func() bool { f, _, _ := ann(pk, 0, 0); return f == "" })
+
+	// Class promotion: double upload for power-user.
+	c.must(204, "PUT", "/classes/power-user", `{"download_percent": 100, "upload_percent": 200}`)
+	up := uint64(0)
+	e.Eventually("class promotion", func() bool { up += 100; _, _, u := ann(pk, 0, up); return u == 200 })
+
+	// Personal freeleech, then a token, then neutral leech.
+	down := uint64(0)
+	c.must(204, "PUT", "/members/site:42/personal-freeleech", `{}`)
+	e.Eventually("personal freeleech", func() bool { down += 100; _, d, _ := ann(pk, down, up); return d == 0 })
+	c.must(204, "DELETE", "/members/site:42/personal-freeleech", ``)
+	e.Eventually("personal freeleech removed", func() bool { down += 100; _, d, _ := ann(pk, down, up); return d == 100 })
+	c.must(204, "PUT", "/torrents/site:900/tokens/site:42", ``)
+	e.Eventually("token", func() bool { down += 100; _, d, _ := ann(pk, down, up); return d == 0 })
+	c.must(204, "DELETE", "/torrents/site:900/tokens/site:42", ``)
+	c.must(204, "PUT", "/torrents/"+hex.EncodeToString(ih[:])+"/promotion", `{"name": "neutral", "download_percent": 0, "upload_percent": 0}`)
+	e.Eventually("neutral leech", func() bool {
+		down += 100
+		up += 100
+		_, d, u := ann(pk, down, up)
+		return d == 0 && u == 0
+	})
+	c.must(204, "PUT", "/torrents/site:900/promotion", `{"name": "none", "download_percent": 100, "upload_percent": 100}`)
+
+	// A site-wide window.
+	now := time.Now().UTC()
+	sp := c.must(201, "POST", "/site-promotions", `{"name": "weekend", "download_percent": 0, "upload_percent": 100, "starts_at": "`+
+		now.Add(-time.Minute).Format(time.RFC3339)+`", "ends_at": "`+now.Add(time.Hour).Format(time.RFC3339)+`"}`)
+	e.Eventually("site-wide window", func() bool { down += 100; _, d, _ := ann(pk, down, up); return d == 0 })
+	c.must(204, "DELETE", "/site-promotions/"+jsonID(sp), ``)
+	e.Eventually("site-wide window removed", func() bool { down += 100; _, d, _ := ann(pk, down, up); return d == 100 })
+
+	// Leech right, a new passkey.
+	c.must(200, "PATCH", "/members/site:42", `{"can_leech": false}`)
+	e.Eventually("can_leech false", func() bool { f, _, _ := ann(pk, down, up); return strings.Contains(f, "leeching is disabled") })
+	c.must(200, "PATCH", "/members/site:42", `{"can_leech": true}`)
+	nm := c.must(200, "POST", "/members/site:42/passkey", ``)
+	newPK, _ := nm["passkey"].(string)
+	if newPK == pk || len(newPK) != 32 {
+		t.Fatalf("new passkey %q", newPK)
+	}
+	e.Eventually("new passkey", func() bool {
+		fOld, _, _ := ann(pk, down, up)
+		fNew, _, _ := ann(newPK, down, up)
+		return strings.Contains(fOld, "unknown passkey") && fNew == ""
+	})
+
+	// Client rules and seedboxes.
+	cr := c.must(201, "POST", "/client-rules", `{"peer_id_prefix": "-ZZ", "allowed": false, "reason": "not here"}`)
+	c.must(204, "DELETE", "/client-rules/"+jsonID(cr), ``)
+	sb := c.must(201, "POST", "/members/site:42/seedboxes", `{"cidr": "192.0.2.0/24", "note": "hetzner"}`)
+	if n := e.Count("SELECT count(*) FROM seedbox_ranges WHERE cidr = '192.0.2.0/24'"); n != 1 {
+		t.Fatal("seedbox not declared")
+	}
+	c.must(204, "DELETE", "/seedboxes/"+jsonID(sb), ``)
+
+	// Ledger adjustments: once per key.
+	adj := `{"member": "site:42", "credited_uploaded": 1073741824, "reason": "bonus purchase: 1 GiB upload"}`
+	first := c.must(201, "POST", "/ledger/adjustments", adj, "Idempotency-Key", "purchase-77")
+	again := c.must(200, "POST", "/ledger/adjustments", adj, "Idempotency-Key", "purchase-77")
+	if first["applied"] != true || again["applied"] != false || first["id"] != again["id"] {
+		t.Fatalf("first %v, again %v", first, again)
+	}
+	c.must(409, "POST", "/ledger/adjustments", `{"member": "site:42", "credited_uploaded": 5, "reason": "other"}`, "Idempotency-Key", "purchase-77")
+	if n := e.Count("SELECT count(*) FROM ledger_user_totals WHERE credited_uploaded = 1073741824"); n != 1 {
+		t.Fatal("adjustment applied more or less than once")
+	}
+
+	// Deletion with a reason.
+	c.must(204, "DELETE", "/torrents/site:900?reason=duplicate%20of%20901", ``)
+	e.Eventually("deleted torrent", func() bool { f, _, _ := ann(newPK, down, up); return f == "unregistered torrent: duplicate of 901" })
+	got := c.must(200, "GET", "/torrents/site:900", ``)
+	if got["deleted_reason"] != "duplicate of 901" {
+		t.Fatalf("torrent %v", got)
+	}
+	c.must(204, "DELETE", "/members/site:42", ``)
+	e.Eventually("removed member", func() bool { f, _, _ := ann(newPK, down, up); return strings.Contains(f, control.RemovedReason) })
+}
+
+func jsonID(v map[string]any) string {
+	id, _ := v["id"].(float64)
+	return strconv.FormatInt(int64(id), 10)
+}
+
+// Tokens and bad input: a clear error, nothing changed.
+func TestNativeAPIAuthAndBadInput(t *testing.T) {
+	e, c := start(t)
+	readOnly, _, err := e.Service.CreateAPIToken(context.Background(), "test", "reader", []string{"members:read"}, Scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Service.CreateAPIToken(context.Background(), "test", "bad", []string{"root"}, Scopes); err == nil {
+		t.Fatal("unknown scope accepted")
+	}
+	c.must(201, "POST", "/members", `{"site_id": 1, "passkey": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1"}`)
+	before := e.Count("SELECT count(*) FROM audit_log")
+	none := client{t: t, e: e}
+	wrong := client{t: t, e: e, token: "rgt_wrong"}
+	reader := client{t: t, e: e, token: readOnly}
+	for _, tc := range []struct {
+		c                  client
+		method, path, body string
+		code               int
+		msg                string
+	}{
+		{none, "GET", "/members/1", ``, 401, "missing bearer token"},
+		{wrong, "GET", "/members/1", ``, 401, "unknown or revoked token"},
+		{reader, "POST", "/members", `{"site_id": 2}`, 403, "lacks scope members:write"},
+		{c, "POST", "/members", `{"site_id": 2, "pasky": "x"}`, 400, `unknown field "pasky"`},
+		{c, "POST", "/members", `{"site_id": 2} {}`, 400, "data after the JSON object"},
+		{c, "POST", "/members", ``, 400, "empty body"},
+		{c, "POST", "/members", `{"site_id": 2, "passkey": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1"}`, 409, "passkey already exists"},
+		{c, "POST", "/members", `{"site_id": 0}`, 400, "site id 0 must be positive"},
+		{c, "GET", "/members/site:99", ``, 404, "member with site id 99"},
+		{c, "GET", "/members/zz", ``, 400, "not an id, site:ID or passkey:PASSKEY"},
+		{c, "PATCH", "/members/1", `{}`, 400, "nothing to change"},
+		{c, "PATCH", "/members/1", `{"class": " x"}`, 400, "spaces around it"},
+		{c, "POST", "/torrents", `{"info_hash": "abc"}`, 400, "not 40 hex digits"},
+		{c, "PUT", "/torrents/site:5/promotion", `{"name": "x", "download_percent": 50, "upload_percent": 50}`, 400, "upload_percent 50"},
+		{c, "POST", "/site-promotions", `{"name": "w", "download_percent": 0, "upload_percent": 100, "starts_at": "2026-01-02T00:00:00Z", "ends_at": "2026-01-01T00:00:00Z"}`, 400, "is not after"},
+		{c, "POST", "/client-rules", `{"peer_id_prefix": "-QQ", "min_version": "x.y", "allowed": true}`, 400, "not a dotted version"},
+		{c, "POST", "/members/1/seedboxes", `{"cidr": "300.0.0.0/8"}`, 400, "not a CIDR"},
+		{c, "POST", "/ledger/adjustments", `{"member": "1", "credited_uploaded": 5, "reason": "x"}`, 400, "needs an idempotency key"},
+		{c, "POST", "/ledger/adjustments", `{"member": "1", "credited_uploaded": -5, "reason": "x", "idempotency_key": "k1"}`, 400, "negative"},
+		{c, "DELETE", "/client-rules/999", ``, 404, "client_rule 999"},
+		{c, "GET", "/nothing", ``, 404, "no such API route"},
+	} {
+		code, v := tc.c.do(tc.method, tc.path, tc.body)
+		msg, _ := v["error"].(string)
+		if code != tc.code || !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s %s %s: %d %q, want %d with %q", tc.method, tc.path, tc.body, code, msg, tc.code, tc.msg)
+		}
+	}
+	if after := e.Count("SELECT count(*) FROM audit_log"); after != before {
+		t.Errorf("bad requests changed something: %d audit rows, was %d", after, before)
+	}
+	if n := e.Count("SELECT count(*) FROM ledger_adjustments"); n != 0 {
+		t.Errorf("%d adjustments after bad requests", n)
+	}
+	code, _ := none.do("GET", "/openapi.json", ``)
+	if code != 200 {
+		t.Fatalf("openapi.json: %d", code)
+	}
+}
