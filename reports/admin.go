@@ -2,6 +2,8 @@ package reports
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
 )
 
 var (
@@ -110,13 +113,18 @@ func (s *Server) staffPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.renderStaffWith(w, r, status, msg, "")
+}
+
+// renderStaffWith is the staff page with an error msg, or a notice shown once.
+func (s *Server) renderStaffWith(w http.ResponseWriter, r *http.Request, status int, msg, notice string) {
 	list, err := s.store.ListStaff(r.Context())
 	if err != nil {
 		s.fail(w, r, statusFor(err), publicError(err), err)
 		return
 	}
 	data := s.pageData(r, "Staff accounts")
-	data["Accounts"], data["Error"] = list, msg
+	data["Accounts"], data["Error"], data["Notice"] = list, msg, notice
 	s.render(w, r, status, "staff", data)
 }
 
@@ -153,5 +161,95 @@ func (s *Server) setDisabledForm(disabled bool) http.HandlerFunc {
 			return
 		}
 		http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
+	}
+}
+
+var sqlSetStaffPassword = query("set_staff_password")
+
+// ResetPassword gives a staff account a new random password (returned once)
+// and ends every session of it, with its audit row.
+func (s *Store) ResetPassword(ctx context.Context, actor Staff, id int64) (string, error) {
+	raw := make([]byte, 12)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("new password: %w", err)
+	}
+	password := base64.RawURLEncoding.EncodeToString(raw)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reset password of staff %d: %w", id, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	var name string
+	if err := tx.QueryRow(ctx, sqlSetStaffPassword, id, string(hash)).Scan(&name); errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrStaffNotFound
+	} else if err != nil {
+		return "", fmt.Errorf("reset password of staff %d: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, sqlDeleteStaffSessions, id); err != nil {
+		return "", fmt.Errorf("end sessions of staff %d: %w", id, err)
+	}
+	if err := audit(ctx, tx, actor, "staff.reset_password", "staff", id, "", nil, map[string]any{"sessions": "ended"}); err != nil {
+		return "", err
+	}
+	return password, tx.Commit(ctx)
+}
+
+// RevokeSessions ends every session of a staff account, with its audit row.
+func (s *Store) RevokeSessions(ctx context.Context, actor Staff, id int64) (int64, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions of staff %d: %w", id, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT TRUE FROM staff WHERE id = $1`, id).Scan(&exists); errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrStaffNotFound
+	} else if err != nil {
+		return 0, fmt.Errorf("revoke sessions of staff %d: %w", id, err)
+	}
+	tag, err := tx.Exec(ctx, sqlDeleteStaffSessions, id)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions of staff %d: %w", id, err)
+	}
+	if err := audit(ctx, tx, actor, "staff.revoke_sessions", "staff", id, "", nil, map[string]any{"sessions_ended": tag.RowsAffected()}); err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), tx.Commit(ctx)
+}
+
+// staffAction is POST /admin/staff/{id}/password or /revoke (and /api/admin/...).
+func (s *Server) staffAction(reset, api bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.pathID(w, r, "staff")
+		if !ok {
+			return
+		}
+		var out map[string]any
+		var err error
+		if reset {
+			var pw string
+			pw, err = s.store.ResetPassword(r.Context(), staffOf(r), id)
+			out = map[string]any{"id": id, "password": pw, "note": "shown once; every session of the account ended"}
+		} else {
+			var n int64
+			n, err = s.store.RevokeSessions(r.Context(), staffOf(r), id)
+			out = map[string]any{"id": id, "sessions_ended": n}
+		}
+		switch {
+		case err != nil && api:
+			s.fail(w, r, statusFor(err), publicError(err), err)
+		case err != nil:
+			s.renderStaff(w, r, statusFor(err), publicError(err))
+		case api:
+			writeJSON(w, http.StatusOK, out)
+		case reset:
+			s.renderStaffWith(w, r, http.StatusOK, "", fmt.Sprintf("New password for staff #%d, shown once: %s", id, out["password"]))
+		default:
+			http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
+		}
 	}
 }

@@ -20,12 +20,14 @@ func get(t *testing.T, c *http.Client, u string) (int, string) {
 
 func mustContain(t *testing.T, what, page string, wants ...string) {
 	t.Helper()
+	missing := false
 	for _, w := range wants {
 		if !strings.Contains(page, w) {
 			t.Errorf("%s lacks %q", what, w)
+			missing = true
 		}
 	}
-	if t.Failed() {
+	if missing {
 		t.Logf("%s:\n%s", what, page)
 	}
 }

@@ -23,7 +23,7 @@ func wantRole(method, pattern string) string {
 	case "GET /healthz", "GET /login", "POST /login", "POST /api/login":
 		return RolePublic
 	}
-	if strings.HasPrefix(pattern, "/admin/") || strings.HasPrefix(pattern, "/api/admin/") {
+	if pattern == "/admin" || strings.HasPrefix(pattern, "/admin/") || strings.HasPrefix(pattern, "/api/admin/") {
 		return RoleAdmin
 	}
 	return RoleModerator

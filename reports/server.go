@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/ratioguard/ratioguard/tracker/control"
 )
 
 //go:embed templates/*.html
@@ -45,6 +47,9 @@ type Server struct {
 	// activity reads members' and torrents' history from ClickHouse; nil
 	// when it is not configured (the pages then say so).
 	activity *Activity
+	// control changes client rules, seedbox ranges and site promotions the
+	// way the site's control protocols do (tracker/control).
+	control *control.Service
 }
 
 // Options configure a Server.
@@ -113,8 +118,9 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 		pages[name] = t
 	}
 	return &Server{store: store, log: log, pages: pages, secure: opts.SecureCookies, trust: opts.TrustedProxies, activity: opts.Activity,
-		limit:  newLoginLimiter(maxFailsPerAddr, failWindowPerAddr),
-		perAcc: newLoginLimiter(maxFailsPerAccount, failWindowAccount)}, nil
+		control: control.New(store.pool, nil, log),
+		limit:   newLoginLimiter(maxFailsPerAddr, failWindowPerAddr),
+		perAcc:  newLoginLimiter(maxFailsPerAccount, failWindowAccount)}, nil
 }
 
 // Handler returns the routes.
@@ -154,6 +160,10 @@ type route struct {
 // routes is every endpoint of the UI and API, each with its role: Handler
 // mounts exactly these, and a test walks the router against them.
 func (s *Server) routes() []route {
+	return append(s.baseRoutes(), s.settingRoutes()...)
+}
+
+func (s *Server) baseRoutes() []route {
 	return []route{
 		{"GET", "/healthz", RolePublic, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }},
 		{"GET", "/login", RolePublic, s.loginPage},
@@ -189,10 +199,21 @@ func (s *Server) routes() []route {
 
 		{"POST", "/admin/reports/{id}/second", RoleAdmin, s.secondForm},
 		{"POST", "/api/admin/reports/{id}/second", RoleAdmin, s.secondAPI},
+		{"GET", "/admin", RoleAdmin, s.adminIndex},
 		{"GET", "/admin/staff", RoleAdmin, s.staffPage},
 		{"POST", "/admin/staff/{id}/disable", RoleAdmin, s.setDisabledForm(true)},
 		{"POST", "/admin/staff/{id}/enable", RoleAdmin, s.setDisabledForm(false)},
+		{"POST", "/admin/staff/{id}/password", RoleAdmin, s.staffAction(true, false)},
+		{"POST", "/admin/staff/{id}/revoke", RoleAdmin, s.staffAction(false, false)},
+		{"GET", "/admin/tokens", RoleAdmin, s.tokensPage},
+		{"POST", "/admin/tokens", RoleAdmin, s.tokenCreateForm},
+		{"POST", "/admin/tokens/{id}/revoke", RoleAdmin, s.tokenRevoke(false)},
 		{"GET", "/api/admin/staff", RoleAdmin, s.staffAPI},
+		{"POST", "/api/admin/staff/{id}/password", RoleAdmin, s.staffAction(true, true)},
+		{"POST", "/api/admin/staff/{id}/revoke", RoleAdmin, s.staffAction(false, true)},
+		{"GET", "/api/admin/tokens", RoleAdmin, s.tokensAPI},
+		{"POST", "/api/admin/tokens", RoleAdmin, s.tokenCreateAPI},
+		{"POST", "/api/admin/tokens/{id}/revoke", RoleAdmin, s.tokenRevoke(true)},
 		{"POST", "/api/admin/staff/{id}/disable", RoleAdmin, s.setDisabledAPI(true)},
 		{"POST", "/api/admin/staff/{id}/enable", RoleAdmin, s.setDisabledAPI(false)},
 	}
@@ -218,6 +239,10 @@ func (s *Server) requireRole(role string, next http.Handler) http.Handler {
 			s.fail(w, r, http.StatusForbidden, "this needs the "+role+" role; you are a "+staffOf(r).Role, nil)
 			return
 		}
+		if scopes, isToken := r.Context().Value(scopesKey).([]string); isToken && !scopeAllows(scopes, r.Method, role) {
+			s.fail(w, r, http.StatusForbidden, "this API token's scopes ("+strings.Join(scopes, ", ")+") do not cover "+r.Method+" "+r.URL.Path, nil)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -228,6 +253,7 @@ const (
 	staffKey ctxKey = iota
 	tokenKey
 	bearerKey
+	scopesKey // an API token's scopes (absent for sessions)
 )
 
 // sessionToken is the request's session token, from a bearer header or the cookie.
@@ -261,7 +287,17 @@ func (s *Server) withOptionalStaff(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) requireStaff(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, bearer := sessionToken(r)
-		st, ok, err := s.store.SessionStaff(r.Context(), token)
+		var st Staff
+		var ok bool
+		var err error
+		if bearer && strings.HasPrefix(token, tokenPrefix) {
+			// A long-lived API token: the staff account it acts for, within its scopes.
+			var scopes []string
+			st, scopes, ok, err = s.store.TokenStaff(r.Context(), token)
+			r = r.WithContext(context.WithValue(r.Context(), scopesKey, scopes))
+		} else {
+			st, ok, err = s.store.SessionStaff(r.Context(), token)
+		}
 		if err != nil {
 			s.fail(w, r, http.StatusServiceUnavailable, "the database is not answering; try again shortly", err)
 			return
@@ -768,8 +804,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg st
 func statusFor(err error) int {
 	var in InputError
 	switch {
-	case errors.As(err, &in):
+	case errors.As(err, &in), errors.Is(err, control.ErrInvalid):
 		return http.StatusBadRequest
+	case errors.Is(err, control.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, control.ErrConflict):
+		return http.StatusConflict
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrStaffNotFound), errors.Is(err, ErrMemberNotFound),
 		errors.Is(err, ErrTorrentNotFound), errors.Is(err, ErrRowNotFound):
 		return http.StatusNotFound

@@ -1,0 +1,1 @@
+UPDATE staff SET password_hash = $2 WHERE id = $1 RETURNING name
