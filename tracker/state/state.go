@@ -148,6 +148,7 @@ type Restored struct {
 	Sessions       int    // sessions loaded from it
 	KafkaEvents    int    // events replayed from the topic
 	SpoolEvents    int    // events replayed from the held spool
+	From, To       int64  // sums over the partitions of the first offset replayed and of the end
 	LedgerTorrents int    // torrents whose snatch count the ledger raised
 	Took           time.Duration
 }
@@ -191,7 +192,7 @@ func (k *Keeper) Restore(ctx context.Context, c *core.Core, pool *pgxpool.Pool) 
 	}
 	res.Took = time.Since(start)
 	k.log.Info("state: restored", "snapshot", res.Snapshot, "sessions", res.Sessions,
-		"kafka_events", res.KafkaEvents, "spool_events", res.SpoolEvents, "ledger_torrents", res.LedgerTorrents,
+		"kafka_events", res.KafkaEvents, "offsets_from", res.From, "offsets_to", res.To, "spool_events", res.SpoolEvents, "ledger_torrents", res.LedgerTorrents,
 		"took", res.Took.Round(time.Millisecond))
 	return res, nil
 }
@@ -331,6 +332,9 @@ func (k *Keeper) replayKafka(ctx context.Context, c *core.Core, offsets map[int3
 	end := map[int32]int64{}
 	var sinceErr error
 	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset < 0 && err == nil {
+			err = fmt.Errorf("partition %d has no end offset", o.Partition)
+		}
 		end[o.Partition] = o.Offset
 		if off, ok := offsets[o.Partition]; ok {
 			start[o.Partition] = min(off, o.Offset)
@@ -347,6 +351,10 @@ func (k *Keeper) replayKafka(ctx context.Context, c *core.Core, offsets map[int3
 			start[o.Partition] = min(l.Offset, o.Offset)
 		}
 	})
+	if err != nil || len(end) == 0 {
+		cl.Close()
+		return fmt.Errorf("state: end offsets of topic %s: %w (%d partitions)", k.cfg.Topic, err, len(end))
+	}
 	if sinceErr != nil {
 		cl.Close()
 		return fmt.Errorf("state: offsets of the last %v of topic %s: %w", k.cfg.Window, k.cfg.Topic, sinceErr)
@@ -354,6 +362,7 @@ func (k *Keeper) replayKafka(ctx context.Context, c *core.Core, offsets map[int3
 	kofs := map[int32]kgo.Offset{}
 	for p, off := range start {
 		kofs[p] = kgo.NewOffset().At(off)
+		res.From, res.To = res.From+off, res.To+end[p]
 	}
 	k.mu.Lock()
 	k.pos = maps.Clone(start)

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/ratioguard/ratioguard/internal/kafkaconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/schemas/events"
 	"github.com/ratioguard/ratioguard/tracker/core"
@@ -36,11 +38,16 @@ func testLog(t testing.TB) *slog.Logger {
 // hangable is a Kafka writer that, once hang is set, never completes a
 // write: the producer's queue then holds what a SIGKILL loses.
 type hangable struct {
-	hang *atomic.Bool
-	next stream.MessageWriter
+	hang, fail *atomic.Bool
+	next       stream.MessageWriter
 }
 
+var errDown = errors.New("injected: Kafka unreachable")
+
 func (h hangable) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	if h.fail.Load() {
+		return errDown
+	}
 	if h.hang.Load() {
 		<-ctx.Done()
 		return ctx.Err()
@@ -57,6 +64,7 @@ type instance struct {
 	producer *stream.Producer
 	keeper   *state.Keeper
 	hang     atomic.Bool
+	fail     atomic.Bool // writes fail: events go to the spool
 	cancel   context.CancelFunc
 	restored state.Restored
 }
@@ -67,8 +75,34 @@ type world struct {
 	dir string
 }
 
+// kafkaTopic is a fresh topic that already takes writes: kafka-go's shared
+// transport keeps a topic unknown for a few seconds after it is created,
+// and producers would spool meanwhile. The warm-up event is a refusal with
+// no member, which changes no state and credits nothing.
+func kafkaTopic(t *testing.T) testenv.KafkaTopic {
+	t.Helper()
+	k := testenv.Kafka(t, 3)
+	v, err := events.Encode(&events.Announce{SchemaVersion: events.SchemaVersion, EventId: make([]byte, events.IDLen),
+		TimeUnixNano: time.Now().UnixNano(), Result: events.Result_RESULT_REFUSED, Refusal: events.Refusal_REFUSAL_MALFORMED})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := kafkaconn.NewWriter(k.Brokers, k.Topic, time.Millisecond)
+	defer w.Close()
+	for i := 0; ; i++ {
+		err := w.WriteMessages(context.Background(), kafka.Message{Key: make([]byte, 8), Value: v})
+		if err == nil {
+			return k
+		}
+		if i == 100 {
+			t.Fatalf("topic %s never took writes: %v", k.Topic, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func newWorld(t *testing.T, users, torrents int) *world {
-	w := &world{k: testenv.Kafka(t, 3), pol: policy.NewCache(), dir: t.TempDir()}
+	w := &world{k: kafkaTopic(t), pol: policy.NewCache(), dir: t.TempDir()}
 	for u := 1; u <= users; u++ {
 		w.pol.PutUser(passkey(uint64(u)), &core.User{ID: uint64(u), Enabled: true, CanLeech: true})
 	}
@@ -99,7 +133,7 @@ func (w *world) start(t *testing.T, name string, every time.Duration) *instance 
 	in.producer, err = stream.New(context.Background(), stream.Config{Brokers: w.k.Brokers, Topic: w.k.Topic,
 		SpoolDir: filepath.Join(w.dir, name, "spool"), WriteTimeout: time.Hour, BatchTimeout: time.Millisecond,
 		NewWriter: func(b []string, topic string, bt time.Duration) stream.MessageWriter {
-			return hangable{hang: &in.hang, next: stream.KafkaWriter(b, topic, bt)}
+			return hangable{hang: &in.hang, fail: &in.fail, next: stream.KafkaWriter(b, topic, bt)}
 		}}, prometheus.NewRegistry(), log)
 	if err != nil {
 		t.Fatal(err)
@@ -220,8 +254,9 @@ func checkCredit(t *testing.T, w *world, cs []*client) {
 }
 
 // TestCrashAndCleanStopLoseNoCredit: instance a answers rounds of
-// announces, snapshots, answers more, then the events of its last round
-// stay in its memory and it crashes; b restores (snapshot + topic) and
+// announces, snapshots, answers a round to Kafka and one to its spool
+// (Kafka down), then the events of its last round stay in its memory and
+// it crashes; b restores (snapshot + topic) and
 // answers a round, stops cleanly; c restores from b's stop snapshot and
 // answers a last round. Every member is credited exactly what the
 // clients reported: the lost round's bytes by the next announce, none
@@ -243,24 +278,27 @@ func TestCrashAndCleanStopLoseNoCredit(t *testing.T) {
 		t.Fatal(err)
 	}
 	round(a)
+	a.fail.Store(true) // Kafka unreachable: the spool takes the next round
+	round(a)
 	if err := a.producer.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	a.hang.Store(true)
 	round(a) // answered; its events die with the process
+	// b starts on what a's directories hold at the crash: a SIGKILL keeps
+	// the files (the spool is flushed: Settle) and loses the memory.
+	w.restartDirs(t, "a", "b")
 	a.kill()
 
-	// b shares a's state directory, as the same tracker restarted.
-	w.dir2(t, "a", "b")
 	b := w.start(t, "b", -1)
-	if b.restored.Snapshot == "" || b.restored.Sessions != len(cs) || b.restored.KafkaEvents < len(cs) {
-		t.Fatalf("b restored %+v; want a's snapshot of %d sessions and at least its last durable round (%d events) from Kafka",
+	if b.restored.Snapshot == "" || b.restored.Sessions != len(cs) || b.restored.KafkaEvents < len(cs) || b.restored.SpoolEvents < len(cs) {
+		t.Fatalf("b restored %+v; want a's snapshot of %d sessions, at least a round after it from Kafka and one from the spool (%d events each)",
 			b.restored, len(cs), len(cs))
 	}
 	round(b)
 	b.stop()
 
-	w.dir2(t, "b", "c")
+	w.restartDirs(t, "b", "c")
 	c := w.start(t, "c", -1)
 	if c.restored.Snapshot == "" || c.restored.Sessions != len(cs) {
 		t.Fatalf("c restored %+v; want b's stop snapshot holding all %d sessions", c.restored, len(cs))
@@ -270,29 +308,31 @@ func TestCrashAndCleanStopLoseNoCredit(t *testing.T) {
 	checkCredit(t, w, cs)
 }
 
-// dir2 copies instance from's state directory to instance to's (the same
-// tracker restarted on its directory; each instance of a test keeps its
-// own spool).
-func (w *world) dir2(t *testing.T, from, to string) {
+// restartDirs copies instance from's state and spool directories to
+// instance to's: the same tracker restarted on its directories (the
+// crashed process's producer keeps running on its own copy).
+func (w *world) restartDirs(t *testing.T, from, to string) {
 	t.Helper()
-	src, dst := filepath.Join(w.dir, from, "state"), filepath.Join(w.dir, to, "state")
-	if err := os.MkdirAll(dst, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
+	for _, sub := range []string{"state", "spool"} {
+		src, dst := filepath.Join(w.dir, from, sub), filepath.Join(w.dir, to, sub)
+		if err := os.MkdirAll(dst, 0o750); err != nil {
+			t.Fatal(err)
 		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		entries, err := os.ReadDir(src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o640); err != nil {
-			t.Fatal(err)
+		for _, e := range entries {
+			if e.IsDir() || e.Name() == "LOCK" {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(src, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o640); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
