@@ -174,6 +174,7 @@ func (s *Server) baseRoutes() []route {
 		{"GET", "/", RoleModerator, s.listPage},
 		{"GET", "/reports/{id}", RoleModerator, s.detailPage},
 		{"POST", "/reports/{id}/review", RoleModerator, s.reviewForm},
+		{"GET", "/api/openapi.json", RoleModerator, s.openAPIDoc},
 		{"GET", "/api/reports", RoleModerator, s.listAPI},
 		{"POST", "/reports/{id}/amend", RoleModerator, s.amendForm},
 		{"POST", "/reports/{id}/reopen", RoleModerator, s.reopenForm},
