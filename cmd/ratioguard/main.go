@@ -49,6 +49,7 @@ func commands() map[string]command {
 		"all":         {"run tracker, ingest and every later stage in one process", runAll},
 		"import":      {"import a site's members and torrents, or replay announce logs (import site|announces)", runImport},
 		"user":        {"manage members (user add NAME)", runUser},
+		"api-token":   {"create a token of the tracker's native control API (api-token add NAME --scopes ...)", runAPIToken},
 		"torrent":     {"manage torrents (torrent add FILE.torrent [--promo P])", runTorrent},
 		"staff":       {"manage staff accounts (staff add NAME)", runStaff},
 		"report":      {"list cheat reports (report list)", runReport},

@@ -32,6 +32,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	eng.RegisterFlags(fs)
 	addr := fs.String("addr", config.Getenv(config.EnvTrackerAddr, config.DefaultTrackerAddr), "listen address (env "+config.EnvTrackerAddr+")")
 	adminAddr := adminFlag(fs, defaultTrackerAdmin)
+	ctl := registerControlFlags(fs)
 	var cfg tracker.Config
 	coreFlags := registerCoreFlags(fs, &cfg.Core)
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed")
@@ -129,6 +130,9 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	adm.Check("tracker", srv.Ready)
+	if err := ctl.mount(adm, pool, srv.Core(), env.log); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
