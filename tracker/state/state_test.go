@@ -222,7 +222,7 @@ func clients(users, torrents int) []*client {
 
 // credited sums, per member, the raw deltas of the distinct events on the
 // topic: what the ledger credits.
-func credited(t *testing.T, w *world) (up, down map[uint64]uint64) {
+func credited(t *testing.T, w *world) (up, down map[uint64]uint64, distinct int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -235,7 +235,7 @@ func credited(t *testing.T, w *world) (up, down map[uint64]uint64) {
 			down[ev.GetUserId()] += ev.GetDeltaDownloaded()
 		}
 	}
-	return up, down
+	return up, down, len(seen)
 }
 
 func checkCredit(t *testing.T, w *world, cs []*client) {
@@ -245,7 +245,7 @@ func checkCredit(t *testing.T, w *world, cs []*client) {
 		wantUp[c.user] += c.up - c.first[0]
 		wantDown[c.user] += c.down - c.first[1]
 	}
-	up, down := credited(t, w)
+	up, down, _ := credited(t, w)
 	for u, want := range wantUp {
 		if up[u] != want || down[u] != wantDown[u] {
 			t.Errorf("member %d credited up %d down %d, clients reported %d and %d", u, up[u], down[u], want, wantDown[u])
