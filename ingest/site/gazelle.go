@@ -23,6 +23,10 @@ func (gazelle) deactivateSQL() string { return q("gazelle_deactivate_peers") }
 
 func (gazelle) byUser() bool { return false }
 
+func (gazelle) rows(p *plan) int64 {
+	return int64(len(p.users) + len(p.torrents) + len(p.peers) + len(p.snatches) + len(p.tokens) + len(p.expiries))
+}
+
 // staleArg: xbt_files_users.mtime is Unix seconds.
 func (gazelle) staleArg(cut time.Time) any { return cut.Unix() }
 

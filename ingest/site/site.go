@@ -59,18 +59,20 @@ const DefaultHorizon = 30 * 24 * time.Hour
 type mapping interface {
 	name() string
 	// priorPeersSQL selects (torrent, user, peer_id, active, seeder) of
-	// the peers in its {{values}} list of (torrent, user, peer_id) — for
+	// the peers in its {{rows:...}} list of (torrent, user, peer_id) — for
 	// UNIT3D (user, torrent, peer_id) — locking them.
 	priorPeersSQL() string
 	// stalePeersSQL selects (torrent, user, peer_id, seeder) of the active
 	// peers last seen before staleArg(cutoff), locking them;
-	// deactivateSQL marks the peers of its {{values}} list inactive.
+	// deactivateSQL marks the peers of its {{rows:...}} list inactive.
 	stalePeersSQL() string
 	deactivateSQL() string
 	staleArg(cut time.Time) any
 	// byUser: the peer key lists are (user, torrent, peer_id), not
 	// (torrent, user, peer_id) (the site's primary key order).
 	byUser() bool
+	// rows is how many site rows write writes for p.
+	rows(p *plan) int64
 	// write writes the plan; missing counts rows the site should have
 	// had (its users or torrents rows) and did not.
 	write(ctx context.Context, tx *sql.Tx, p *plan) (missing int64, err error)
@@ -94,10 +96,11 @@ type Stats struct {
 	UnknownTorrent int64 // torrent without a site_id
 	TooOld         int64 // older than the dedupe horizon
 	MissingRows    int64 // site rows (users, torrents) that were not there to update
+	Rows           int64 // site rows written (inserted or updated)
 }
 
 type counters struct {
-	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing atomic.Int64
+	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing, rows atomic.Int64
 }
 
 // Writer is the write-back sink of one site's database.
@@ -156,7 +159,7 @@ func (w *Writer) Name() string { return w.name }
 func (w *Writer) Stats() Stats {
 	c := &w.stats
 	return Stats{Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), UnknownMember: c.unknownMember.Load(),
-		UnknownTorrent: c.unknownTorrent.Load(), TooOld: c.tooOld.Load(), MissingRows: c.missing.Load()}
+		UnknownTorrent: c.unknownTorrent.Load(), TooOld: c.tooOld.Load(), MissingRows: c.missing.Load(), Rows: c.rows.Load()}
 }
 
 // Resume implements consumer.Sink.
@@ -215,6 +218,7 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 		if c.missing, err = w.m.write(ctx, tx, p); err != nil {
 			return err
 		}
+		c.rows = w.m.rows(p) - c.missing
 	}
 	if _, err := tx.ExecContext(ctx, q("store_offset"), b.Next, w.name, b.Topic, b.Partition); err != nil {
 		return fmt.Errorf("store write-back offset %d of %s/%d: %w", b.Next, b.Topic, b.Partition, err)
@@ -228,7 +232,7 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 
 // batchCounts is what one batch adds to Stats (counted once it commits).
 type batchCounts struct {
-	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing int64
+	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing, rows int64
 }
 
 func (w *Writer) count(b *consumer.Batch, c batchCounts) {
@@ -239,6 +243,7 @@ func (w *Writer) count(b *consumer.Batch, c batchCounts) {
 	s.unknownTorrent.Add(c.unknownTorrent)
 	s.tooOld.Add(c.tooOld)
 	s.missing.Add(c.missing)
+	s.rows.Add(c.rows)
 	if c.unknownMember+c.unknownTorrent+c.tooOld+c.missing > 0 {
 		w.log.Warn("write-back skipped announces", "partition", b.Partition, "next_offset", b.Next,
 			"member_without_site_id", c.unknownMember, "torrent_without_site_id", c.unknownTorrent,

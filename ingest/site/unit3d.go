@@ -22,6 +22,10 @@ func (unit3d) deactivateSQL() string { return q("unit3d_deactivate_peers") }
 
 func (unit3d) byUser() bool { return true }
 
+func (unit3d) rows(p *plan) int64 {
+	return int64(len(p.users) + len(p.torrents) + len(p.pairs) + len(p.peers))
+}
+
 // staleArg: peers.updated_at is a timestamp.
 func (unit3d) staleArg(cut time.Time) any { return cut }
 

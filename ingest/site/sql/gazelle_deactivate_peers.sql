@@ -1,1 +1,2 @@
-UPDATE xbt_files_users SET active = 0, upspeed = 0, downspeed = 0 WHERE (fid, uid, peer_id) IN ({{values}})
+UPDATE ({{rows:t,u,p}}) d STRAIGHT_JOIN xbt_files_users x ON x.fid = d.t AND x.uid = d.u AND x.peer_id = d.p
+SET x.active = 0, x.upspeed = 0, x.downspeed = 0

@@ -1,1 +1,2 @@
-UPDATE peers SET active = 0 WHERE (user_id, torrent_id, peer_id) IN ({{values}})
+UPDATE ({{rows:u,t,p}}) d STRAIGHT_JOIN peers x ON x.user_id = d.u AND x.torrent_id = d.t AND x.peer_id = d.p
+SET x.active = 0
