@@ -78,9 +78,9 @@ func printSiteSummary(w io.Writer, file string, s site.Summary) error {
 	_, err := fmt.Fprintf(w, "%s %s in %.2f s\nmembers:        %d created, %d updated%s, %d unchanged\ntorrents:       %d created, %d updated%s, %d unchanged\nseedbox ranges: %d declared by %d members (%d added, %d removed; %d members' sets changed)\n",
 		head, file, s.Seconds,
 		m.Created, m.Updated, fields("passkey", m.Changed.Passkey, "class", m.Changed.Class, "enabled", m.Changed.Enabled,
-			"invited_by", m.Changed.InvitedBy, "created_at", m.Changed.CreatedAt), m.Unchanged,
+			"invited_by", m.Changed.InvitedBy, "created_at", m.Changed.CreatedAt, "site_id", m.Changed.SiteID), m.Unchanged,
 		t.Created, t.Updated, fields("name", t.Changed.Name, "size", t.Changed.Size, "promotion", t.Changed.Promotion,
-			"created_at", t.Changed.CreatedAt, "uploader", t.Changed.Uploader), t.Unchanged,
+			"created_at", t.Changed.CreatedAt, "uploader", t.Changed.Uploader, "site_id", t.Changed.SiteID), t.Unchanged,
 		b.Set, b.Declaring, b.Added, b.Removed, b.Changed)
 	return err
 }

@@ -36,6 +36,10 @@ type Member struct {
 	// Seedboxes is the member's whole declared set (nil: left alone).
 	Seedboxes *[]netip.Prefix
 	Created   *time.Time
+	// SiteID is the site application's id of the member (users.site_id:
+	// the control protocols and the write-back address members by it); nil
+	// keeps the member's.
+	SiteID *int64
 }
 
 // Torrent is one torrent record.
@@ -50,6 +54,9 @@ type Torrent struct {
 	PromoUntil *time.Time
 	Created    *time.Time
 	Uploader   *string // member name; "" is nobody
+	// SiteID is the site application's id of the torrent (torrents.site_id);
+	// nil keeps the torrent's.
+	SiteID *int64
 }
 
 // memberJSON and torrentJSON are the records as written in the file.
@@ -61,6 +68,7 @@ type memberJSON struct {
 	InvitedBy    *string   `json:"invited_by"`
 	SeedboxCIDRs *[]string `json:"seedbox_cidrs"`
 	CreatedTS    *int64    `json:"created_ts"`
+	SiteID       *int64    `json:"site_id"`
 }
 
 type torrentJSON struct {
@@ -71,6 +79,7 @@ type torrentJSON struct {
 	PromoUntilTS *int64  `json:"promo_until_ts"`
 	CreatedTS    *int64  `json:"created_ts"`
 	Uploader     *string `json:"uploader"`
+	SiteID       *int64  `json:"site_id"`
 	// Accepted and not stored (ratioguard has no column for them).
 	Category    *string `json:"category"`
 	PieceLength *int64  `json:"piece_length"`
@@ -320,6 +329,12 @@ func parseMember(i int, raw json.RawMessage, ps *problems) (Member, bool) {
 		}
 		m.Created = &t
 	}
+	if j.SiteID != nil {
+		if *j.SiteID <= 0 {
+			bad("site_id", "%d is not a positive id", *j.SiteID)
+		}
+		m.SiteID = j.SiteID
+	}
 	return m, len(*ps) == before
 }
 
@@ -382,6 +397,12 @@ func parseTorrent(i int, raw json.RawMessage, ps *problems) (Torrent, bool) {
 	}
 	if j.PieceLength != nil && *j.PieceLength <= 0 {
 		bad("piece_length", "not a positive number of bytes")
+	}
+	if j.SiteID != nil {
+		if *j.SiteID <= 0 {
+			bad("site_id", "%d is not a positive id", *j.SiteID)
+		}
+		t.SiteID = j.SiteID
 	}
 	return t, len(*ps) == before
 }
@@ -452,6 +473,7 @@ func unixTime(ts int64) (time.Time, error) {
 func (f *File) checkUnique(ps *problems) {
 	names := make(map[string]int, len(f.Members))
 	keys := make(map[string]int, len(f.Members))
+	memberSiteIDs := map[int64]int{}
 	for _, m := range f.Members {
 		rec := record{"members", m.Index}
 		if j, dup := names[m.Name]; dup {
@@ -464,13 +486,28 @@ func (f *File) checkUnique(ps *problems) {
 		} else {
 			keys[m.Passkey] = m.Index
 		}
+		if m.SiteID != nil {
+			if j, dup := memberSiteIDs[*m.SiteID]; dup {
+				ps.add(rec, m.Name, "site_id", "also the site_id of members[%d]", j)
+			} else {
+				memberSiteIDs[*m.SiteID] = m.Index
+			}
+		}
 	}
 	hashes := make(map[[20]byte]int, len(f.Torrents))
+	torrentSiteIDs := map[int64]int{}
 	for _, t := range f.Torrents {
 		if j, dup := hashes[t.InfoHash]; dup {
 			ps.add(record{"torrents", t.Index}, hex.EncodeToString(t.InfoHash[:]), "info_hash", "also the info_hash of torrents[%d]", j)
 		} else {
 			hashes[t.InfoHash] = t.Index
+		}
+		if t.SiteID != nil {
+			if j, dup := torrentSiteIDs[*t.SiteID]; dup {
+				ps.add(record{"torrents", t.Index}, hex.EncodeToString(t.InfoHash[:]), "site_id", "also the site_id of torrents[%d]", j)
+			} else {
+				torrentSiteIDs[*t.SiteID] = t.Index
+			}
 		}
 	}
 }

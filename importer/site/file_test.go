@@ -50,7 +50,7 @@ func TestPromotion(t *testing.T) {
 			t.Errorf("Promotion(%q) = %+v, %v; want %v", in, p, err, want)
 		}
 	}
-	for _, bad := range []string{"neutral", "150%", "free+half+2x", "11x"} {
+	for _, bad := range []string{"neutral+free", "150%", "free+half+2x", "11x"} {
 		if _, err := Promotion(bad); err == nil {
 			t.Errorf("Promotion(%q): no error", bad)
 		}
@@ -76,7 +76,7 @@ func TestParseReportsEveryBadRecord(t *testing.T) {
 		{"info_hash": "f8c154180acca5cdad774be8f926842593880c7", "name": "short hash", "size": 1},
 		{"info_hash": "f8c154180acca5cdad774be8f926842593880c70", "name": "ok", "size": 1},
 		{"info_hash": "F8C154180ACCA5CDAD774BE8F926842593880C70", "name": "dup", "size": 1},
-		{"info_hash": "0000000000000000000000000000000000000001", "name": "", "size": 0, "promo": "neutral"},
+		{"info_hash": "0000000000000000000000000000000000000001", "name": "", "size": 0, "promo": "sixfold"},
 		{"info_hash": "0000000000000000000000000000000000000002", "name": "s", "size": "big"},
 		{"info_hash": "0000000000000000000000000000000000000003", "name": "u", "size": 1, "promo_until_ts": 1900000000}
 	]}`

@@ -54,6 +54,7 @@ type MemberFields struct {
 	Enabled   int `json:"enabled"`
 	InvitedBy int `json:"invited_by"`
 	CreatedAt int `json:"created_at"`
+	SiteID    int `json:"site_id"`
 }
 
 // TorrentCounts counts the file's torrents by outcome.
@@ -71,6 +72,7 @@ type TorrentFields struct {
 	Promotion int `json:"promotion"`
 	CreatedAt int `json:"created_at"`
 	Uploader  int `json:"uploader"`
+	SiteID    int `json:"site_id"`
 }
 
 // SeedboxCounts: declared seedbox ranges of the members whose set the file
@@ -93,6 +95,7 @@ type existingUser struct {
 	enabled   bool
 	invitedBy *int64
 	created   time.Time
+	siteID    *int64
 }
 
 // existingTorrent is a torrents row the file lists.
@@ -105,6 +108,7 @@ type existingTorrent struct {
 	until    *time.Time
 	created  time.Time
 	uploader *int64
+	siteID   *int64
 }
 
 // Import writes f into Postgres in one transaction: members, their
@@ -182,7 +186,7 @@ func (im *importer) load(ctx context.Context) error {
 	}
 	im.users = make(map[string]*existingUser, len(names))
 	var u existingUser
-	_, err = pgx.ForEachRow(rows, []any{&u.id, &u.name, &u.passkey, &u.class, &u.enabled, &u.invitedBy, &u.created}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&u.id, &u.name, &u.passkey, &u.class, &u.enabled, &u.invitedBy, &u.created, &u.siteID}, func() error {
 		c := u
 		im.users[u.name] = &c
 		return nil
@@ -214,6 +218,9 @@ func (im *importer) load(ctx context.Context) error {
 			ps.add(record{"members", m.Index}, m.Name, "passkey", "already the passkey of member %s, who is not in this file", o)
 		}
 	}
+	if err := im.siteIDOwners(ctx, names, &ps); err != nil {
+		return err
+	}
 	if err := ps.err(); err != nil {
 		return err
 	}
@@ -229,7 +236,7 @@ func (im *importer) load(ctx context.Context) error {
 	im.known = make(map[[20]byte]*existingTorrent, len(hashes))
 	var t existingTorrent
 	var ih []byte
-	_, err = pgx.ForEachRow(rows, []any{&t.id, &ih, &t.name, &t.size, &t.promo, &t.dl, &t.up, &t.until, &t.created, &t.uploader}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&t.id, &ih, &t.name, &t.size, &t.promo, &t.dl, &t.up, &t.until, &t.created, &t.uploader, &t.siteID}, func() error {
 		if len(ih) != 20 {
 			return fmt.Errorf("torrent %d has a %d-byte info_hash", t.id, len(ih))
 		}
@@ -268,13 +275,16 @@ func (im *importer) members(ctx context.Context) error {
 		names, keys, classes []string
 		enabled              []bool
 		created              []*time.Time
+		siteIDs              []*int64
 	}
 	var upd struct {
 		ids           []int64
 		keys, classes []string
 		enabled       []bool
 		created       []time.Time
+		siteIDs       []*int64
 	}
+	var newSiteID []int64        // existing members whose site id changes
 	heldBy := map[string]int64{} // current passkey → id, of the file's existing members
 	c := &im.s.Members
 	for _, m := range im.f.Members {
@@ -285,12 +295,16 @@ func (im *importer) members(ctx context.Context) error {
 			ins.classes = append(ins.classes, m.Class)
 			ins.enabled = append(ins.enabled, m.Enabled == nil || *m.Enabled)
 			ins.created = append(ins.created, m.Created)
+			ins.siteIDs = append(ins.siteIDs, m.SiteID)
 			continue
 		}
 		heldBy[cur.passkey] = cur.id
-		enabled, created := cur.enabled, cur.created
+		enabled, created, siteID := cur.enabled, cur.created, cur.siteID
 		if m.Enabled != nil {
 			enabled = *m.Enabled
+		}
+		if m.SiteID != nil {
+			siteID = m.SiteID
 		}
 		if m.Created != nil {
 			created = *m.Created
@@ -306,9 +320,14 @@ func (im *importer) members(ctx context.Context) error {
 		count(m.Class != cur.class, &c.Changed.Class)
 		count(enabled != cur.enabled, &c.Changed.Enabled)
 		count(!created.Equal(cur.created), &c.Changed.CreatedAt)
+		count(!sameID(siteID, cur.siteID), &c.Changed.SiteID)
 		if !changed {
 			continue
 		}
+		if !sameID(siteID, cur.siteID) {
+			newSiteID = append(newSiteID, cur.id)
+		}
+		upd.siteIDs = append(upd.siteIDs, siteID)
 		upd.ids = append(upd.ids, cur.id)
 		upd.keys = append(upd.keys, m.Passkey)
 		upd.classes = append(upd.classes, m.Class)
@@ -332,8 +351,13 @@ func (im *importer) members(ctx context.Context) error {
 		}
 		im.log.Debug("import site", "passkeys_traded", len(park))
 	}
+	if len(newSiteID) > 0 {
+		if _, err := im.tx.Exec(ctx, query("users_park_site_ids"), newSiteID); err != nil {
+			return fmt.Errorf("import site: free the site ids of %d members: %w", len(newSiteID), err)
+		}
+	}
 	if len(upd.ids) > 0 {
-		if _, err := im.tx.Exec(ctx, query("users_update"), upd.ids, upd.keys, upd.classes, upd.enabled, upd.created); err != nil {
+		if _, err := im.tx.Exec(ctx, query("users_update"), upd.ids, upd.keys, upd.classes, upd.enabled, upd.created, upd.siteIDs); err != nil {
 			return fmt.Errorf("import site: update %d members: %w", len(upd.ids), err)
 		}
 	}
@@ -342,7 +366,7 @@ func (im *importer) members(ctx context.Context) error {
 		im.ids[n] = u.id
 	}
 	if len(ins.names) > 0 {
-		rows, err := im.tx.Query(ctx, query("users_insert"), ins.names, ins.keys, ins.classes, ins.enabled, ins.created)
+		rows, err := im.tx.Query(ctx, query("users_insert"), ins.names, ins.keys, ins.classes, ins.enabled, ins.created, ins.siteIDs)
 		if err != nil {
 			return fmt.Errorf("import site: create %d members: %w", len(ins.names), err)
 		}
@@ -493,8 +517,10 @@ func (im *importer) torrents(ctx context.Context) error {
 		created     []*time.Time // inserts: nil is now
 		uploaders   []int64
 		createdVals []time.Time // updates
+		siteIDs     []*int64
 	}
 	var ins, upd cols
+	var newSiteID []int64 // existing torrents whose site id changes
 	c := &im.s.Torrents
 	for _, t := range im.f.Torrents {
 		uploader := int64(0)
@@ -516,6 +542,7 @@ func (im *importer) torrents(ctx context.Context) error {
 			ins.untils = append(ins.untils, t.PromoUntil)
 			ins.created = append(ins.created, t.Created)
 			ins.uploaders = append(ins.uploaders, uploader)
+			ins.siteIDs = append(ins.siteIDs, t.SiteID)
 			c.Created++
 			continue
 		}
@@ -530,6 +557,10 @@ func (im *importer) torrents(ctx context.Context) error {
 		if t.Uploader == nil && cur.uploader != nil {
 			uploader = *cur.uploader
 		}
+		siteID := cur.siteID
+		if t.SiteID != nil {
+			siteID = t.SiteID
+		}
 		changed := false
 		count := func(diff bool, n *int) {
 			if diff {
@@ -542,9 +573,14 @@ func (im *importer) torrents(ctx context.Context) error {
 		count(promo != cur.promo || dl != cur.dl || up != cur.up || !sameTime(until, cur.until), &c.Changed.Promotion)
 		count(!created.Equal(cur.created), &c.Changed.CreatedAt)
 		count(uploader != deref(cur.uploader), &c.Changed.Uploader)
+		count(!sameID(siteID, cur.siteID), &c.Changed.SiteID)
 		if !changed {
 			continue
 		}
+		if !sameID(siteID, cur.siteID) {
+			newSiteID = append(newSiteID, cur.id)
+		}
+		upd.siteIDs = append(upd.siteIDs, siteID)
 		upd.ids = append(upd.ids, cur.id)
 		upd.names = append(upd.names, t.Name)
 		upd.sizes = append(upd.sizes, t.Size)
@@ -556,15 +592,20 @@ func (im *importer) torrents(ctx context.Context) error {
 		c.Updated++
 	}
 	c.Unchanged = len(im.f.Torrents) - c.Created - c.Updated
+	if len(newSiteID) > 0 {
+		if _, err := im.tx.Exec(ctx, query("torrents_park_site_ids"), newSiteID); err != nil {
+			return fmt.Errorf("import site: free the site ids of %d torrents: %w", len(newSiteID), err)
+		}
+	}
 	if len(upd.ids) > 0 {
 		if _, err := im.tx.Exec(ctx, query("torrents_update"), upd.ids, upd.names, upd.sizes, upd.promos, upd.dls, upd.ups,
-			upd.untils, upd.createdVals, upd.uploaders); err != nil {
+			upd.untils, upd.createdVals, upd.uploaders, upd.siteIDs); err != nil {
 			return fmt.Errorf("import site: update %d torrents: %w", len(upd.ids), err)
 		}
 	}
 	if len(ins.hashes) > 0 {
 		tag, err := im.tx.Exec(ctx, query("torrents_insert"), ins.hashes, ins.names, ins.sizes, ins.promos, ins.dls, ins.ups,
-			ins.untils, ins.created, ins.uploaders)
+			ins.untils, ins.created, ins.uploaders, ins.siteIDs)
 		if err == nil && tag.RowsAffected() != int64(len(ins.hashes)) {
 			err = errors.New("not every row inserted")
 		}
@@ -587,4 +628,71 @@ func deref(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+func sameID(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// siteIDOwners reports the file's site ids that members or torrents
+// outside the file hold (names: the file's members).
+func (im *importer) siteIDOwners(ctx context.Context, names []string, ps *problems) error {
+	var ids, tids []int64
+	var hashes [][]byte
+	for _, m := range im.f.Members {
+		if m.SiteID != nil {
+			ids = append(ids, *m.SiteID)
+		}
+	}
+	for i := range im.f.Torrents {
+		t := &im.f.Torrents[i]
+		hashes = append(hashes, t.InfoHash[:])
+		if t.SiteID != nil {
+			tids = append(tids, *t.SiteID)
+		}
+	}
+	if len(ids) > 0 {
+		rows, err := im.tx.Query(ctx, query("users_site_id_owners"), ids, names)
+		if err != nil {
+			return fmt.Errorf("import site: read site id owners: %w", err)
+		}
+		owner := map[int64]string{}
+		var id, site int64
+		var name string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &name, &site}, func() error {
+			owner[site] = fmt.Sprintf("%q (id %d)", name, id)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("import site: read site id owners: %w", err)
+		}
+		for _, m := range im.f.Members {
+			if m.SiteID != nil && owner[*m.SiteID] != "" {
+				ps.add(record{"members", m.Index}, m.Name, "site_id", "already the site id of member %s, who is not in this file", owner[*m.SiteID])
+			}
+		}
+	}
+	if len(tids) > 0 {
+		rows, err := im.tx.Query(ctx, query("torrents_site_id_owners"), tids, hashes)
+		if err != nil {
+			return fmt.Errorf("import site: read site id owners: %w", err)
+		}
+		owner := map[int64]string{}
+		var id, site int64
+		var ih []byte
+		if _, err := pgx.ForEachRow(rows, []any{&id, &ih, &site}, func() error {
+			owner[site] = fmt.Sprintf("%x (id %d)", ih, id)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("import site: read site id owners: %w", err)
+		}
+		for _, t := range im.f.Torrents {
+			if t.SiteID != nil && owner[*t.SiteID] != "" {
+				ps.add(record{"torrents", t.Index}, hex.EncodeToString(t.InfoHash[:]), "site_id", "already the site id of torrent %s, which is not in this file", owner[*t.SiteID])
+			}
+		}
+	}
+	return nil
 }

@@ -90,6 +90,9 @@ func ParsePromotion(s string) (Promotion, error) {
 	if s == "" || s == "none" {
 		return p, nil
 	}
+	if s == "neutral" { // neutral leech: neither side counted
+		return Promotion{Name: "neutral", DownloadPercent: 0, UploadPercent: 0}, nil
+	}
 	var dl, up bool
 	for _, part := range strings.Split(s, "+") {
 		switch {
