@@ -31,8 +31,8 @@ func TestPromotionLevels(t *testing.T) {
 		{name: "class half and torrent 2x", torrent: core.Promotion{Name: "2x", DownloadPercent: 100, UploadPercent: 200}, class: halfClass, up: 2000, down: 500, promotions: "2x+class"},
 		{name: "personal freeleech", torrent: core.NoPromotion, personal: time.Hour, up: 1000, down: 0, promotions: "personal_freeleech"},
 		{name: "personal freeleech ended", torrent: core.NoPromotion, personal: -time.Hour, up: 1000, down: 1000, promotions: "none"},
-		{name: "token", torrent: core.NoPromotion, token: true, up: 1000, down: 0, promotions: "freeleech_token"},
-		{name: "token on 2x", torrent: core.Promotion{Name: "2x", DownloadPercent: 100, UploadPercent: 200}, token: true, up: 2000, down: 0, promotions: "2x+freeleech_token"},
+		{name: "token", torrent: core.NoPromotion, token: true, up: 1000, down: 0, promotions: "token"},
+		{name: "token on 2x", torrent: core.Promotion{Name: "2x", DownloadPercent: 100, UploadPercent: 200}, token: true, up: 2000, down: 0, promotions: "2x+token"},
 		{name: "site window and class", torrent: core.NoPromotion, class: double, site: siteFree, up: 2000, down: 0, promotions: "site:weekend+class"},
 		{name: "neutral beats everything", torrent: core.Neutral, class: double, personal: time.Hour, token: true, site: siteFree, up: 0, down: 0, promotions: "neutral"},
 	} {

@@ -430,7 +430,7 @@ func (c *Core) credit(ev *events.Announce, user *User, tor *Torrent, now time.Ti
 			promo = combine(promo, Promotion{Name: "personal_freeleech", UploadPercent: 100})
 		}
 		if _, ok := tor.Tokens[user.ID]; ok {
-			promo = combine(promo, Promotion{Name: "freeleech_token", UploadPercent: 100})
+			promo = combine(promo, Promotion{Name: TokenPromotion, UploadPercent: 100})
 		}
 	}
 	ev.Promotion.Name = promo.Name

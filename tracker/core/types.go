@@ -80,6 +80,11 @@ var Neutral = Promotion{Name: "neutral", DownloadPercent: 0, UploadPercent: 0}
 // Freeleech credits downloads 0 and uploads as reported.
 var Freeleech = Promotion{Name: "freeleech", DownloadPercent: 0, UploadPercent: 100}
 
+// TokenPromotion names the part of an event's promotion (parts joined by
+// "+") that a freeleech token applied: the write-back (ingest/site) records
+// the download against the token and expires it on completion by it.
+const TokenPromotion = "token"
+
 // IsNone reports whether the promotion changes nothing.
 func (p Promotion) IsNone() bool { return p.DownloadPercent == 100 && p.UploadPercent == 100 }
 
