@@ -92,7 +92,13 @@ func chartSVG(s Series) template.HTML {
 	}
 	flush()
 	var grid strings.Builder
-	for _, v := range []float64{lo, (lo + hi) / 2, hi} {
+	labels := map[string]bool{}
+	for _, v := range []float64{lo, hi, (lo + hi) / 2} {
+		if label := humanNumber(v, s.Unit); labels[label] {
+			continue // a half step that prints like an end (0.5 B): no second label
+		} else {
+			labels[label] = true
+		}
 		fmt.Fprintf(&grid, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e0e0e0"/><text x="2" y="%.0f" class="axis">%s</text>`,
 			chartPad, chartW-chartPad, y(v), y(v), y(v)+4, template.HTMLEscapeString(humanNumber(v, s.Unit)))
 	}
