@@ -27,6 +27,8 @@ type Scheduler struct {
 	Reload func(ctx context.Context) error
 	// OnPass is called after each pass (logging, tests).
 	OnPass func(stats []RunStats, err error)
+	// Metrics, if set, records each pass under Key.
+	Metrics *Metrics
 }
 
 // Run passes until ctx ends. A failed pass is logged through OnPass and
@@ -41,8 +43,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
+	key := s.Key
+	if key == "" {
+		key = schedulerKey
+	}
 	for {
+		start := time.Now()
 		stats, err := s.Once(ctx, now())
+		if ctx.Err() == nil {
+			s.Metrics.Observe(key, time.Since(start), stats, err)
+		}
 		if s.OnPass != nil {
 			s.OnPass(stats, err)
 		}

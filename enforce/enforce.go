@@ -25,6 +25,8 @@ type Options struct {
 	DryRun bool
 	// Progress is how often a long apply phase logs its progress (default 5 s).
 	Progress time.Duration
+	// Metrics, if set, records every change's outcome and each pass of Loop.
+	Metrics *Metrics
 }
 
 // Runner runs enforcement passes against one Postgres.
@@ -125,6 +127,7 @@ func (r *Runner) Once(ctx context.Context) (*Result, error) {
 		switch {
 		case err != nil:
 			res.Failed++
+			r.opt.Metrics.change(c, "failed")
 			msg := fmt.Sprintf("%s: %v", describe(c), err)
 			res.Errors = append(res.Errors, msg)
 			log.Error("enforce: change failed", "change", describe(c), "err", err)
@@ -135,8 +138,10 @@ func (r *Runner) Once(ctx context.Context) (*Result, error) {
 			}
 		case applied:
 			res.Applied++
+			r.opt.Metrics.change(c, "applied")
 		default:
 			res.Unchanged++
+			r.opt.Metrics.change(c, "unchanged")
 		}
 		if time.Since(last) >= r.opt.Progress {
 			last = time.Now()
@@ -167,12 +172,19 @@ func (r *Runner) Loop(ctx context.Context, interval time.Duration, report func(*
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		res, err := r.Once(ctx)
+		if ctx.Err() == nil {
+			r.opt.Metrics.passDone(res, time.Since(start), err)
+		}
 		if err != nil && ctx.Err() == nil {
 			r.opt.Log.Error("enforce: pass failed", "err", err)
 		}
 		if report != nil {
 			report(res, err)
+		}
+		if ctx.Err() != nil { // stopped during the pass: no tick starts another
+			return nil
 		}
 		select {
 		case <-ctx.Done():

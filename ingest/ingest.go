@@ -53,6 +53,9 @@ type Config struct {
 	Log       *slog.Logger
 	// AfterStore, if set, sees every stored batch (benchmarks).
 	AfterStore func(sink string, b *consumer.Batch, stored time.Time)
+	// Monitor, if set, records the consumers' lag, batches, stores and
+	// dead letters, and says whether every sink is storing (its Ready).
+	Monitor *consumer.Monitor
 }
 
 // ParseSinks turns the --sink flag value (clickhouse, ledger or all) into sink names.
@@ -78,6 +81,9 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Log = slog.Default()
 	}
 	brokers := cfg.Engines.Brokers()
+	for _, name := range cfg.Sinks {
+		cfg.Monitor.Waiting(name, "connecting to Kafka and its engine")
+	}
 	if err := waitFor(ctx, cfg.Log, "kafka dead-letter topic", func() error {
 		return kafkaconn.EnsureTopic(ctx, brokers, cfg.Topic+".dlq", 1)
 	}); err != nil {
@@ -102,6 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 			defer wg.Done()
 			ccfg := consumer.Config{
 				Brokers: brokers, Topic: cfg.Topic, MaxBatch: batches[i], Linger: cfg.Linger, Log: cfg.Log,
+				Monitor: cfg.Monitor,
 			}
 			if cfg.InstanceID != "" {
 				ccfg.InstanceID = cfg.InstanceID + "-" + s.Name()

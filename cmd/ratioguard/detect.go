@@ -29,6 +29,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	describe := fs.Bool("describe", false, "print the detectors and thresholds as Markdown and exit")
 	qual := fs.Bool("quality", false, "print the quality-bar tables of docs/DETECTION.md for the arguments SPEC=EVAL.json[=FACTS] (sim eval --json output; FACTS: key=value lines — timings, generator, name, heldout, incremental_eval=PATH) and exit")
 	asJSON := fs.Bool("json", false, "print pass statistics as JSON")
+	adminAddr := adminFlag(fs, defaultDetectAdmin)
 	priority := fs.Int("priority", 0, "ClickHouse priority of this process's queries (1 highest; 0 none); a scheduled detect runs its every-pass detectors at 1 and the periodic ones at 10")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -81,6 +82,21 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return usageError{"--replay-step needs a positive step, --since and --until, and no --active-since"}
 	}
 
+	// Scheduled passes run for as long as the process: they are watched on
+	// the admin address (one-off passes and replays print their statistics).
+	var metrics *detectors.Metrics
+	ready := func() {} // once the stores are connected
+	if !*once && *replayStep == 0 {
+		adm, stopAdmin, err := startAdmin(ctx, env, fs, "detect", *adminAddr)
+		if err != nil {
+			return err
+		}
+		defer stopAdmin()
+		if metrics, err = detectors.NewMetrics(adm.Registry(), names(ds)); err != nil {
+			return err
+		}
+		ready = func() { adm.Check("detect", func(context.Context) error { return metrics.Ready() }) }
+	}
 	pg, ch, closeStores, err := connectStores(ctx, eng)
 	if err != nil {
 		return err
@@ -106,6 +122,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer closeRunner()
+	ready()
 
 	var printMu sync.Mutex // two schedulers may print at once
 	print := func(stats []detectors.RunStats) error {
@@ -143,6 +160,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 			Interval: *interval,
 			Key:      key,
 			Reload:   r.ReloadExemptions,
+			Metrics:  metrics,
 			OnPass: func(stats []detectors.RunStats, err error) {
 				if err != nil {
 					env.log.Error("detector pass failed", "scheduler", key, "err", err)

@@ -22,6 +22,7 @@ func runEnforce(ctx context.Context, env *cliEnv, args []string) error {
 	cfgPath := fs.String("config", "", "YAML file with the rule tables and thresholds (default: the built-in Gazelle policy)")
 	printCfg := fs.Bool("print-config", false, "print the effective configuration as YAML and exit")
 	asJSON := fs.Bool("json", false, "print the result (or the dry-run plan) as JSON")
+	adminAddr := adminFlag(fs, defaultEnforceAdmin)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,15 +42,31 @@ func runEnforce(ctx context.Context, env *cliEnv, args []string) error {
 	if *printCfg {
 		return rules.WriteYAML(env.stdout, cfg)
 	}
+	// The loop runs for as long as the process: it is watched on the admin
+	// address (a single pass prints its result).
+	var metrics *enforce.Metrics
+	ready := func() {} // once Postgres is connected
+	if !*once && !*dry {
+		adm, stopAdmin, err := startAdmin(ctx, env, fs, "enforce", *adminAddr)
+		if err != nil {
+			return err
+		}
+		defer stopAdmin()
+		if metrics, err = enforce.NewMetrics(adm.Registry()); err != nil {
+			return err
+		}
+		ready = func() { adm.Check("enforce", func(context.Context) error { return metrics.Ready() }) }
+	}
 	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	r, err := enforce.New(pool, enforce.Options{Config: cfg, Log: env.log, DryRun: *dry})
+	r, err := enforce.New(pool, enforce.Options{Config: cfg, Log: env.log, DryRun: *dry, Metrics: metrics})
 	if err != nil {
 		return err
 	}
+	ready()
 	print := func(res *enforce.Result) error {
 		switch {
 		case *asJSON:

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ratioguard/ratioguard/ingest"
+	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/rollup"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/schemas/events"
@@ -25,6 +26,7 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	rollupEvery := fs.Duration("rollup-every", 15*time.Second, "how often the rollups of recent hours are brought up to date (their lag)")
 	rollupWindow := fs.Duration("rollup-window", 6*time.Hour, "recent hours: from the latest hour with data minus this")
 	rollupFull := fs.Duration("rollup-full-every", 10*time.Minute, "how often every hour is checked (late events, spool replays)")
+	adminAddr := adminFlag(fs, defaultIngestAdmin)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,11 +34,26 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	adm, stopAdmin, err := startAdmin(ctx, env, fs, "ingest", *adminAddr)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	mon, err := consumer.NewMonitor(adm.Registry())
+	if err != nil {
+		return err
+	}
+	adm.Check("ingest", func(context.Context) error { return mon.Ready() })
+	rollupMetrics, err := rollup.NewMetrics(adm.Registry())
+	if err != nil {
+		return err
+	}
 	return ingest.Run(ctx, ingest.Config{
 		Engines: eng, Topic: *topic, Sinks: sinks, InstanceID: *instance,
 		ClickHouseBatch: *chBatch, LedgerBatch: *ledgerBatch, Linger: *linger, Horizon: *horizon,
-		Rollups:   rollup.RunConfig{Every: *rollupEvery, Window: *rollupWindow, FullEvery: *rollupFull},
+		Rollups:   rollup.RunConfig{Every: *rollupEvery, Window: *rollupWindow, FullEvery: *rollupFull, Metrics: rollupMetrics},
 		NoRollups: !*rollups,
 		Log:       env.log,
+		Monitor:   mon,
 	})
 }

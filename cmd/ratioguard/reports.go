@@ -19,6 +19,7 @@ func runReports(ctx context.Context, env *cliEnv, args []string) error {
 	eng.RegisterFlags(fs)
 	addr := fs.String("addr", config.Getenv(config.EnvReportsAddr, config.DefaultReportsAddr), "listen address (env "+config.EnvReportsAddr+")")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (serve behind HTTPS)")
+	adminAddr := adminFlag(fs, defaultReportsAdmin)
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed (the sign-in limit counts per client behind them)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -27,11 +28,22 @@ func runReports(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	adm, stopAdmin, err := startAdmin(ctx, env, fs, "reports", *adminAddr)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	pool, err := pgconn.Connect(ctx, eng.PostgresURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	adm.Check("reports", func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		return nil
+	})
 	opts := reports.Options{SecureCookies: *secure, TrustedProxies: trusted}
 	// ClickHouse holds members' IP, client and daily history; without it the
 	// staff UI still serves everything Postgres holds and says what is missing.

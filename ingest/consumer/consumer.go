@@ -28,6 +28,8 @@ type Config struct {
 	Log            *slog.Logger
 	// AfterStore, if set, is called after each stored batch (benchmarks).
 	AfterStore func(b *Batch, stored time.Time)
+	// Monitor, if set, records lag, batches, stores and dead letters.
+	Monitor *Monitor
 }
 
 func (c *Config) defaults(sink Sink) {
@@ -94,6 +96,8 @@ func Run(ctx context.Context, cfg Config, sink Sink) error {
 		return fmt.Errorf("consumer %s: new kafka client: %w", sink.Name(), err)
 	}
 	c.cl = cl
+	cfg.Monitor.add(c)
+	defer cfg.Monitor.remove(c)
 	cfg.Log.Info("consuming", "topic", cfg.Topic, "group", cfg.Group, "brokers", cfg.Brokers)
 	c.poll(ctx)
 	// Graceful stop: store what is pending (fresh context: ctx is done), then
@@ -117,13 +121,19 @@ func (c *consumer) poll(ctx context.Context) {
 			}
 		})
 		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
-			if ftp.Topic != c.cfg.Topic || len(ftp.Records) == 0 {
+			if ftp.Topic != c.cfg.Topic {
 				return
 			}
 			c.mu.Lock()
 			w := c.workers[ftp.Partition]
 			c.mu.Unlock()
-			if w != nil {
+			if w == nil {
+				return
+			}
+			if ftp.HighWatermark > 0 {
+				w.highWater.Store(ftp.HighWatermark)
+			}
+			if len(ftp.Records) > 0 {
 				w.send(ctx, ftp.Records)
 			}
 		})

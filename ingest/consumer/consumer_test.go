@@ -3,11 +3,15 @@ package consumer_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -147,11 +151,16 @@ func TestConsumerStoresEveryRecordOnce(t *testing.T) {
 			if decoder {
 				sink = decoderSink{mem}
 			}
+			reg := prometheus.NewRegistry()
+			mon, err := consumer.NewMonitor(reg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			runCtx, stop := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() {
 				done <- consumer.Run(runCtx, consumer.Config{Brokers: c.ListenAddrs(), Topic: topic, MaxBatch: 250,
-					Linger: 50 * time.Millisecond}, sink)
+					Linger: 50 * time.Millisecond, Monitor: mon}, sink)
 			}()
 			for caughtUp := false; !caughtUp; {
 				select {
@@ -162,6 +171,25 @@ func TestConsumerStoresEveryRecordOnce(t *testing.T) {
 				mem.mu.Lock()
 				caughtUp = mem.next[0] == next[0] && mem.next[1] == next[1]
 				mem.mu.Unlock()
+			}
+			// The monitor saw it all: no lag left on either partition, every
+			// record stored, every dead letter counted, the sink ready.
+			for p := range int32(parts) {
+				if lag, ok := metricValue(t, reg, "ratioguard_ingest_consumer_lag", "partition", fmt.Sprint(p)); !ok || lag != 0 {
+					t.Errorf("partition %d: lag %v (exported: %v) once caught up, want 0", p, lag, ok)
+				}
+			}
+			if v, _ := metricValue(t, reg, "ratioguard_ingest_records_stored_total", "sink", "mem"); v != n {
+				t.Errorf("records stored %v, want %d", v, n)
+			}
+			if v, _ := metricValue(t, reg, "ratioguard_ingest_dead_letters_total", "sink", "mem"); int(v) != len(garbage) {
+				t.Errorf("dead letters %v, want %d", v, len(garbage))
+			}
+			if v, _ := metricValue(t, reg, "ratioguard_ingest_batch_records", "sink", "mem"); v < parts {
+				t.Errorf("%v batches observed, want at least one per partition", v)
+			}
+			if err := mon.Ready(); err != nil {
+				t.Errorf("Ready: %v", err)
 			}
 			stop()
 			if err := <-done; err != nil {
@@ -181,6 +209,37 @@ func TestConsumerStoresEveryRecordOnce(t *testing.T) {
 			checkDLQ(t, ctx, c.ListenAddrs(), topic+".dlq", garbage)
 		})
 	}
+}
+
+// metricValue is the value of the first series of the metric family name
+// whose label has the given value (a histogram's: its sample count).
+func metricValue(t *testing.T, reg *prometheus.Registry, name, label, value string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() != label || l.GetValue() != value {
+					continue
+				}
+				switch {
+				case m.Counter != nil:
+					return m.Counter.GetValue(), true
+				case m.Gauge != nil:
+					return m.Gauge.GetValue(), true
+				case m.Histogram != nil:
+					return float64(m.Histogram.GetSampleCount()), true
+				}
+			}
+		}
+	}
+	return 0, false
 }
 
 func checkDLQ(t *testing.T, ctx context.Context, brokers []string, dlq string, garbage [][]byte) {
@@ -219,5 +278,87 @@ func checkDLQ(t *testing.T, ctx context.Context, brokers []string, dlq string, g
 	}
 	if seen != len(garbage) {
 		t.Errorf("%d of %d dead letters carry a produced garbage value", seen, len(garbage))
+	}
+}
+
+// failingSink does not store while its engine is down.
+type failingSink struct {
+	*memSink
+	up *atomic.Bool
+}
+
+func (s failingSink) Store(ctx context.Context, b *consumer.Batch) error {
+	if !s.up.Load() {
+		return errors.New("engine down")
+	}
+	return s.memSink.Store(ctx, b)
+}
+
+// A sink that cannot store is not ready, with the reason; its failed
+// attempts and its lag are exported; once it stores again it is ready.
+func TestMonitorReportsAFailingSink(t *testing.T) {
+	const topic = "announces"
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic), kfake.SeedTopics(1, topic+".dlq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := range 5 {
+		v, _ := events.Encode(&events.Announce{SchemaVersion: 1, EventId: events.ID([8]byte{2}, uint64(i))})
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	mon, err := consumer.NewMonitor(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon.Waiting("mem", "waiting for its engine")
+	if err := mon.Ready(); err == nil || !strings.Contains(err.Error(), "mem sink: waiting") {
+		t.Fatalf("Ready before the consumer runs: %v", err)
+	}
+	var up atomic.Bool
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- consumer.Run(runCtx, consumer.Config{Brokers: c.ListenAddrs(), Topic: topic, Linger: 20 * time.Millisecond, Monitor: mon},
+			failingSink{newMemSink(), &up})
+	}()
+	for {
+		err := mon.Ready()
+		if err != nil && strings.Contains(err.Error(), "mem sink: storing a batch fails: engine down") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("Ready never named the failing store: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if v, _ := metricValue(t, reg, "ratioguard_ingest_store_errors_total", "sink", "mem"); v < 1 {
+		t.Errorf("store errors %v, want at least 1", v)
+	}
+	if v, ok := metricValue(t, reg, "ratioguard_ingest_consumer_lag", "partition", "0"); !ok || v != 5 {
+		t.Errorf("lag %v (exported: %v), want the 5 unstored records", v, ok)
+	}
+	up.Store(true)
+	for err := mon.Ready(); err != nil; err = mon.Ready() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("still not ready once the sink stores: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

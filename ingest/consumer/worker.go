@@ -36,6 +36,7 @@ type worker struct {
 	spare    *Batch           // the other buffer; nil while it is being stored
 	storing  chan storeResult // result of the batch being stored (capacity 1)
 	inFlight bool
+	partitionState
 }
 
 // storeResult is how storing a batch ended.
@@ -58,6 +59,8 @@ func newWorker(c *consumer, p int32, resume int64) *worker {
 	}
 	w.reset(w.batch)
 	w.reset(w.spare)
+	w.highWater.Store(-1)
+	w.storedAt.Store(resume)
 	return w
 }
 
@@ -185,7 +188,11 @@ func (w *worker) store(b *Batch) error {
 			}
 			deadSent = true
 		}
+		start := time.Now()
 		err := w.c.sink.Store(w.ctx, b)
+		if w.ctx.Err() == nil {
+			w.c.cfg.Monitor.attempt(w.c.sink.Name(), time.Since(start), err)
+		}
 		if errors.Is(err, ErrFenced) {
 			return permanent{err}
 		}
@@ -200,6 +207,8 @@ func (w *worker) finish(res storeResult) {
 	switch {
 	case res.err == nil:
 		w.stored = res.b.Next
+		w.storedAt.Store(w.stored)
+		w.c.cfg.Monitor.storedBatch(w.c.sink.Name(), res.b)
 		if w.c.cfg.AfterStore != nil {
 			w.c.cfg.AfterStore(res.b, time.Now())
 		}
@@ -228,6 +237,7 @@ func (w *worker) refence() {
 	}
 	w.log.Warn("offsets moved by another consumer; re-reading from the stored offset", "resume", resume)
 	w.stored, w.cut, w.next = resume, resume, resume
+	w.storedAt.Store(resume)
 	w.c.reseek(w.partition, resume)
 }
 
@@ -253,6 +263,7 @@ func (w *worker) deadLetters(b *Batch) error {
 	if err := w.c.cl.ProduceSync(w.ctx, recs...).FirstErr(); err != nil {
 		return err
 	}
+	w.c.cfg.Monitor.deadLettered(w.c.sink.Name(), len(recs))
 	w.log.Warn("dead-lettered undecodable messages", "count", len(recs), "dlq", w.c.cfg.DLQTopic)
 	return nil
 }

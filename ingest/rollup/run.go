@@ -16,6 +16,8 @@ type RunConfig struct {
 	MaxDuty   float64
 	Window    time.Duration // recent = from the latest hour seen minus Window; default 6h
 	FullEvery time.Duration // between refreshes of all hours (late data); default 10m
+	// Metrics, if set, records each refresh and the rollup lag.
+	Metrics *Metrics
 }
 
 func (c *RunConfig) defaults() {
@@ -47,7 +49,11 @@ func (b *Builder) Run(ctx context.Context, cfg RunConfig) {
 		if !full && !latest.IsZero() {
 			from = latest.Add(-cfg.Window)
 		}
+		start := time.Now()
 		res, err := b.Refresh(ctx, from)
+		if ctx.Err() == nil {
+			cfg.Metrics.observe(start, res, err)
+		}
 		switch {
 		case ctx.Err() != nil:
 		case err != nil:
