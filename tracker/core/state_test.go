@@ -238,3 +238,24 @@ func TestCorruptSnapshotIsRefusedWhole(t *testing.T) {
 		t.Fatalf("stats after load %+v, want %+v", b, a)
 	}
 }
+
+// TestSnatchCountsOutliveSwarmsAndTakeTheLedgers: scrape's downloaded
+// stays when the swarm empties, and the ledger's count raises it (never
+// lowers it).
+func TestSnatchCountsOutliveSwarmsAndTakeTheLedgers(t *testing.T) {
+	f := newFixture(t, core.Config{})
+	f.user(1)
+	f.torrent(10, core.NoPromotion)
+	f.torrent(11, core.NoPromotion)
+	f.mustAccept(at(req(1, 10, "a", "10.0.0.1", 0), 0, 0, 0, events.Event_EVENT_COMPLETED))
+	f.mustAccept(at(req(1, 10, "a", "10.0.0.1", 0), 0, 0, 0, events.Event_EVENT_STOPPED))
+	if st, ok := f.core.Scrape(infoHash(10)); !ok || st.Downloaded != 1 || st.Complete != 0 {
+		t.Fatalf("after the last peer stopped: %+v, want downloaded 1 and no peer", st)
+	}
+	f.core.AddSnatches(map[uint64]uint32{10: 0, 11: 7})
+	a, _ := f.core.Scrape(infoHash(10))
+	b, _ := f.core.Scrape(infoHash(11))
+	if a.Downloaded != 1 || b.Downloaded != 7 {
+		t.Fatalf("after the ledger's counts: %d and %d, want 1 (kept) and 7", a.Downloaded, b.Downloaded)
+	}
+}

@@ -64,6 +64,16 @@
 //     to survive: about 200 bytes per event, so 25,000 announces/s is
 //     ~5 MB/s, ~18 GB per hour.
 //
+// # For the tracker's state (tracker/state)
+//
+// The topic and the spool are the write-ahead log of the tracker's swarms.
+// Settle waits until every event published before it is acknowledged by
+// Kafka or fsynced in the spool (a snapshot of the state taken before
+// Settle then holds nothing a crash can lose). HoldSpool, called before New,
+// keeps hard links to the segments a previous process left, which New
+// replays to Kafka and deletes; ReadSpool reads them for the restart's
+// replay.
+//
 // # Spool format
 //
 // The spool directory holds segment files named <16 hex digits id>.spool,
