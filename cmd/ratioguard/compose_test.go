@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -22,6 +25,9 @@ type composeFile struct {
 			Condition string `yaml:"condition"`
 		} `yaml:"depends_on"`
 		Healthcheck map[string]any `yaml:"healthcheck"`
+		Networks    map[string]struct {
+			IPv4 string `yaml:"ipv4_address"`
+		} `yaml:"networks"`
 	} `yaml:"services"`
 	Volumes map[string]any `yaml:"volumes"`
 }
@@ -82,8 +88,8 @@ func TestDockerComposeIsConsistent(t *testing.T) {
 				}
 			}
 		}
-		if _, engine := engines[name]; engine {
-			continue
+		if _, engine := engines[name]; engine || name == "balancer" {
+			continue // not ratioguard: the balancer is checked below
 		}
 		if s.Build == nil || s.Image != "ratioguard:latest" {
 			t.Errorf("service %s is not built from the Dockerfile as ratioguard:latest", name)
@@ -101,30 +107,126 @@ func TestDockerComposeIsConsistent(t *testing.T) {
 				t.Errorf("service %s lacks %s", name, env)
 			}
 		}
-		if len(s.Ports) != 0 && name != "tracker" && name != "reports" {
-			t.Errorf("service %s publishes ports %v", name, s.Ports)
+		if len(s.Ports) != 0 && name != "reports" {
+			t.Errorf("service %s publishes ports %v; only the balancer and the staff UI should", name, s.Ports)
+		}
+		if s.Command[0] == "migrate" {
+			continue
+		}
+		// A long-running stage is healthy while the /readyz of its own admin
+		// address answers.
+		admin := flagValue(s.Command, "--admin-addr")
+		_, port, _ := strings.Cut(admin, ":")
+		probe := fmt.Sprint(s.Healthcheck["test"])
+		if admin == "" || !strings.Contains(probe, "http://127.0.0.1:"+port+"/readyz") {
+			t.Errorf("service %s: healthcheck %s does not probe /readyz on its --admin-addr %q", name, probe, admin)
 		}
 	}
-	// The tracker's spool must outlive the container: on a declared volume.
-	tr := c.Services["tracker"]
-	spool := ""
-	for i, a := range tr.Command {
-		if a == "--spool-dir" && i+1 < len(tr.Command) {
-			spool = tr.Command[i+1]
+	// Two trackers at least, each with its spool and state on a volume of its own.
+	var trackers []string
+	seenVolume := map[string]string{}
+	for name, s := range c.Services {
+		if len(s.Command) == 0 || s.Command[0] != "tracker" {
+			continue
+		}
+		trackers = append(trackers, name)
+		for _, dirFlag := range []string{"--spool-dir", "--state-dir"} {
+			dir, onVolume := flagValue(s.Command, dirFlag), false
+			for _, v := range s.Volumes {
+				vol, dst, ok := strings.Cut(v, ":")
+				if ok && dir != "" && strings.HasPrefix(dir, dst) {
+					onVolume = true
+					if other, taken := seenVolume[vol]; taken && other != name {
+						t.Errorf("trackers %s and %s share volume %s", name, other, vol)
+					}
+					seenVolume[vol] = name
+				}
+			}
+			if !onVolume {
+				t.Errorf("%s %s %q is not on one of its volumes %v", name, dirFlag, dir, s.Volumes)
+			}
 		}
 	}
-	onVolume := false
-	for _, v := range tr.Volumes {
-		if _, dst, ok := strings.Cut(v, ":"); ok && spool != "" && strings.HasPrefix(spool, dst) {
-			onVolume = true
+	sort.Strings(trackers)
+	if len(trackers) < 2 {
+		t.Errorf("tracker services %v, want at least two behind the balancer", trackers)
+	}
+	checkBalancer(t, root, c, trackers)
+	// ClickHouse has credentials (a fresh image refuses the network default
+	// user without them) and the stages use them.
+	chEnv := c.Services["clickhouse"].Environment
+	user, pass := fmt.Sprint(chEnv["CLICKHOUSE_USER"]), fmt.Sprint(chEnv["CLICKHOUSE_PASSWORD"])
+	if chEnv["CLICKHOUSE_USER"] == nil || chEnv["CLICKHOUSE_PASSWORD"] == nil || pass == "" {
+		t.Errorf("clickhouse has no CLICKHOUSE_USER/CLICKHOUSE_PASSWORD: %v", chEnv)
+	}
+	for name, s := range c.Services {
+		if u, ok := s.Environment["RG_CLICKHOUSE_URL"]; ok && !strings.Contains(fmt.Sprint(u), "://"+user+":"+pass+"@clickhouse:") {
+			t.Errorf("service %s: RG_CLICKHOUSE_URL %v lacks clickhouse's credentials", name, u)
 		}
 	}
-	if !onVolume {
-		t.Errorf("tracker --spool-dir %q is not on one of its volumes %v", spool, tr.Volumes)
+	ignore, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
+	if err != nil {
+		t.Fatalf(".dockerignore: %v", err)
+	}
+	for _, want := range []string{".git", ".stack"} {
+		if !slices.Contains(strings.Fields(string(ignore)), want) {
+			t.Errorf(".dockerignore does not exclude %s", want)
+		}
 	}
 	for _, long := range []string{"migrate", "tracker", "ingest", "detect", "enforce", "reports"} {
 		if !covered[long] {
 			t.Errorf("no compose service runs `ratioguard %s`", long)
+		}
+	}
+}
+
+// flagValue is the value after flag in a command, "" when absent.
+func flagValue(cmd []string, flag string) string {
+	for i, a := range cmd {
+		if a == flag && i+1 < len(cmd) {
+			return cmd[i+1]
+		}
+	}
+	return ""
+}
+
+// checkBalancer: nginx publishes the announce port with the configuration
+// of deploy/, whose upstream is exactly the tracker services, hashing
+// info_hash; the trackers believe X-Real-IP from the balancer's address only.
+func checkBalancer(t *testing.T, root string, c composeFile, trackers []string) {
+	t.Helper()
+	b, ok := c.Services["balancer"]
+	if !ok {
+		t.Fatal("no balancer service in front of the trackers")
+	}
+	if !strings.HasPrefix(b.Image, "nginx:") || !slices.Contains(b.Ports, "6969:6969") {
+		t.Errorf("balancer: image %q ports %v, want nginx publishing 6969", b.Image, b.Ports)
+	}
+	conf := ""
+	for _, v := range b.Volumes {
+		if src, _, _ := strings.Cut(v, ":"); strings.HasPrefix(src, "./deploy/") {
+			conf = src
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(root, conf))
+	if conf == "" || err != nil {
+		t.Fatalf("balancer mounts no configuration from deploy/ (%v): %v", b.Volumes, err)
+	}
+	var upstream []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "server" && strings.Contains(f[1], ":") {
+			host, _, _ := strings.Cut(f[1], ":")
+			upstream = append(upstream, host)
+		}
+	}
+	sort.Strings(upstream)
+	if !slices.Equal(upstream, trackers) || !strings.Contains(string(raw), "hash $arg_info_hash") {
+		t.Errorf("%s: upstream %v hashing info_hash, want the tracker services %v", conf, upstream, trackers)
+	}
+	ip := b.Networks["default"].IPv4
+	for _, name := range trackers {
+		if got := flagValue(c.Services[name].Command, "--trusted-proxies"); ip == "" || got != ip {
+			t.Errorf("%s --trusted-proxies %q, want the balancer's address %q", name, got, ip)
 		}
 	}
 }
