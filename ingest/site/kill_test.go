@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
+	"github.com/ratioguard/ratioguard/ingest/ledger"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/schemas/events"
@@ -91,7 +93,7 @@ func killSize() (events, kills int) {
 	if os.Getenv("RG_LONG") == "1" {
 		return 1_000_000, 10
 	}
-	return 20_000, 4
+	return 12_000, 4
 }
 
 // TestWriteBackExactlyOnceAcrossKills produces a data set (duplicates,
@@ -99,8 +101,9 @@ func killSize() (events, kills int) {
 // writes it back with a write-back process that is SIGKILLed at random
 // moments, mostly in the middle of a batch, and started again. Afterwards
 // every member's and torrent's totals in the site equal the truth exactly,
-// each torrent's seeders and leechers equal its peer rows, and every
-// skipped announce was counted.
+// each torrent's seeders and leechers equal its peer rows, every skipped
+// announce was counted, and every member's totals equal what the ledger,
+// run over the same topic, credited them.
 func TestWriteBackExactlyOnceAcrossKills(t *testing.T) {
 	for _, s := range []string{SiteGazelle, SiteUNIT3D} {
 		t.Run(s, func(t *testing.T) { killRun(t, s) })
@@ -265,6 +268,68 @@ func killRun(t *testing.T, siteName string) {
 	}
 	if n := e.count(t, "SELECT COUNT(*) FROM ratioguard_writeback_events"); n != want.applied {
 		t.Errorf("%d event ids claimed; want %d", n, want.applied)
+	}
+	checkAgainstLedger(ctx, t, e, k, ends, userSQL)
+}
+
+// checkAgainstLedger runs the ledger over the same topic and requires every
+// member's credited totals in the site to equal what the ledger credited
+// them on the torrents the site knows.
+func checkAgainstLedger(ctx context.Context, t *testing.T, e *env, k testenv.KafkaTopic, ends map[int32]int64, userSQL string) {
+	t.Helper()
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- consumer.Run(lctx, consumer.Config{Brokers: k.Brokers, Topic: k.Topic, Group: testenv.UniqueName("ledger"),
+			Log: slog.New(slog.DiscardHandler)}, ledger.New(e.pg.Pool, 0, slog.New(slog.DiscardHandler)))
+	}()
+	err := ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
+		return ledger.StoredOffsets(ctx, e.pg.Pool, k.Topic)
+	})
+	stop()
+	if rerr := <-done; err == nil {
+		err = rerr
+	}
+	if err != nil {
+		t.Fatalf("ledger over the same topic: %v", err)
+	}
+	rs, err := e.pg.Pool.Query(ctx, `SELECT u.site_id, sum(l.credited_uploaded)::bigint, sum(l.credited_downloaded)::bigint
+		FROM ledger_user_torrents l JOIN users u ON u.id = l.user_id JOIN torrents t ON t.id = l.torrent_id
+		WHERE u.site_id IS NOT NULL AND t.site_id IS NOT NULL GROUP BY u.site_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	credited := map[int64][2]int64{}
+	for rs.Next() {
+		var id, up, down int64
+		if err := rs.Scan(&id, &up, &down); err != nil {
+			t.Fatal(err)
+		}
+		credited[id] = [2]int64{up, down}
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.db.QueryContext(ctx, userSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	members, bad := 0, 0
+	for rows.Next() {
+		var id, up, down int64
+		if err := rows.Scan(&id, &up, &down); err != nil {
+			t.Fatal(err)
+		}
+		members++
+		if c := credited[id]; c != [2]int64{up, down} {
+			if bad++; bad <= 10 {
+				t.Errorf("member %d: site %d up, %d down; the ledger credited %d, %d", id, up, down, c[0], c[1])
+			}
+		}
+	}
+	if members == 0 || len(credited) == 0 {
+		t.Fatalf("nothing compared: %d site members, %d credited by the ledger", members, len(credited))
 	}
 }
 

@@ -185,7 +185,11 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 	if err := w.ids.resolve(ctx, cands); err != nil {
 		return err
 	}
-	tx, err := w.db.BeginTx(ctx, nil)
+	// Read committed: no gap locks between partitions' transactions. Rows
+	// that two partitions may both write (torrents, reaped peers) are
+	// locked row by row, in key order; a member's announces and peers are
+	// all in one partition (the tracker keys events by member).
+	tx, err := w.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return fmt.Errorf("begin write-back transaction: %w", err)
 	}
