@@ -91,8 +91,11 @@ run "one instance (two others following)" http://127.0.0.1:16981
 run "three instances via nginx (hash info_hash)" http://127.0.0.1:$PORT_LB
 run "three instances, one wrk each" http://127.0.0.1:16981 http://127.0.0.1:16982 http://127.0.0.1:16983
 run "one instance (two others following), again" http://127.0.0.1:16981
+# The baseline without following: the two others stopped.
+kill "${pids[1]}" "${pids[2]}"; wait "${pids[1]}" "${pids[2]}" 2>/dev/null || true
+run "one instance alone (the others stopped)" http://127.0.0.1:16981
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-for i in 1 2 3; do
+for i in 1; do
   curl -s "http://127.0.0.1:$((16990 + i))/metrics" | awk -v i=$i '
     /^ratioguard_tracker_announces_total/ {a += $2} /^ratioguard_tracker_peers / {p = $2}
     END {printf "tracker %d: %d announces answered, %d peers in memory (its swarms and the others)\n", i, a, p}'

@@ -59,7 +59,7 @@ func (h hangable) Close() error { return h.next.Close() }
 // instance is one tracker process: a core over a real producer and a
 // keeper, started as the tracker starts them.
 type instance struct {
-	t        *testing.T
+	t        testing.TB
 	core     *core.Core
 	producer *stream.Producer
 	keeper   *state.Keeper
@@ -79,7 +79,7 @@ type world struct {
 // transport keeps a topic unknown for a few seconds after it is created,
 // and producers would spool meanwhile. The warm-up event is a refusal with
 // no member, which changes no state and credits nothing.
-func kafkaTopic(t *testing.T) testenv.KafkaTopic {
+func kafkaTopic(t testing.TB) testenv.KafkaTopic {
 	t.Helper()
 	k := testenv.Kafka(t, 3)
 	v, err := events.Encode(&events.Announce{SchemaVersion: events.SchemaVersion, EventId: make([]byte, events.IDLen),
@@ -101,7 +101,7 @@ func kafkaTopic(t *testing.T) testenv.KafkaTopic {
 	}
 }
 
-func newWorld(t *testing.T, users, torrents int) *world {
+func newWorld(t testing.TB, users, torrents int) *world {
 	w := &world{k: kafkaTopic(t), pol: policy.NewCache(), dir: t.TempDir()}
 	for u := 1; u <= users; u++ {
 		w.pol.PutUser(passkey(uint64(u)), &core.User{ID: uint64(u), Enabled: true, CanLeech: true})
@@ -120,7 +120,7 @@ func infoHash(id uint64) [20]byte {
 }
 
 // start runs an instance named name (its state and spool directories).
-func (w *world) start(t *testing.T, name string, every time.Duration) *instance {
+func (w *world) start(t testing.TB, name string, every time.Duration) *instance {
 	t.Helper()
 	in := &instance{t: t}
 	log := testLog(t).With("instance", name)
@@ -334,5 +334,36 @@ func (w *world) restartDirs(t *testing.T, from, to string) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// BenchmarkFollowLatency: one op is an announce answered by instance a
+// until instance b learnt it (b polls its follower's count every 0.1 ms):
+// how soon a member's new location or an address's unknown passkey counts
+// on the other instances. The baseline in the same run,
+// BenchmarkFollowLatency/settle, is the producer's part alone: the
+// announce until a's producer has it acknowledged by Kafka.
+func BenchmarkFollowLatency(b *testing.B) {
+	for _, name := range []string{"settle", "learnt"} {
+		b.Run(name, func(b *testing.B) {
+			w := newWorld(b, 1, 1)
+			a, other := w.start(b, "a", -1), w.start(b, "b", -1)
+			r := &core.Request{Passkey: "ffffffffffffffffffffffffffffffff", Addr: netip.MustParseAddr("192.0.2.1"), Port: 51413}
+			ans := &core.Answer{}
+			b.ResetTimer()
+			for range b.N {
+				before := other.keeper.Stats().Learnt
+				a.core.Announce(r, ans)
+				if name == "settle" {
+					if err := a.producer.Settle(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
+				for other.keeper.Stats().Learnt == before {
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		})
 	}
 }
