@@ -146,27 +146,53 @@ type announce struct {
 // send announces a on node i and returns the failure reason ("" accepted).
 func (cl *cluster) send(t *testing.T, i int, a announce) string {
 	t.Helper()
+	req, err := announceRequest(cl.nodes[i].base, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := doAnnounce(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// announceRequest is a's announce to the tracker at base, from a's address
+// (X-Forwarded-For: the tests' trackers trust loopback).
+func announceRequest(base string, a announce) (*http.Request, error) {
 	q := url.Values{"info_hash": {string(a.ih)}, "peer_id": {a.peer}, "port": {"51413"},
 		"uploaded": {fmt.Sprint(a.up)}, "downloaded": {fmt.Sprint(a.down)}, "left": {"1000"}, "compact": {"1"}}
 	if a.event != "" {
 		q.Set("event", a.event)
 	}
-	req, err := http.NewRequest(http.MethodGet, cl.nodes[i].base+"/"+a.passkey+"/announce?"+q.Encode(), nil)
+	req, err := http.NewRequest(http.MethodGet, base+"/"+a.passkey+"/announce?"+q.Encode(), nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("User-Agent", "qBittorrent/4.6.5")
 	req.Header.Set("X-Forwarded-For", a.ip)
+	return req, nil
+}
+
+// doAnnounce sends req and returns the failure reason ("" accepted); an
+// error means no answer.
+func doAnnounce(req *http.Request) (string, error) {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if _, msg, ok := strings.Cut(string(body), "14:failure reason"); ok {
-		return msg
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
 	}
-	return ""
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if _, msg, ok := strings.Cut(string(body), "14:failure reason"); ok {
+		return msg, nil
+	}
+	return "", nil
 }
 
 // caughtUp waits until node i learnt every event the instances answered
