@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -187,16 +188,37 @@ func (p Promotion) Check() error {
 // CheckPasskey says what is wrong with a passkey.
 func CheckPasskey(pk string) error {
 	if !admin.ValidPasskey(pk) {
-		return fmt.Errorf("%w: passkey %q is not 32 characters of [0-9A-Za-z]", ErrInvalid, clip(pk))
+		return fmt.Errorf("%w: passkey %q is not 32 characters of [0-9A-Za-z]", ErrInvalid, Clip(pk))
 	}
 	return nil
 }
 
-func clip(s string) string {
+// Clip shortens what a client sent for an error message.
+func Clip(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// Invalidf is an ErrInvalid error saying what is wrong (the adapters'
+// parse errors).
+func Invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// HTTPStatus is the status an adapter answers err with: 400 for
+// ErrInvalid, 404 ErrNotFound, 409 ErrConflict, else 500.
+func HTTPStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrConflict):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
 }
 
 // inTx runs f in a transaction and writes its audit row.
@@ -289,13 +311,7 @@ func nullBytes(v []byte) []byte {
 
 // resolveMember returns the member's internal id.
 func resolveMember(ctx context.Context, q pgx.Tx, r MemberRef) (int64, error) {
-	set := 0
-	for _, ok := range []bool{r.ID != 0, r.SiteID != 0, r.Passkey != ""} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 {
+	if !exactlyOne(r.ID != 0, r.SiteID != 0, r.Passkey != "") {
 		return 0, fmt.Errorf("%w: name a member by exactly one of id, site id or passkey", ErrInvalid)
 	}
 	var id int64
@@ -311,13 +327,7 @@ func resolveMember(ctx context.Context, q pgx.Tx, r MemberRef) (int64, error) {
 
 // resolveTorrent returns the torrent's internal id.
 func resolveTorrent(ctx context.Context, q pgx.Tx, r TorrentRef) (int64, error) {
-	set := 0
-	for _, ok := range []bool{r.ID != 0, r.SiteID != 0, len(r.InfoHash) != 0} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 {
+	if !exactlyOne(r.ID != 0, r.SiteID != 0, len(r.InfoHash) != 0) {
 		return 0, fmt.Errorf("%w: name a torrent by exactly one of id, site id or info_hash", ErrInvalid)
 	}
 	if len(r.InfoHash) != 0 && len(r.InfoHash) != 20 {
@@ -336,3 +346,13 @@ func resolveTorrent(ctx context.Context, q pgx.Tx, r TorrentRef) (int64, error) 
 
 // Log is the service's logger (adapters log with it).
 func (s *Service) Log() *slog.Logger { return s.log }
+
+func exactlyOne(set ...bool) bool {
+	n := 0
+	for _, ok := range set {
+		if ok {
+			n++
+		}
+	}
+	return n == 1
+}

@@ -85,7 +85,7 @@ func (s *Service) AddClientRule(ctx context.Context, actor string, r ClientRule)
 		return 0, fmt.Errorf("%w: a client rule needs a peer_id prefix", ErrInvalid)
 	}
 	if len(r.Prefix) > 20 {
-		return 0, fmt.Errorf("%w: peer_id prefix %q is longer than a peer_id", ErrInvalid, clip(r.Prefix))
+		return 0, fmt.Errorf("%w: peer_id prefix %q is longer than a peer_id", ErrInvalid, Clip(r.Prefix))
 	}
 	if _, err := core.CompileClientRules([]core.ClientRule{{Prefix: r.Prefix, MinVersion: r.MinVersion, MaxVersion: r.MaxVersion,
 		UAFamily: r.UAFamily, Allowed: r.Allowed, Reason: r.Reason}}); err != nil {
@@ -120,7 +120,7 @@ func (s *Service) DeleteClientRules(ctx context.Context, actor, prefix string, a
 			return fmt.Errorf("delete client rules %q: %w", prefix, err)
 		}
 		if n = tag.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: no client rule with prefix %q", ErrNotFound, clip(prefix))
+			return fmt.Errorf("%w: no client rule with prefix %q", ErrNotFound, Clip(prefix))
 		}
 		return audit(ctx, tx, actor, "control.client_rule.delete", "client_rule", 0, prefix, map[string]any{"allowed": allowed, "rows": n})
 	})
@@ -131,7 +131,7 @@ func (s *Service) DeleteClientRules(ctx context.Context, actor, prefix string, a
 // with prefix old (Ocelot's edit_whitelist).
 func (s *Service) RenameClientRules(ctx context.Context, actor, old, new string, allowed bool) error {
 	if new == "" || len(new) > 20 {
-		return fmt.Errorf("%w: peer_id prefix %q must be 1 to 20 bytes", ErrInvalid, clip(new))
+		return fmt.Errorf("%w: peer_id prefix %q must be 1 to 20 bytes", ErrInvalid, Clip(new))
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, query("rename_client_rules"), old, new, allowed)
@@ -139,7 +139,7 @@ func (s *Service) RenameClientRules(ctx context.Context, actor, old, new string,
 			return fmt.Errorf("rename client rules %q: %w", old, classify(err))
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("%w: no client rule with prefix %q", ErrNotFound, clip(old))
+			return fmt.Errorf("%w: no client rule with prefix %q", ErrNotFound, Clip(old))
 		}
 		return audit(ctx, tx, actor, "control.client_rule.rename", "client_rule", 0, old, map[string]string{"new": new})
 	})
@@ -168,7 +168,7 @@ func (s *Service) AddSeedbox(ctx context.Context, actor string, m MemberRef, cid
 	if err != nil {
 		a, aerr := netip.ParseAddr(strings.TrimSpace(cidr))
 		if aerr != nil {
-			return 0, fmt.Errorf("%w: %q is not a CIDR or address", ErrInvalid, clip(cidr))
+			return 0, fmt.Errorf("%w: %q is not a CIDR or address", ErrInvalid, Clip(cidr))
 		}
 		p = netip.PrefixFrom(a, a.BitLen())
 	}

@@ -32,7 +32,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor, name string, scopes
 	}
 	for _, sc := range scopes {
 		if !valid[sc] {
-			return "", 0, fmt.Errorf("%w: unknown scope %q", ErrInvalid, clip(sc))
+			return "", 0, fmt.Errorf("%w: unknown scope %q", ErrInvalid, Clip(sc))
 		}
 	}
 	b := make([]byte, 32)

@@ -197,27 +197,13 @@ func actor(r *http.Request) string {
 	return "api:" + name
 }
 
-var errBadRequest = errors.New("bad request")
-
-func badf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))
-}
-
 func (h *Handler) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := rt.h(h, w, r)
 		if err == nil {
 			return
 		}
-		code := http.StatusInternalServerError
-		switch {
-		case errors.Is(err, errBadRequest), errors.Is(err, control.ErrInvalid):
-			code = http.StatusBadRequest
-		case errors.Is(err, control.ErrNotFound):
-			code = http.StatusNotFound
-		case errors.Is(err, control.ErrConflict):
-			code = http.StatusConflict
-		}
+		code := control.HTTPStatus(err)
 		msg := err.Error()
 		if code == http.StatusInternalServerError {
 			h.log.Error("api request failed", "method", r.Method, "route", rt.pattern, "err", err)
@@ -248,12 +234,12 @@ func decode(r *http.Request, v any) error {
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return badf("empty body: a JSON object is expected")
+			return control.Invalidf("empty body: a JSON object is expected")
 		}
-		return badf("body: %v", err)
+		return control.Invalidf("body: %v", err)
 	}
 	if d.More() {
-		return badf("body: data after the JSON object")
+		return control.Invalidf("body: data after the JSON object")
 	}
 	return nil
 }
@@ -269,7 +255,7 @@ func MemberRef(s string) (control.MemberRef, error) {
 	}
 	n, err := positive(s)
 	if err != nil {
-		return control.MemberRef{}, badf("member %q is not an id, site:ID or passkey:PASSKEY", clip(s))
+		return control.MemberRef{}, control.Invalidf("member %q is not an id, site:ID or passkey:PASSKEY", control.Clip(s))
 	}
 	return control.MemberRef{ID: n}, nil
 }
@@ -283,13 +269,13 @@ func TorrentRef(s string) (control.TorrentRef, error) {
 	if len(s) == 40 {
 		b, err := hex.DecodeString(s)
 		if err != nil {
-			return control.TorrentRef{}, badf("torrent %q is not 40 hex digits", clip(s))
+			return control.TorrentRef{}, control.Invalidf("torrent %q is not 40 hex digits", control.Clip(s))
 		}
 		return control.TorrentRef{InfoHash: b}, nil
 	}
 	n, err := positive(s)
 	if err != nil {
-		return control.TorrentRef{}, badf("torrent %q is not an id, site:ID or a 40-hex-digit info_hash", clip(s))
+		return control.TorrentRef{}, control.Invalidf("torrent %q is not an id, site:ID or a 40-hex-digit info_hash", control.Clip(s))
 	}
 	return control.TorrentRef{ID: n}, nil
 }
@@ -297,16 +283,9 @@ func TorrentRef(s string) (control.TorrentRef, error) {
 func positive(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, badf("%q is not a positive integer", clip(s))
+		return 0, control.Invalidf("%q is not a positive integer", control.Clip(s))
 	}
 	return n, nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 func memberParam(r *http.Request) (control.MemberRef, error) {
@@ -374,7 +353,7 @@ func (h *Handler) patchMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p.Passkey != nil {
-		return badf("change a passkey with POST .../passkey")
+		return control.Invalidf("change a passkey with POST .../passkey")
 	}
 	m, err := h.svc.UpdateMember(r.Context(), actor(r), ref, p)
 	if err != nil {
@@ -501,10 +480,10 @@ func (h *Handler) putTorrent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ih, err := hex.DecodeString(b.InfoHash)
 	if err != nil || len(ih) != 20 {
-		return badf("info_hash %q is not 40 hex digits", clip(b.InfoHash))
+		return control.Invalidf("info_hash %q is not 40 hex digits", control.Clip(b.InfoHash))
 	}
 	if b.Size < 0 {
-		return badf("size %d is negative", b.Size)
+		return control.Invalidf("size %d is negative", b.Size)
 	}
 	t, created, err := h.svc.PutTorrent(r.Context(), actor(r), control.TorrentInput{SiteID: b.SiteID, InfoHash: ih,
 		Name: b.Name, Size: b.Size, Promotion: b.Promotion, Moderation: b.Moderation})
@@ -537,7 +516,7 @@ func (h *Handler) deleteTorrent(w http.ResponseWriter, r *http.Request) error {
 	}
 	reason := r.URL.Query().Get("reason")
 	if len(reason) > 200 {
-		return badf("reason is %d bytes, at most 200", len(reason))
+		return control.Invalidf("reason is %d bytes, at most 200", len(reason))
 	}
 	if err := h.svc.DeleteTorrent(r.Context(), actor(r), ref, reason); err != nil {
 		return err
@@ -619,7 +598,7 @@ func (h *Handler) addSitePromotion(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if p.ID != 0 {
-		return badf("id is assigned by the tracker")
+		return control.Invalidf("id is assigned by the tracker")
 	}
 	id, err := h.svc.AddSitePromotion(r.Context(), actor(r), p)
 	if err != nil {
@@ -647,7 +626,7 @@ func (h *Handler) putClass(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := chi.URLParam(r, "class")
 	if c.Name != "" && c.Name != name {
-		return badf("body names class %q, the URL %q", clip(c.Name), clip(name))
+		return control.Invalidf("body names class %q, the URL %q", control.Clip(c.Name), control.Clip(name))
 	}
 	c.Name = name
 	if err := h.svc.PutClass(r.Context(), actor(r), c); err != nil {
@@ -682,7 +661,7 @@ func (h *Handler) addClientRule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if c.ID != 0 {
-		return badf("id is assigned by the tracker")
+		return control.Invalidf("id is assigned by the tracker")
 	}
 	id, err := h.svc.AddClientRule(r.Context(), actor(r), c)
 	if err != nil {
@@ -722,7 +701,7 @@ func (h *Handler) adjust(w http.ResponseWriter, r *http.Request) error {
 	}
 	if hk := r.Header.Get("Idempotency-Key"); hk != "" {
 		if b.Key != "" && b.Key != hk {
-			return badf("Idempotency-Key header and idempotency_key differ")
+			return control.Invalidf("Idempotency-Key header and idempotency_key differ")
 		}
 		b.Key = hk
 	}

@@ -79,7 +79,7 @@ func ParseQuery(raw string) (Params, error) {
 		k, v, _ := strings.Cut(pair, "=")
 		key, err := url.PathUnescape(k)
 		if err != nil {
-			return nil, fmt.Errorf("parameter name %q: %v", clip(k), err)
+			return nil, fmt.Errorf("parameter name %q: %v", control.Clip(k), err)
 		}
 		val, err := url.PathUnescape(v)
 		if err != nil {
@@ -93,25 +93,11 @@ func ParseQuery(raw string) (Params, error) {
 	return p, nil
 }
 
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
-}
-
-// errBadRequest marks a parameter error (HTTP 400).
-var errBadRequest = errors.New("bad request")
-
-func badf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))
-}
-
 // need returns a required parameter.
 func (p Params) need(key string) (string, error) {
 	v, ok := p[key]
 	if !ok || v == "" {
-		return "", badf("missing parameter %s", key)
+		return "", control.Invalidf("missing parameter %s", key)
 	}
 	return v, nil
 }
@@ -123,7 +109,7 @@ func (p Params) InfoHash(key string) ([]byte, error) {
 		return nil, err
 	}
 	if len(v) != 20 {
-		return nil, badf("%s is %d bytes once decoded, want 20 (the raw info_hash, percent-encoded)", key, len(v))
+		return nil, control.Invalidf("%s is %d bytes once decoded, want 20 (the raw info_hash, percent-encoded)", key, len(v))
 	}
 	return []byte(v), nil
 }
@@ -135,7 +121,7 @@ func (p Params) InfoHashes(key string) ([][]byte, error) {
 		return nil, err
 	}
 	if len(v)%20 != 0 {
-		return nil, badf("%s is %d bytes once decoded, not a whole number of 20-byte info_hashes", key, len(v))
+		return nil, control.Invalidf("%s is %d bytes once decoded, not a whole number of 20-byte info_hashes", key, len(v))
 	}
 	out := make([][]byte, 0, len(v)/20)
 	for i := 0; i < len(v); i += 20 {
@@ -152,7 +138,7 @@ func (p Params) ID(key string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, badf("%s %q is not a positive integer", key, clip(v))
+		return 0, control.Invalidf("%s %q is not a positive integer", key, control.Clip(v))
 	}
 	return n, nil
 }
@@ -164,7 +150,7 @@ func (p Params) Passkey(key string) (string, error) {
 		return "", err
 	}
 	if err := control.CheckPasskey(v); err != nil {
-		return "", badf("%s: %v", key, err)
+		return "", control.Invalidf("%s: %v", key, err)
 	}
 	return v, nil
 }
@@ -181,7 +167,7 @@ func (p Params) Flag(key string, def bool) (bool, error) {
 	case "1":
 		return true, nil
 	}
-	return false, badf("%s %q is not 0 or 1", key, clip(v))
+	return false, control.Invalidf("%s %q is not 0 or 1", key, control.Clip(v))
 }
 
 // Freetorrent maps Ocelot's freetorrent (Gazelle's LeechType: 0 normal, 1
@@ -189,7 +175,7 @@ func (p Params) Flag(key string, def bool) (bool, error) {
 func (p Params) Freetorrent() (control.Promotion, error) {
 	v, ok := p["freetorrent"]
 	if !ok {
-		return control.Promotion{}, badf("missing parameter freetorrent")
+		return control.Promotion{}, control.Invalidf("missing parameter freetorrent")
 	}
 	switch v {
 	case "0":
@@ -199,7 +185,7 @@ func (p Params) Freetorrent() (control.Promotion, error) {
 	case "2":
 		return control.PromoNeutral, nil
 	}
-	return control.Promotion{}, badf("freetorrent %q is not 0 (normal), 1 (free) or 2 (neutral)", clip(v))
+	return control.Promotion{}, control.Invalidf("freetorrent %q is not 0 (normal), 1 (free) or 2 (neutral)", control.Clip(v))
 }
 
 // deleteReasons are Ocelot's deletion reason codes (Gazelle's report types).
@@ -217,12 +203,12 @@ func (p Params) DeleteReason() (string, error) {
 	}
 	if n, err := strconv.Atoi(v); err == nil {
 		if n < 0 || n >= len(deleteReasons) {
-			return "", badf("reason %d is not one of Ocelot's codes 0..%d", n, len(deleteReasons)-1)
+			return "", control.Invalidf("reason %d is not one of Ocelot's codes 0..%d", n, len(deleteReasons)-1)
 		}
 		return deleteReasons[n], nil
 	}
 	if len(v) > 200 {
-		return "", badf("reason is %d bytes, at most 200", len(v))
+		return "", control.Invalidf("reason is %d bytes, at most 200", len(v))
 	}
 	return v, nil
 }
@@ -235,7 +221,7 @@ func (p Params) Seconds(key string, min int64) (time.Duration, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil || n < min {
-		return 0, badf("%s %q is not a whole number of seconds ≥ %d", key, clip(v), min)
+		return 0, control.Invalidf("%s %q is not a whole number of seconds ≥ %d", key, control.Clip(v), min)
 	}
 	return time.Duration(n) * time.Second, nil
 }
@@ -247,18 +233,18 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		h.fail(w, r, http.StatusBadRequest, "", fmt.Errorf("%w: %v", errBadRequest, err))
+		h.fail(w, r, http.StatusBadRequest, "", control.Invalidf("%v", err))
 		return
 	}
 	action := p["action"]
 	do, ok := actions[action]
 	if !ok {
-		h.fail(w, r, http.StatusBadRequest, action, badf("unknown action %q", clip(action)))
+		h.fail(w, r, http.StatusBadRequest, action, control.Invalidf("unknown action %q", control.Clip(action)))
 		return
 	}
 	body, err := do(h, r, p)
 	if err != nil {
-		h.fail(w, r, status(err), action, err)
+		h.fail(w, r, control.HTTPStatus(err), action, err)
 		return
 	}
 	if body == "" {
@@ -266,19 +252,6 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(body))
-}
-
-// status maps an error to an HTTP status.
-func status(err error) int {
-	switch {
-	case errors.Is(err, errBadRequest), errors.Is(err, control.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, control.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, control.ErrConflict):
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, code int, action string, err error) {
@@ -451,11 +424,11 @@ func (h *Handler) removeUsers(r *http.Request, p Params) (string, error) {
 		return "", err
 	}
 	if len(all)%32 != 0 {
-		return "", badf("passkeys is %d characters, not a whole number of 32-character passkeys", len(all))
+		return "", control.Invalidf("passkeys is %d characters, not a whole number of 32-character passkeys", len(all))
 	}
 	for i := 0; i < len(all); i += 32 {
 		if err := control.CheckPasskey(all[i : i+32]); err != nil {
-			return "", badf("passkeys: passkey %d: %v", i/32+1, err)
+			return "", control.Invalidf("passkeys: passkey %d: %v", i/32+1, err)
 		}
 	}
 	var missing []string
@@ -482,7 +455,7 @@ func (p Params) peerIDPrefix(key string) (string, error) {
 		return "", err
 	}
 	if len(v) > 20 {
-		return "", badf("%s is %d bytes, a peer_id prefix has at most 20", key, len(v))
+		return "", control.Invalidf("%s is %d bytes, a peer_id prefix has at most 20", key, len(v))
 	}
 	return v, nil
 }
@@ -530,7 +503,7 @@ func (h *Handler) updateInterval(_ *http.Request, p Params) (string, error) {
 	}
 	_, jitter := t.Intervals()
 	if err := t.SetInterval(d, jitter); err != nil {
-		return "", fmt.Errorf("%w: %v", errBadRequest, err)
+		return "", control.Invalidf("%v", err)
 	}
 	h.log.Info("announce interval changed by the site", "interval", d)
 	return "", nil
@@ -547,7 +520,7 @@ func (h *Handler) updateJitter(_ *http.Request, p Params) (string, error) {
 	}
 	interval, _ := t.Intervals()
 	if err := t.SetInterval(interval, d); err != nil {
-		return "", fmt.Errorf("%w: %v", errBadRequest, err)
+		return "", control.Invalidf("%v", err)
 	}
 	h.log.Info("announce jitter changed by the site", "jitter", d)
 	return "", nil
@@ -602,7 +575,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		h.fail(w, r, http.StatusBadRequest, "report", fmt.Errorf("%w: %v", errBadRequest, err))
+		h.fail(w, r, http.StatusBadRequest, "report", control.Invalidf("%v", err))
 		return
 	}
 	t := h.svc.Tracker()
@@ -638,7 +611,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		}
 		m, err := h.svc.Member(r.Context(), control.MemberRef{Passkey: pk})
 		if err != nil {
-			h.fail(w, r, status(err), "report", err)
+			h.fail(w, r, control.HTTPStatus(err), "report", err)
 			return
 		}
 		seeding, leeching := t.UserPeers(uint64(m.ID))
@@ -654,7 +627,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		}
 		body = string(b) + "\n"
 	default:
-		h.fail(w, r, http.StatusBadRequest, "report", badf("get %q is not stats or user", clip(p["get"])))
+		h.fail(w, r, http.StatusBadRequest, "report", control.Invalidf("get %q is not stats or user", control.Clip(p["get"])))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

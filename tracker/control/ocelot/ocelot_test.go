@@ -268,7 +268,7 @@ func TestParams(t *testing.T) {
 	if v, err := p.InfoHashes("hs"); err != nil || len(v) != 2 {
 		t.Fatal(v, err)
 	}
-	if _, err := p.InfoHash("short"); err == nil || !errors.Is(err, errBadRequest) {
+	if _, err := p.InfoHash("short"); err == nil || !errors.Is(err, control.ErrInvalid) {
 		t.Fatal("3-byte info_hash accepted:", err)
 	}
 	if _, err := p.InfoHash("missing"); err == nil || !strings.Contains(err.Error(), "missing parameter missing") {
@@ -307,7 +307,7 @@ func TestParams(t *testing.T) {
 	if _, err := p.Passkey("short"); err == nil {
 		t.Fatal("short passkey accepted")
 	}
-	if status(fmt.Errorf("x: %w", control.ErrConflict)) != http.StatusConflict || status(errors.New("db down")) != http.StatusInternalServerError {
+	if control.HTTPStatus(fmt.Errorf("x: %w", control.ErrConflict)) != http.StatusConflict || control.HTTPStatus(errors.New("db down")) != http.StatusInternalServerError {
 		t.Fatal("status mapping")
 	}
 }

@@ -92,24 +92,6 @@ func (h *Handler) auth(next http.Handler) http.Handler {
 	})
 }
 
-var errBadRequest = errors.New("bad request")
-
-func badf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))
-}
-
-func status(err error) int {
-	switch {
-	case errors.Is(err, errBadRequest), errors.Is(err, control.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, control.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, control.ErrConflict):
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
-
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
 	msg := err.Error()
 	if code == http.StatusInternalServerError {
@@ -138,7 +120,7 @@ func redact(p string) string {
 // done answers a change: 200 or the error's status.
 func (h *Handler) done(w http.ResponseWriter, r *http.Request, err error) {
 	if err != nil {
-		h.fail(w, r, status(err), err)
+		h.fail(w, r, control.HTTPStatus(err), err)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -157,22 +139,22 @@ func (h *Handler) json(w http.ResponseWriter, v any) {
 func Decode(body io.Reader, v any, required ...string) error {
 	b, err := io.ReadAll(io.LimitReader(body, maxBody+1))
 	if err != nil {
-		return badf("read body: %v", err)
+		return control.Invalidf("read body: %v", err)
 	}
 	if len(b) > maxBody {
-		return badf("body over %d bytes", maxBody)
+		return control.Invalidf("body over %d bytes", maxBody)
 	}
 	var present map[string]json.RawMessage
 	if err := json.Unmarshal(b, &present); err != nil {
-		return badf("body is not a JSON object: %v", err)
+		return control.Invalidf("body is not a JSON object: %v", err)
 	}
 	for _, k := range required {
 		if v, ok := present[k]; !ok || string(v) == "null" {
-			return badf("missing field %s", k)
+			return control.Invalidf("missing field %s", k)
 		}
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return badf("%v", err)
+		return control.Invalidf("%v", err)
 	}
 	return nil
 }
@@ -186,7 +168,7 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(b), `"`)
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
-		return fmt.Errorf("id %s is not a positive integer", clip(string(b)))
+		return fmt.Errorf("id %s is not a positive integer", control.Clip(string(b)))
 	}
 	*id = ID(n)
 	return nil
@@ -203,16 +185,9 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 	case "false", "0":
 		*f = false
 	default:
-		return fmt.Errorf("%s is not a boolean", clip(string(b)))
+		return fmt.Errorf("%s is not a boolean", control.Clip(string(b)))
 	}
 	return nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // Torrent is the body of PUT /torrents.
@@ -242,7 +217,7 @@ func (s *Status) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("status %s is not 0 (pending), 1 (approved), 2 (rejected) or 3 (postponed)", clip(string(b)))
+	return fmt.Errorf("status %s is not 0 (pending), 1 (approved), 2 (rejected) or 3 (postponed)", control.Clip(string(b)))
 }
 
 var statusNames = map[string]string{"0": "pending", "1": "approved", "2": "rejected", "3": "postponed"}
@@ -251,7 +226,7 @@ var statusNames = map[string]string{"0": "pending", "1": "approved", "2": "rejec
 func (t Torrent) InfoHashBytes() ([]byte, error) {
 	b, err := hex.DecodeString(t.InfoHash)
 	if err != nil || len(b) != 20 {
-		return nil, badf("info_hash %q is not 40 hex digits", clip(t.InfoHash))
+		return nil, control.Invalidf("info_hash %q is not 40 hex digits", control.Clip(t.InfoHash))
 	}
 	return b, nil
 }
@@ -259,10 +234,10 @@ func (t Torrent) InfoHashBytes() ([]byte, error) {
 // Promotion maps UNIT3D's factors to a torrent promotion.
 func Promotion(download, upload int) (control.Promotion, error) {
 	if download < 0 || download > 100 {
-		return control.Promotion{}, badf("download_factor %d is not within 0..100", download)
+		return control.Promotion{}, control.Invalidf("download_factor %d is not within 0..100", download)
 	}
 	if upload < 100 || upload > 1000 {
-		return control.Promotion{}, badf("upload_factor %d is not within 100..1000", upload)
+		return control.Promotion{}, control.Invalidf("upload_factor %d is not within 100..1000", upload)
 	}
 	var parts []string
 	switch {
@@ -350,7 +325,7 @@ type Peer struct {
 func pathID(r *http.Request) (int64, error) {
 	n, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, badf("id %q is not a positive integer", clip(chi.URLParam(r, "id")))
+		return 0, control.Invalidf("id %q is not a positive integer", control.Clip(chi.URLParam(r, "id")))
 	}
 	return n, nil
 }
@@ -567,7 +542,7 @@ func (h *Handler) agent(put bool) http.HandlerFunc {
 			prefix = *a.Name
 		}
 		if prefix == "" {
-			h.done(w, r, badf("missing field peer_id_prefix"))
+			h.done(w, r, control.Invalidf("missing field peer_id_prefix"))
 			return
 		}
 		var err error
