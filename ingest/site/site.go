@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -99,10 +98,6 @@ type Stats struct {
 	Rows           int64 // site rows written (inserted or updated)
 }
 
-type counters struct {
-	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing, rows atomic.Int64
-}
-
 // Writer is the write-back sink of one site's database.
 type Writer struct {
 	db      *sql.DB
@@ -111,7 +106,8 @@ type Writer struct {
 	name    string
 	horizon time.Duration
 	log     *slog.Logger
-	stats   counters
+	statsMu sync.Mutex
+	stats   Stats
 	// PeerTimeout: a peer silent this long (in announce time) is inactive
 	// and leaves its torrent's seeders or leechers. Set before the first Store.
 	PeerTimeout time.Duration
@@ -157,9 +153,9 @@ func (w *Writer) Name() string { return w.name }
 
 // Stats returns the counts so far.
 func (w *Writer) Stats() Stats {
-	c := &w.stats
-	return Stats{Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), UnknownMember: c.unknownMember.Load(),
-		UnknownTorrent: c.unknownTorrent.Load(), TooOld: c.tooOld.Load(), MissingRows: c.missing.Load(), Rows: c.rows.Load()}
+	w.statsMu.Lock()
+	defer w.statsMu.Unlock()
+	return w.stats
 }
 
 // Resume implements consumer.Sink.
@@ -205,7 +201,7 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 	if stored != b.Prev {
 		return fmt.Errorf("%w: %s/%d stored %d, batch starts after %d", consumer.ErrFenced, b.Topic, b.Partition, stored, b.Prev)
 	}
-	var c batchCounts
+	var c Stats // this batch's, added to w.stats once it commits
 	p, err := w.plan(ctx, tx, cands, &c)
 	if err != nil {
 		return err
@@ -219,10 +215,10 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 				return err
 			}
 		}
-		if c.missing, err = w.m.write(ctx, tx, p); err != nil {
+		if c.MissingRows, err = w.m.write(ctx, tx, p); err != nil {
 			return err
 		}
-		c.rows = w.m.rows(p) - c.missing
+		c.Rows = w.m.rows(p) - c.MissingRows
 	}
 	if _, err := tx.ExecContext(ctx, q("store_offset"), b.Next, w.name, b.Topic, b.Partition); err != nil {
 		return fmt.Errorf("store write-back offset %d of %s/%d: %w", b.Next, b.Topic, b.Partition, err)
@@ -234,24 +230,21 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 	return nil
 }
 
-// batchCounts is what one batch adds to Stats (counted once it commits).
-type batchCounts struct {
-	applied, duplicates, unknownMember, unknownTorrent, tooOld, missing, rows int64
-}
-
-func (w *Writer) count(b *consumer.Batch, c batchCounts) {
+func (w *Writer) count(b *consumer.Batch, c Stats) {
+	w.statsMu.Lock()
 	s := &w.stats
-	s.applied.Add(c.applied)
-	s.duplicates.Add(c.duplicates)
-	s.unknownMember.Add(c.unknownMember)
-	s.unknownTorrent.Add(c.unknownTorrent)
-	s.tooOld.Add(c.tooOld)
-	s.missing.Add(c.missing)
-	s.rows.Add(c.rows)
-	if c.unknownMember+c.unknownTorrent+c.tooOld+c.missing > 0 {
+	s.Applied += c.Applied
+	s.Duplicates += c.Duplicates
+	s.UnknownMember += c.UnknownMember
+	s.UnknownTorrent += c.UnknownTorrent
+	s.TooOld += c.TooOld
+	s.MissingRows += c.MissingRows
+	s.Rows += c.Rows
+	w.statsMu.Unlock()
+	if c.UnknownMember+c.UnknownTorrent+c.TooOld+c.MissingRows > 0 {
 		w.log.Warn("write-back skipped announces", "partition", b.Partition, "next_offset", b.Next,
-			"member_without_site_id", c.unknownMember, "torrent_without_site_id", c.unknownTorrent,
-			"older_than_horizon", c.tooOld, "site_rows_missing", c.missing)
+			"member_without_site_id", c.UnknownMember, "torrent_without_site_id", c.UnknownTorrent,
+			"older_than_horizon", c.TooOld, "site_rows_missing", c.MissingRows)
 	}
 }
 
@@ -277,7 +270,7 @@ func (w *Writer) candidates(b *consumer.Batch) []*events.Announce {
 
 // plan maps the candidates to site ids, claims the ids of those the site
 // knows, and sums the fresh ones.
-func (w *Writer) plan(ctx context.Context, tx *sql.Tx, cands []*events.Announce, c *batchCounts) (*plan, error) {
+func (w *Writer) plan(ctx context.Context, tx *sql.Tx, cands []*events.Announce, c *Stats) (*plan, error) {
 	oldest := time.Now().Add(-w.horizon).UnixNano()
 	keep := cands[:0:0]
 	var args []any
@@ -286,11 +279,11 @@ func (w *Writer) plan(ctx context.Context, tx *sql.Tx, cands []*events.Announce,
 		_, tok := w.ids.torrent(int64(a.GetTorrentId()))
 		switch {
 		case !uok:
-			c.unknownMember++
+			c.UnknownMember++
 		case !tok:
-			c.unknownTorrent++
+			c.UnknownTorrent++
 		case a.GetTimeUnixNano() < oldest:
-			c.tooOld++
+			c.TooOld++
 		default:
 			keep = append(keep, a)
 			args = append(args, a.GetEventId(), a.GetTimeUnixNano())
@@ -314,13 +307,13 @@ func (w *Writer) plan(ctx context.Context, tx *sql.Tx, cands []*events.Announce,
 	}
 	for _, a := range keep {
 		if !fresh[[16]byte(a.GetEventId())] {
-			c.duplicates++
+			c.Duplicates++
 			continue
 		}
 		u, _ := w.ids.user(int64(a.GetUserId()))
 		t, _ := w.ids.torrent(int64(a.GetTorrentId()))
 		p.add(a, u, t)
-		c.applied++
+		c.Applied++
 	}
 	return p, nil
 }
