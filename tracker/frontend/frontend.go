@@ -1,5 +1,7 @@
 // Package frontend owns the tracker's HTTP face: GET /{passkey}/announce and
-// /{passkey}/scrape (BEP 3, 7, 23, 48) over chi, the query parser that keeps
+// /{passkey}/scrape (BEP 3, 7, 23, 48) over chi, and the forms the sites'
+// .torrent files carry besides Ocelot's (UNIT3D's /announce/{passkey},
+// NexusPHP's /announce.php?passkey= and /scrape.php), the query parser that keeps
 // raw info_hash/peer_id bytes and the order of parameter names, bencoded
 // answers, the client address (X-Forwarded-For / X-Real-IP only from trusted
 // proxies) and the announce metrics (served with the tracker's other
