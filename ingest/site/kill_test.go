@@ -128,7 +128,7 @@ func killRun(t *testing.T, siteName string) {
 	ds := ingesttest.NewDataset(seed, n, users, torrents, 13, 20)
 	want := expect(ds.Msgs, noUser, noTorrent, users, torrents)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute+time.Duration(n)*2*time.Millisecond)
 	defer cancel()
 	if err := ingesttest.Produce(ctx, k.Brokers, k.Topic, ds.Msgs); err != nil {
 		t.Fatal(err)
