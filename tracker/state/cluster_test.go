@@ -229,8 +229,10 @@ func (cl *cluster) caughtUp(t *testing.T, i int) {
 // TestThreeInstancesShareMembersAndSessions: three trackers on loopback on
 // one topic of the real Kafka. A member active from three locations, each
 // on another instance, is refused a fourth location on any of them once
-// it learnt the others' announces; a session that alternates between the
-// instances is credited exactly what its client reported, once.
+// it learnt the others' announces; an address that sent the limit of
+// unknown passkeys spread over the instances is blocked by each; a session
+// that alternates between the instances is credited exactly what its
+// client reported, once.
 func TestThreeInstancesShareMembersAndSessions(t *testing.T) {
 	cl := startCluster(t, 3)
 	ctx := context.Background()
@@ -266,6 +268,22 @@ func TestThreeInstancesShareMembersAndSessions(t *testing.T) {
 		a := announce{passkey: alice.Passkey, ih: ihs[3], peer: fmt.Sprintf("-qB4650-four%08d", i), ip: "10.0.0.4", event: "started"}
 		if msg := cl.send(t, i, a); !strings.Contains(msg, "too many locations") {
 			t.Errorf("instance %d: fourth location answered %q, want a too-many-locations refusal", i, msg)
+		}
+	}
+
+	// Unknown passkeys from one address, spread over the instances up to
+	// the limit (10 a minute): every instance then blocks the address.
+	for n := range 10 {
+		guess := announce{passkey: fmt.Sprintf("%032x", 1<<40+n), ih: ihs[0], peer: "-qB4650-guesser00000", ip: "192.0.2.7"}
+		if msg := cl.send(t, n%3, guess); !strings.Contains(msg, "unknown passkey") {
+			t.Fatalf("guess %d answered %q, want unknown passkey", n, msg)
+		}
+	}
+	for i := range 3 {
+		cl.caughtUp(t, i)
+		guess := announce{passkey: fmt.Sprintf("%032x", 1<<41), ih: ihs[0], peer: "-qB4650-guesser00000", ip: "192.0.2.7"}
+		if msg := cl.send(t, i, guess); !strings.Contains(msg, "too many announces with an unknown passkey") {
+			t.Errorf("instance %d: the 11th unknown passkey answered %q, want the rate-limit refusal", i, msg)
 		}
 	}
 
