@@ -223,20 +223,10 @@ func deletedMessage(t *Torrent, now time.Time) string {
 func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, tor *Torrent, t uint32) (events.Refusal, string) {
 	pid := (*[20]byte)(r.PeerID)
 	h := sessionHash(c.swarms.seed, user.ID, pid)
-	is4 := r.Addr.Is4()
-	var addr [16]byte
-	if is4 {
-		a4 := r.Addr.As4()
-		copy(addr[:], a4[:])
-	} else {
-		addr = r.Addr.As16()
-	}
+	addr, is4 := storedAddr(r.Addr)
 	stopped := r.Event == events.Event_EVENT_STOPPED
 	seeder := r.Left == 0
-	cutoff := uint32(0)
-	if exp := c.expiry(); t > exp {
-		cutoff = t - exp
-	}
+	cutoff := c.cutoff(t)
 
 	sh := c.swarms.shard(tor.ID)
 	sh.mu.Lock()
@@ -310,6 +300,25 @@ func (c *Core) dropIfEmpty(sh *swarmShard, id uint64, s *swarm) {
 	if s.empty() {
 		delete(sh.swarms, id)
 	}
+}
+
+// storedAddr is a as the swarm stores it: IPv4 in the first 4 bytes.
+func storedAddr(a netip.Addr) (addr [16]byte, is4 bool) {
+	if a.Is4() {
+		a4 := a.As4()
+		copy(addr[:], a4[:])
+		return addr, true
+	}
+	return a.As16(), false
+}
+
+// cutoff is the oldest store time still live at t (sessions and locations
+// expire after twice the interval).
+func (c *Core) cutoff(t uint32) uint32 {
+	if exp := c.expiry(); t > exp {
+		return t - exp
+	}
+	return 0
 }
 
 // newPeer is a new session's entry: r's counters are its baseline.

@@ -49,19 +49,9 @@ func (c *Core) Learn(ev *events.Announce) {
 func (c *Core) learn(r *Request, user, torrent uint64, snatch bool, t uint32) {
 	pid := (*[20]byte)(r.PeerID)
 	h := sessionHash(c.swarms.seed, user, pid)
-	is4 := r.Addr.Is4()
-	var addr [16]byte
-	if is4 {
-		a4 := r.Addr.As4()
-		copy(addr[:], a4[:])
-	} else {
-		addr = r.Addr.As16()
-	}
+	addr, is4 := storedAddr(r.Addr)
 	stopped := r.Event == events.Event_EVENT_STOPPED
-	cutoff := uint32(0)
-	if exp := c.expiry(); t > exp {
-		cutoff = t - exp
-	}
+	cutoff := c.cutoff(t)
 
 	sh := c.swarms.shard(torrent)
 	sh.mu.Lock()
