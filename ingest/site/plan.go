@@ -12,7 +12,8 @@ import (
 )
 
 // TokenPromotion is the part of a promotion's name (parts joined by "+")
-// that says the announce was credited under a freeleech token: its raw
+// that says the announce was credited under a freeleech token (the
+// tracker's core.TokenPromotion, which this package does not import): its raw
 // download is recorded against the token (Gazelle users_freeleeches) and a
 // completion expires the token on the site, as Ocelot does.
 const TokenPromotion = "token"
@@ -20,7 +21,7 @@ const TokenPromotion = "token"
 // usedToken reports whether a promotion name carries TokenPromotion.
 func usedToken(name string) bool {
 	for part := range strings.SplitSeq(name, "+") {
-		if strings.TrimPrefix(part, "site:") == TokenPromotion {
+		if part == TokenPromotion {
 			return true
 		}
 	}

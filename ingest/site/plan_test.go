@@ -7,7 +7,7 @@ import (
 
 func TestUsedToken(t *testing.T) {
 	for name, want := range map[string]bool{
-		"token": true, "token+site:freeleech": true, "2x+token": true, "site:token": true,
+		"token": true, "token+site:freeleech": true, "2x+token": true, "site:token": false,
 		"none": false, "free": false, "tokens": false, "": false, "free+2x": false,
 	} {
 		if got := usedToken(name); got != want {
