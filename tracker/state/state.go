@@ -379,7 +379,7 @@ func (k *Keeper) replayKafka(ctx context.Context, c *core.Core, offsets map[int3
 		}
 		return false
 	}
-	var ev events.Announce
+	var replayed atomic.Int64
 	for behind() {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -388,16 +388,29 @@ func (k *Keeper) replayKafka(ctx context.Context, c *core.Core, offsets map[int3
 		fs.EachError(func(t string, p int32, err error) {
 			k.log.Warn("state: fetch error during the replay", "partition", p, "err", err)
 		})
-		fs.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= end[r.Partition] {
-				// Already past the start's end: learnt too (it is newer), as Run would.
-				k.learn(c, r, &ev, true)
-				return
-			}
-			k.learn(c, r, &ev, false)
-			res.KafkaEvents++
+		// Partitions are learnt in parallel: a member's events (its
+		// sessions, its locations) are all on one partition, in order.
+		var wg sync.WaitGroup
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var ev events.Announce
+				n := int64(0)
+				for _, r := range p.Records {
+					// Past the start's end: learnt too (it is newer), as Run would.
+					past := r.Offset >= end[r.Partition]
+					k.learn(c, r, &ev, past)
+					if !past {
+						n++
+					}
+				}
+				replayed.Add(n)
+			}()
 		})
+		wg.Wait()
 	}
+	res.KafkaEvents = int(replayed.Load())
 	return nil
 }
 
