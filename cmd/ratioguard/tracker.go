@@ -130,7 +130,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	adm.Check("tracker", srv.Ready)
-	if err := ctl.mount(adm, pool, srv.Core(), env.log); err != nil {
+	if err := ctl.mount(ctx, adm, pool, srv.Core(), env.log); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -42,8 +43,12 @@ func registerControlFlags(fs *flag.FlagSet) *controlFlags {
 	}
 }
 
-// mount puts the enabled control adapters on the tracker's admin router.
-func (c *controlFlags) mount(adm *ops.Server, pool *pgxpool.Pool, tr control.Tracker, log *slog.Logger) error {
+// tokenExpiryEvery is how often tokens that end on completion are checked.
+const tokenExpiryEvery = 10 * time.Second
+
+// mount puts the enabled control adapters on the tracker's admin router
+// and, until ctx ends, expires the freeleech tokens that end on completion.
+func (c *controlFlags) mount(ctx context.Context, adm *ops.Server, pool *pgxpool.Pool, tr control.Tracker, log *slog.Logger) error {
 	allow, err := parsePrefixes(*c.allow)
 	if err != nil {
 		return usageError{strings.Replace(err.Error(), "--trusted-proxies", "--control-allow", 1)}
@@ -55,6 +60,7 @@ func (c *controlFlags) mount(adm *ops.Server, pool *pgxpool.Pool, tr control.Tra
 		return usageError{err.Error()}
 	}
 	log.Info("site control surface on the admin address", "adapters", on, "allow", *c.allow)
+	go svc.ExpireTokensEvery(ctx, tokenExpiryEvery)
 	return nil
 }
 

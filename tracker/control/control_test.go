@@ -178,3 +178,55 @@ func TestAdjustOncePerKey(t *testing.T) {
 		t.Fatalf("negative total: %v", err)
 	}
 }
+
+// Tokens that end on completion (Gazelle's) are deleted once the ledger has
+// seen the holder with nothing left after the token was given; others stay.
+func TestExpireTokensAtCompletion(t *testing.T) {
+	s, pg := newService(t)
+	ctx := context.Background()
+	for i, pk := range []string{"11111111111111111111111111111111", "22222222222222222222222222222222"} {
+		if _, _, err := s.PutMember(ctx, "t", MemberInput{SiteID: int64(i + 1), Passkey: pk}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ih := make([]byte, 20)
+	if _, _, err := s.PutTorrent(ctx, "t", TorrentInput{SiteID: 9, InfoHash: ih, Size: -1}); err != nil {
+		t.Fatal(err)
+	}
+	tor := TorrentRef{SiteID: 9}
+	if err := s.AddToken(ctx, "t", MemberRef{SiteID: 1}, tor, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddToken(ctx, "t", MemberRef{SiteID: 2}, tor, false); err != nil {
+		t.Fatal(err)
+	}
+	ledger := func(site int64, left int64) {
+		t.Helper()
+		_, err := pg.Pool.Exec(ctx, `INSERT INTO ledger_user_torrents (user_id, torrent_id, first_announce_at, last_announce_at, last_left)
+			SELECT u.id, t.id, now(), now(), $2 FROM users u, torrents t WHERE u.site_id = $1 AND t.site_id = 9
+			ON CONFLICT (user_id, torrent_id) DO UPDATE SET last_left = EXCLUDED.last_left, last_announce_at = now()`, site, left)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens := func() int {
+		var n int
+		if err := pg.Pool.QueryRow(ctx, `SELECT count(*) FROM freeleech_tokens`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ledger(1, 500) // still leeching
+	ledger(2, 0)
+	if n, err := s.ExpireTokens(ctx); err != nil || n != 0 || tokens() != 2 {
+		t.Fatalf("while leeching: expired %d (%v), %d left", n, err, tokens())
+	}
+	ledger(1, 0) // completed
+	if n, err := s.ExpireTokens(ctx); err != nil || n != 1 || tokens() != 1 {
+		t.Fatalf("after completion: expired %d (%v), %d left", n, err, tokens())
+	}
+	var audited int
+	if err := pg.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'control.token.expire'`).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("%d expiries audited (%v)", audited, err)
+	}
+}

@@ -178,8 +178,25 @@ func (s *Service) RemovePersonalFreeleech(ctx context.Context, actor string, r M
 	})
 }
 
-// SetToken gives (on) or takes back a freeleech token of the member on the torrent.
-func (s *Service) SetToken(ctx context.Context, actor string, m MemberRef, t TorrentRef, on bool) error {
+// AddToken gives the member a freeleech token on the torrent; with
+// expiresOnCompletion (Gazelle's tokens) it ends once the member completes
+// the download (ExpireTokens).
+func (s *Service) AddToken(ctx context.Context, actor string, m MemberRef, t TorrentRef, expiresOnCompletion bool) error {
+	return s.token(ctx, actor, m, t, "control.token.add", func(tx pgx.Tx, tid, uid int64) error {
+		_, err := tx.Exec(ctx, query("add_token"), tid, uid, expiresOnCompletion)
+		return err
+	})
+}
+
+// RemoveToken takes back the member's freeleech token on the torrent (none: no error).
+func (s *Service) RemoveToken(ctx context.Context, actor string, m MemberRef, t TorrentRef) error {
+	return s.token(ctx, actor, m, t, "control.token.remove", func(tx pgx.Tx, tid, uid int64) error {
+		_, err := tx.Exec(ctx, query("remove_token"), tid, uid)
+		return err
+	})
+}
+
+func (s *Service) token(ctx context.Context, actor string, m MemberRef, t TorrentRef, action string, write func(tx pgx.Tx, tid, uid int64) error) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		uid, err := resolveMember(ctx, tx, m)
 		if err != nil {
@@ -189,15 +206,42 @@ func (s *Service) SetToken(ctx context.Context, actor string, m MemberRef, t Tor
 		if err != nil {
 			return err
 		}
-		q, action := query("add_token"), "control.token.add"
-		if !on {
-			q, action = query("remove_token"), "control.token.remove"
-		}
-		if _, err := tx.Exec(ctx, q, tid, uid); err != nil {
+		if err := write(tx, tid, uid); err != nil {
 			return fmt.Errorf("freeleech token of %s on %s: %w", m, t, classify(err))
 		}
 		return audit(ctx, tx, actor, action, "user", uid, "", map[string]any{"torrent_id": tid})
 	})
+}
+
+// ExpireTokens deletes the tokens that end on completion whose holder the
+// ledger has seen with nothing left to download on the torrent since the
+// token was given, and returns how many.
+func (s *Service) ExpireTokens(ctx context.Context) (int64, error) {
+	tag, err := s.pool.Exec(ctx, query("expire_tokens"))
+	if err != nil {
+		return 0, fmt.Errorf("expire freeleech tokens: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// ExpireTokensEvery runs ExpireTokens every period until ctx ends (several
+// trackers may run it: the delete is idempotent).
+func (s *Service) ExpireTokensEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.ExpireTokens(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("freeleech token expiry", "err", err)
+			} else if n > 0 {
+				s.log.Info("freeleech tokens expired at completion", "tokens", n)
+			}
+		}
+	}
 }
 
 // MemberSiteIDs maps internal member ids to the site's ids (members the

@@ -569,7 +569,20 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, on bool) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.SetToken(r.Context(), actor(r), mref, tref, on); err != nil {
+	if on {
+		var b struct {
+			ExpiresOnCompletion bool `json:"expires_on_completion"`
+		}
+		if r.ContentLength != 0 {
+			if err := decode(r, &b); err != nil {
+				return err
+			}
+		}
+		err = h.svc.AddToken(r.Context(), actor(r), mref, tref, b.ExpiresOnCompletion)
+	} else {
+		err = h.svc.RemoveToken(r.Context(), actor(r), mref, tref)
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -369,7 +369,12 @@ func (h *Handler) token(r *http.Request, p Params, on bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "", h.svc.SetToken(r.Context(), actor, control.MemberRef{SiteID: uid}, control.TorrentRef{InfoHash: ih}, on)
+	m, t := control.MemberRef{SiteID: uid}, control.TorrentRef{InfoHash: ih}
+	if on {
+		// Ocelot expires a token when its holder completes the download.
+		return "", h.svc.AddToken(r.Context(), actor, m, t, true)
+	}
+	return "", h.svc.RemoveToken(r.Context(), actor, m, t)
 }
 
 func (h *Handler) addToken(r *http.Request, p Params) (string, error)    { return h.token(r, p, true) }

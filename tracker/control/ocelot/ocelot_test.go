@@ -107,6 +107,9 @@ func TestGazelleDrivesTheTracker(t *testing.T) {
 
 	// A freeleech token is honoured for its holder only.
 	update(t, e, "add_token", "info_hash", rawurlencode(string(h2[:])), "userid", "101")
+	if n := e.Count("SELECT count(*) FROM freeleech_tokens WHERE expires_on_completion"); n != 1 {
+		t.Fatal("Gazelle's token does not end on completion")
+	}
 	ann(pkA, h2, 0, 100)
 	ann(pkB, h2, 0, 100)
 	downA, downB := uint64(0), uint64(0)

@@ -566,7 +566,12 @@ func (h *Handler) token(put bool) http.HandlerFunc {
 			h.done(w, r, err)
 			return
 		}
-		h.done(w, r, h.svc.SetToken(r.Context(), actor, control.MemberRef{SiteID: int64(t.UserID)}, control.TorrentRef{SiteID: int64(t.TorrentID)}, put))
+		m, tr := control.MemberRef{SiteID: int64(t.UserID)}, control.TorrentRef{SiteID: int64(t.TorrentID)}
+		if put {
+			h.done(w, r, h.svc.AddToken(r.Context(), actor, m, tr, false)) // UNIT3D's last until removed
+			return
+		}
+		h.done(w, r, h.svc.RemoveToken(r.Context(), actor, m, tr))
 	}
 }
 
