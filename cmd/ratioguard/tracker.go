@@ -41,7 +41,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
 	spoolDir := fs.String("spool-dir", filepath.Join(".stack", "spool", "tracker"), "directory of the disk spool used while Kafka is unreachable")
 	stateDir := fs.String("state-dir", filepath.Join(".stack", "state", "tracker"), "directory of the swarm snapshots (restart without losing credit; one per instance)")
-	snapEvery := fs.Duration("snapshot-every", 5*time.Minute, "period of swarm snapshots (bounds the replay after a crash; negative: only on stop)")
+	snapEvery := fs.Duration("snapshot-every", time.Minute, "period of swarm snapshots (bounds the replay after a crash; negative: only on stop)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on stop, how long to drain queued events to Kafka before spooling them")
 	createTopic := fs.Int("create-topic", 0, "create the topic with this many partitions if it does not exist (0: expect it to exist, see ratioguard migrate)")
 	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; default off)")

@@ -130,3 +130,19 @@ func BenchmarkStartFromAnnounces(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSnapshotWrite: WriteState of the 1 M sessions to memory, what a
+// periodic snapshot costs (each shard locked for its own copy only).
+func BenchmarkSnapshotWrite(b *testing.B) {
+	clock := &fakeClock{t: benchStart.Add(time.Hour)}
+	c := benchCore(clock)
+	learnAll(b, c, benchEvents(b))
+	var buf bytes.Buffer
+	b.ResetTimer()
+	for range b.N {
+		buf.Reset()
+		if err := c.WriteState(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

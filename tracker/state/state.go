@@ -49,8 +49,9 @@ type Config struct {
 	// events of the last Window are replayed. Set it to at least twice the
 	// announce interval (sessions expire then). Required.
 	Window time.Duration
-	// Every is the period of snapshots while running (default 5 min;
-	// negative: only on stop). It bounds the replay after a crash.
+	// Every is the period of snapshots while running (default 1 min;
+	// negative: only on stop). It bounds the replay after a crash; a
+	// snapshot of 1 M sessions costs ~0.3 s of CPU.
 	Every time.Duration
 	// Keep is how many snapshots are kept (default 2).
 	Keep int
@@ -65,7 +66,7 @@ func (c *Config) check() error {
 		c.Topic = events.Topic
 	}
 	if c.Every == 0 {
-		c.Every = 5 * time.Minute
+		c.Every = time.Minute
 	}
 	if c.Keep <= 0 {
 		c.Keep = 2
