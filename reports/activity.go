@@ -56,12 +56,14 @@ type ClientSeen struct {
 
 // MemberActivity is a member's history over a window of days.
 type MemberActivity struct {
-	From    time.Time     `json:"from"`
-	Until   time.Time     `json:"until"`
-	IPs     []IPSeen      `json:"ips"`
-	Others  []NetworkPeer `json:"others_on_networks"`
-	Clients []ClientSeen  `json:"clients"`
-	Daily   []Series      `json:"daily"` // uploaded, downloaded (bytes), networks, clients per day
+	From     time.Time     `json:"from"`
+	Until    time.Time     `json:"until"`
+	RawFrom  time.Time     `json:"raw_from"` // addresses and clients are read from here on
+	IPs      []IPSeen      `json:"ips"`
+	Networks []NetworkSeen `json:"networks"`
+	Others   []NetworkPeer `json:"others_on_networks"`
+	Clients  []ClientSeen  `json:"clients"`
+	Daily    []Series      `json:"daily"` // uploaded, downloaded (bytes), networks, user agents per day
 }
 
 // AddressMember is a member seen on an address of a searched range.
@@ -106,101 +108,148 @@ func (a *Activity) rows(ctx context.Context, name string, scan func(func(...any)
 	return nil
 }
 
-// Member reads a member's addresses, networks shared with others, clients
-// and daily totals over the last days days.
+// RawDays is how far back a member's single addresses and clients are read
+// from the raw announces. The raw table is ordered by hour first, so a
+// member's rows are found by reading every row of the window: 7 days keeps
+// that bounded; networks, daily totals and who shares a network come from
+// the hourly rollups (ordered by member) over the whole window.
+const RawDays = 7
+
+// NetworkSeen is a network (/24, /64) a member announced from.
+type NetworkSeen struct {
+	Network    string    `json:"network"`
+	FirstSeen  time.Time `json:"first_seen"` // hour
+	LastSeen   time.Time `json:"last_seen"`  // hour
+	Announces  uint64    `json:"announces"`
+	Uploaded   uint64    `json:"uploaded"`
+	Downloaded uint64    `json:"downloaded"`
+}
+
+// Member reads a member's networks, members sharing them and daily totals
+// over the last days days (hourly rollups), and single addresses and
+// clients over the last RawDays days (raw announces). The queries run at once.
 func (a *Activity) Member(ctx context.Context, userID int64, now time.Time, days int) (MemberActivity, error) {
 	from, until := window(now, days)
-	out := MemberActivity{From: from, Until: until, IPs: []IPSeen{}, Others: []NetworkPeer{}, Clients: []ClientSeen{}}
+	rawFrom, _ := window(now, min(days, RawDays))
+	out := MemberActivity{From: from, Until: until, RawFrom: rawFrom, IPs: []IPSeen{}, Networks: []NetworkSeen{},
+		Others: []NetworkPeer{}, Clients: []ClientSeen{}}
 	args := map[string]any{"from": uint32(from.Unix()), "user": uint64(userID)}
-	err := a.rows(ctx, "member_ips", func(scan func(...any) error) error {
-		var ip, network string
-		var s IPSeen
-		if err := scan(&ip, &network, &s.FirstSeen, &s.LastSeen, &s.Announces); err != nil {
-			return err
-		}
-		s.IP, s.Network = formatIP(ip, 128), formatNetwork(network)
-		out.IPs = append(out.IPs, s)
-		return nil
-	}, args)
-	if err != nil {
-		return out, err
-	}
-	if len(out.IPs) > 0 {
-		err = a.rows(ctx, "member_network_others", func(scan func(...any) error) error {
-			var network string
-			var p NetworkPeer
-			if err := scan(&network, &p.UserID, &p.FirstSeen, &p.LastSeen, &p.Announces); err != nil {
-				return err
-			}
-			p.Network = formatNetwork(network)
-			out.Others = append(out.Others, p)
-			return nil
-		}, args)
-		if err != nil {
-			return out, err
-		}
-	}
-	err = a.rows(ctx, "member_clients", func(scan func(...any) error) error {
-		var prefix string
-		var c ClientSeen
-		if err := scan(&prefix, &c.UserAgent, &c.FirstSeen, &c.LastSeen, &c.Announces, &c.PeerIDs); err != nil {
-			return err
-		}
-		c.PeerIDPrefix = printable(prefix)
-		c.Client, c.Version = clientOf(prefix)
-		out.Clients = append(out.Clients, c)
-		return nil
-	}, args)
-	if err != nil {
-		return out, err
-	}
-	up := Series{Name: "uploaded per day (raw)", Unit: "bytes", From: from, Until: until, Step: 24 * time.Hour}
-	down := Series{Name: "downloaded per day (raw)", Unit: "bytes", From: from, Until: until, Step: 24 * time.Hour}
-	nets := Series{Name: "networks per day", From: from, Until: until, Step: 24 * time.Hour}
-	peers := Series{Name: "clients (peer ids) per day", From: from, Until: until, Step: 24 * time.Hour}
-	err = a.rows(ctx, "member_daily", func(scan func(...any) error) error {
-		var day time.Time
-		var u, d, n, p uint64
-		if err := scan(&day, &u, &d, &n, &p); err != nil {
-			return err
-		}
-		// A day's total is drawn at noon of the day.
-		t := time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, time.UTC)
-		up.Add(t, float64(u))
-		down.Add(t, float64(d))
-		nets.Add(t, float64(n))
-		peers.Add(t, float64(p))
-		return nil
-	}, args)
-	out.Daily = []Series{up, down, nets, peers}
+	rawArgs := map[string]any{"from": uint32(rawFrom.Unix()), "user": uint64(userID)}
+	step := 24 * time.Hour
+	up := Series{Name: "uploaded per day (raw)", Unit: "bytes", From: from, Until: until, Step: step}
+	down := Series{Name: "downloaded per day (raw)", Unit: "bytes", From: from, Until: until, Step: step}
+	nets := Series{Name: "networks per day", From: from, Until: until, Step: step}
+	agents := Series{Name: "clients (user agents) per day", From: from, Until: until, Step: step}
+	err := parallel(
+		func() error {
+			return a.rows(ctx, "member_ips", func(scan func(...any) error) error {
+				var ip, network string
+				var s IPSeen
+				if err := scan(&ip, &network, &s.FirstSeen, &s.LastSeen, &s.Announces); err != nil {
+					return err
+				}
+				s.IP, s.Network = formatIP(ip), formatNetwork(network)
+				out.IPs = append(out.IPs, s)
+				return nil
+			}, rawArgs)
+		},
+		func() error {
+			return a.rows(ctx, "member_networks", func(scan func(...any) error) error {
+				var network string
+				var s NetworkSeen
+				if err := scan(&network, &s.FirstSeen, &s.LastSeen, &s.Announces, &s.Uploaded, &s.Downloaded); err != nil {
+					return err
+				}
+				s.Network = formatNetwork(network)
+				out.Networks = append(out.Networks, s)
+				return nil
+			}, args)
+		},
+		func() error {
+			return a.rows(ctx, "member_network_others", func(scan func(...any) error) error {
+				var network string
+				var p NetworkPeer
+				if err := scan(&network, &p.UserID, &p.FirstSeen, &p.LastSeen, &p.Announces); err != nil {
+					return err
+				}
+				p.Network = formatNetwork(network)
+				out.Others = append(out.Others, p)
+				return nil
+			}, args)
+		},
+		func() error {
+			return a.rows(ctx, "member_clients", func(scan func(...any) error) error {
+				var prefix string
+				var c ClientSeen
+				if err := scan(&prefix, &c.UserAgent, &c.FirstSeen, &c.LastSeen, &c.Announces, &c.PeerIDs); err != nil {
+					return err
+				}
+				c.PeerIDPrefix = printable(prefix)
+				c.Client, c.Version = clientOf(prefix)
+				out.Clients = append(out.Clients, c)
+				return nil
+			}, rawArgs)
+		},
+		func() error {
+			return a.rows(ctx, "member_daily", func(scan func(...any) error) error {
+				var day time.Time
+				var u, d, n, ua uint64
+				if err := scan(&day, &u, &d, &n, &ua); err != nil {
+					return err
+				}
+				// A day's total is drawn at noon of the day.
+				t := time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, time.UTC)
+				up.Add(t, float64(u))
+				down.Add(t, float64(d))
+				nets.Add(t, float64(n))
+				agents.Add(t, float64(ua))
+				return nil
+			}, args)
+		},
+	)
+	out.Daily = []Series{up, down, nets, agents}
 	return out, err
 }
 
-// Torrent reads a torrent's hourly swarm over the last days days: seeders,
-// leechers, members announcing, raw bytes up and down.
+// parallel runs fs at once and returns the first error.
+func parallel(fs ...func() error) error {
+	errs := make(chan error, len(fs))
+	for _, f := range fs {
+		go func() { errs <- f() }()
+	}
+	var first error
+	for range fs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Torrent reads a torrent's hourly swarm over the last days days from the
+// hourly rollup: seeders, leechers, raw bytes up and down.
 func (a *Activity) Torrent(ctx context.Context, torrentID int64, now time.Time, days int) ([]Series, error) {
 	from, until := window(now, days)
 	mk := func(name, unit string) Series {
 		return Series{Name: name, Unit: unit, From: from, Until: until, Step: time.Hour}
 	}
-	seeders, leechers, members := mk("seeders (hourly max)", ""), mk("leechers (hourly max)", ""), mk("members announcing per hour", "")
+	seeders, leechers := mk("seeders (hourly max)", ""), mk("leechers (hourly max)", "")
 	up, down := mk("uploaded per hour (raw)", "bytes"), mk("downloaded per hour (raw)", "bytes")
 	err := a.rows(ctx, "torrent_hourly", func(scan func(...any) error) error {
 		var h time.Time
 		var s, l uint32
-		var m, u, d uint64
-		if err := scan(&h, &s, &l, &m, &u, &d); err != nil {
+		var u, d uint64
+		if err := scan(&h, &s, &l, &u, &d); err != nil {
 			return err
 		}
 		t := h.UTC().Add(30 * time.Minute)
 		seeders.Add(t, float64(s))
 		leechers.Add(t, float64(l))
-		members.Add(t, float64(m))
 		up.Add(t, float64(u))
 		down.Add(t, float64(d))
 		return nil
 	}, map[string]any{"from": uint32(from.Unix()), "torrent": uint64(torrentID)})
-	return []Series{seeders, leechers, members, up, down}, err
+	return []Series{seeders, leechers, up, down}, err
 }
 
 // AddressMembers reads the members seen on addresses lo..hi over the last days days.
@@ -214,7 +263,7 @@ func (a *Activity) AddressMembers(ctx context.Context, lo, hi netip.Addr, now ti
 		if err := scan(&m.UserID, &ip, &m.FirstSeen, &m.LastSeen, &m.Announces); err != nil {
 			return err
 		}
-		m.IP = formatIP(ip, 128)
+		m.IP = formatIP(ip)
 		out = append(out, m)
 		return nil
 	}, map[string]any{"from": uint32(from.Unix()), "lo": hex.EncodeToString(l16[:]), "hi": hex.EncodeToString(h16[:])})
@@ -222,7 +271,7 @@ func (a *Activity) AddressMembers(ctx context.Context, lo, hi netip.Addr, now ti
 }
 
 // formatIP prints a FixedString(16) address (IPv4-mapped for IPv4).
-func formatIP(b string, _ int) string {
+func formatIP(b string) string {
 	if len(b) != 16 {
 		return "?"
 	}

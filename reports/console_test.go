@@ -53,7 +53,7 @@ func TestMemberPage(t *testing.T) {
 		"198.51.100.7", "198.51.100.0/24", "2001:db8:1:2::5", "2001:db8:1:2::/64",
 		`<a href="/members/4">dave</a>`,
 		"<code>-qB4650-</code>", "4.6.5.0", "qBittorrent/4.6.5",
-		"uploaded per day (raw)", "ratio_watch.start", "ratio 0.40 below 0.60")
+		"uploaded per day (raw)", "Networks (30 days, hourly)", "ratio_watch.start", "ratio 0.40 below 0.60")
 	// The upload chart has a gap (day 4 missing): two lines.
 	i := strings.Index(page, "uploaded per day (raw)</h3>")
 	j := strings.Index(page[i:], "</svg>")
@@ -74,7 +74,11 @@ func TestMemberPage(t *testing.T) {
 		Inviter          struct{ Name string }
 		Invitees         []struct{ Name string }
 		Activity         struct {
-			IPs    []struct{ IP, Network string }
+			IPs      []struct{ IP, Network string }
+			Networks []struct {
+				Network  string
+				Uploaded uint64
+			}
 			Others []struct {
 				Name    string
 				Network string
@@ -90,6 +94,9 @@ func TestMemberPage(t *testing.T) {
 	if m.Name != "cheater" || m.Passkey != "0123…" || m.CreditedUploaded != "53687091200" || m.CreditedRatio == nil || *m.CreditedRatio != 25 ||
 		m.Inviter.Name != "bob" || len(m.Invitees) != 1 || m.Invitees[0].Name != "carol" {
 		t.Errorf("member api: %+v", m)
+	}
+	if len(m.Activity.Networks) != 2 || m.Activity.Networks[1].Network != "198.51.100.0/24" || m.Activity.Networks[1].Uploaded != uint64(41*gib) {
+		t.Errorf("member api networks: %+v", m.Activity.Networks)
 	}
 	if len(m.Activity.IPs) != 2 || len(m.Activity.Others) != 1 || m.Activity.Others[0].Name != "dave" ||
 		m.Activity.Others[0].Network != "198.51.100.0/24" || len(m.Activity.Clients) != 1 || m.Activity.Clients[0].Client != "-qB" {

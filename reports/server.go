@@ -50,6 +50,10 @@ type Server struct {
 	// control changes client rules, seedbox ranges and site promotions the
 	// way the site's control protocols do (tracker/control).
 	control *control.Service
+
+	countsMu sync.Mutex // the header's report counts, recounted every countsTTL
+	counts   map[string]int64
+	countsAt time.Time
 }
 
 // Options configure a Server.
@@ -764,11 +768,29 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageData(r *http.Request, title string) map[string]any {
-	counts, err := s.store.Counts(r.Context())
-	if err != nil {
-		counts = map[string]int64{}
-	}
+	counts := s.headerCounts(r.Context())
 	return map[string]any{"Title": title, "Staff": staffOf(r), "CSRF": csrfToken(tokenOf(r)), "Counts": counts}
+}
+
+// countsTTL is how long the header's report counts are reused: counting
+// 100,000 reports costs tens of milliseconds, every page shows them, and a
+// count a few seconds old misleads nobody.
+const countsTTL = 5 * time.Second
+
+// headerCounts are the reports per status for the page header, recounted
+// at most every countsTTL (empty when the database does not answer).
+func (s *Server) headerCounts(ctx context.Context) map[string]int64 {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	if s.counts != nil && time.Since(s.countsAt) < countsTTL {
+		return s.counts
+	}
+	counts, err := s.store.Counts(ctx)
+	if err != nil {
+		return map[string]int64{}
+	}
+	s.counts, s.countsAt = counts, time.Now()
+	return counts
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {

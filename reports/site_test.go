@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratioguard/ratioguard/ingest/rollup"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/reports"
 )
@@ -100,6 +101,10 @@ func setupSite(t *testing.T) site {
 	add(2, 10, 1, "2001:db8:1:2::5", "qBittorrent/4.6.5", "-qB4650-", uint64(gib), 0, 0)
 	add(2, 11, 4, "198.51.100.9", "Transmission/4.0.5", "-TR4050-", 0, uint64(gib), 0)
 	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	// The hourly rollups, as ingest keeps them.
+	if _, err := rollup.New(ch.Conn, nil).Refresh(ctx, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	return site{fixture: f, ch: ch, today: today}
