@@ -32,6 +32,9 @@ var ErrInvalid = errors.New("invalid announce event")
 // Encode serialises an event (deterministic field order, so a replay of the
 // same event yields the same bytes).
 func Encode(a *Announce) ([]byte, error) {
+	if b, ok := appendAnnounce(nil, a); ok {
+		return b, nil
+	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("encode announce event: %w", err)
@@ -39,8 +42,12 @@ func Encode(a *Announce) ([]byte, error) {
 	return b, nil
 }
 
-// AppendEncode appends the serialised event to buf, for allocation-free reuse.
+// AppendEncode appends the serialised event to buf, for allocation-free
+// reuse. The bytes are proto.Marshal's, written without reflection.
 func AppendEncode(buf []byte, a *Announce) ([]byte, error) {
+	if b, ok := appendAnnounce(buf, a); ok {
+		return b, nil
+	}
 	b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf, a)
 	if err != nil {
 		return buf, fmt.Errorf("encode announce event: %w", err)
