@@ -10,6 +10,11 @@
 #   BENCH_SECONDS=30 scripts/bench-tracker.sh
 #   TRACKER_ARGS="--gc-percent 100 --queue-size 16384" BENCH_TARGETS=ratioguard scripts/bench-tracker.sh   # A/B a setting
 #
+# Each row also gives the server's CPU per request: the user+system time the
+# target's process used during the run (/proc/PID/stat) over the requests wrk
+# had answered — on 2 cores where wrk takes half the CPU, throughput alone
+# hides what a request costs.
+#
 # Writes a summary to stdout and the raw wrk outputs to $BENCH_OUT (default a
 # temp dir). Uses only loopback; every process it starts is stopped on exit.
 set -euo pipefail
@@ -55,15 +60,19 @@ psql "$DB_URL" -q -v ON_ERROR_STOP=1 -f scripts/bench-tracker/seed.sql >/dev/nul
 TOPIC=rgbench_announces_$$
 echo "starting ratioguard tracker (Kafka topic $TOPIC), barehttp, opentracker" >&2
 RG_POSTGRES_URL=$DB_URL "$OUT/ratioguard" tracker --addr 127.0.0.1:$PORT_RG --admin-addr 127.0.0.1:$PORT_ADMIN --topic "$TOPIC" \
-  --create-topic 4 --spool-dir "$OUT/spool" --min-interval 1s --jitter 0 ${TRACKER_ARGS:-} >"$OUT/tracker.log" 2>&1 &
+  --create-topic 4 --spool-dir "$OUT/spool" --state-dir "$OUT/state" --min-interval 1s --jitter 0 ${TRACKER_ARGS:-} >"$OUT/tracker.log" 2>&1 &
 pids+=($!)
+declare -A PID
+PID[ratioguard]=$!
 "$OUT/barehttp" -addr 127.0.0.1:$PORT_BARE >"$OUT/barehttp.log" 2>&1 &
 pids+=($!)
+PID[barehttp]=$!
 # Debian's opentracker is built with a whitelist; it chroots to -d and drops to nobody.
 python3 -c 'for i in range(1, 10001): print(("%020d" % i).encode().hex())' >"$OUT/whitelist"
 chmod 755 "$OUT"; chmod 644 "$OUT/whitelist"
 opentracker -i 127.0.0.1 -p $PORT_OT -P $PORT_OT -d "$OUT" -w /whitelist >"$OUT/opentracker.log" 2>&1 &
 pids+=($!)
+PID[opentracker]=$!
 for port in $PORT_RG $PORT_BARE $PORT_OT; do
   for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/" && break
@@ -72,20 +81,27 @@ for port in $PORT_RG $PORT_BARE $PORT_OT; do
 done
 curl -sf "http://127.0.0.1:$PORT_ADMIN/readyz" >/dev/null || { echo "tracker not ready:" >&2; cat "$OUT/tracker.log" >&2; exit 1; }
 
-# run NAME URL PATHMODE RATE -> prints "rate p50 p99"; RATE is the total
-# request rate to pace at (0: closed loop, the peak)
+# cputicks PID: user+system clock ticks the process has used
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+# run NAME URL PATHMODE RATE -> prints "rate p50 p99 cpu-µs/request"; RATE is
+# the total request rate to pace at (0: closed loop, the peak)
 THREADS=2
 run() {
   local name=$1 url=$2 mode=$3 total=$4 f="$OUT/wrk-$1-$4${RUN_TAG:+-$RUN_TAG}.txt"
+  local t0; t0=$(cputicks "${PID[$name]}")
   BENCH_PATH=$mode BENCH_RATE=$(awk -v r="$total" -v t=$THREADS 'BEGIN { print r / t }') \
     wrk -t$THREADS -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency \
     -s scripts/bench-tracker/announce.lua "$url" >"$f" 2>&1
-  local rate p50 p99 errs
+  local t1; t1=$(cputicks "${PID[$name]}")
+  local rate p50 p99 errs reqs cpu
   rate=$(awk '/^Requests\/sec:/ {print $2}' "$f")
   p50=$(awk '$1=="50%" {print $2}' "$f")
   p99=$(awk '$1=="99%" {print $2}' "$f")
+  reqs=$(awk '/ requests in / {print $1}' "$f")
+  cpu=$(awk -v d=$((t1 - t0)) -v h="$TCK" -v n="$reqs" 'BEGIN { printf "%.1f", n ? d / h / n * 1e6 : 0 }')
   errs=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' "$f")
-  echo "$rate $p50 $p99 ${errs:-}"
+  echo "$rate $p50 $p99 $cpu ${errs:-}"
 }
 
 # snap FILE: the tracker's metrics now; metric FILE NAME -> a value in it
@@ -131,13 +147,13 @@ done
 # one NAME URL MODE RATE LABEL: a wrk run, its row, the tracker's own figures
 one() {
   mark
-  read -r got p50 p99 notes < <(run "$1" "$2" "$3" "$4")
-  printf '%-26s %10s %10s %10s   %s\n' "$5" "$got" "$p50" "$p99" "$notes"
+  read -r got p50 p99 cpu notes < <(run "$1" "$2" "$3" "$4")
+  printf '%-26s %10s %10s %10s %12s   %s\n' "$5" "$got" "$p50" "$p99" "$cpu" "$notes"
   if [ "$1" = ratioguard ]; then since; fi
 }
 
 echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-26s %10s %10s %10s   %s\n' target "req/s" p50 p99 notes
+printf '%-26s %10s %10s %10s %12s   %s\n' target "req/s" p50 p99 "cpu µs/req" notes
 # Peaks (closed loop) first; then REPEAT rounds of runs paced at half of each
 # target's peak (constant throughput, see announce.lua), the targets taking
 # turns so that the machine's load drifts alike for all of them.
