@@ -212,6 +212,12 @@ func TestNativeAPI(t *testing.T) {
 		return d == 0 && u == 0
 	})
 	c.must(204, "PUT", "/torrents/site:900/promotion", `{"name": "none", "download_percent": 100, "upload_percent": 100}`)
+	e.Eventually("promotion none", func() bool {
+		down += 100
+		up += 100
+		_, d, u := ann(pk, down, up)
+		return d == 100 && u == 200
+	})
 
 	// A site-wide window.
 	now := time.Now().UTC()

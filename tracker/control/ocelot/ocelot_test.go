@@ -104,17 +104,19 @@ func TestGazelleDrivesTheTracker(t *testing.T) {
 		return f == "" && ev.GetCreditedDownloaded() == 0 && ev.GetCreditedUploaded() == 0 && ev.GetDeltaUploaded() > 0
 	})
 	update(t, e, "update_torrent", "info_hash", rawurlencode(string(h2[:])), "freetorrent", "0")
+	ann(pkA, h2, 0, 100)
+	ann(pkB, h2, 0, 100)
+	downA, downB := uint64(0), uint64(0)
+	e.Eventually("update_torrent normal", func() bool { downA += 1000; _, c := ann(pkA, h2, downA, 100); return c == 1000 })
 
 	// A freeleech token is honoured for its holder only.
 	update(t, e, "add_token", "info_hash", rawurlencode(string(h2[:])), "userid", "101")
 	if n := e.Count("SELECT count(*) FROM freeleech_tokens WHERE expires_on_completion"); n != 1 {
 		t.Fatal("Gazelle's token does not end on completion")
 	}
-	ann(pkA, h2, 0, 100)
-	ann(pkB, h2, 0, 100)
-	downA, downB := uint64(0), uint64(0)
 	e.Eventually("add_token", func() bool { downA += 1000; _, c := ann(pkA, h2, downA, 100); return c == 0 })
-	if _, c := ann(pkB, h2, 1000, 100); c != 1000 {
+	downB += 1000
+	if _, c := ann(pkB, h2, downB, 100); c != 1000 {
 		t.Fatalf("member without the token credited %d, want 1000", c)
 	}
 	update(t, e, "remove_token", "info_hash", rawurlencode(string(h2[:])), "userid", "101")
