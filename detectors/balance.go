@@ -58,6 +58,7 @@ type balanceVerdict struct {
 	Alpha     float64 // share of the member's upload nobody downloaded
 	Z         float64 // noise widths
 	ZSpread   float64 // noise widths without the torrent that pulls hardest
+	Bar       float64 // factor on the z thresholds: above 1 when the history covers less than the window
 	Uploaded  float64 // announced upload in the fitted buckets
 	FakeBytes float64 // Alpha × Uploaded
 	Torrents  map[uint64]*balanceTorrent
@@ -68,15 +69,18 @@ type balanceTorrent struct {
 	Up, Excess, Downloaded float64
 }
 
-// balanceNoise is the noise model of one bucket-torrent.
+// balanceNoise is the noise model of one bucket-torrent: σ = Rel × content
+// acquired + SizeShare × the torrent's size + Floor bytes.
 type balanceNoise struct {
 	Rel, SizeShare, Floor float64
 }
 
+// balanceEq is one bucket-torrent: E = U − D = Σ α_m · u_m + noise.
 type balanceEq struct {
 	torrent uint64
 	excess  float64
-	weight  float64 // 1/σ²
+	weight  float64 // 1/σ², after Huber reweighting
+	base    float64 // 1/σ² of the noise model
 	down    float64
 	ups     []balanceUp
 }
@@ -86,15 +90,37 @@ type balanceUp struct {
 	up   float64
 }
 
+// balancePart is one bucket-torrent a member uploaded in.
+type balancePart struct {
+	eq int
+	up float64
+}
+
+// balanceFit is the fit in progress: the equations, each member's parts,
+// the residuals and the α.
+type balanceFit struct {
+	eqs    []balanceEq
+	byUser map[uint64][]balancePart
+	users  []uint64
+	resid  []float64
+	alpha  map[uint64]float64
+}
+
 // solveBalance fits α for every uploader of the cells. sizes gives each
 // torrent's size (0: unknown, the noise then uses the largest `left` seen).
 func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, iterations int) map[uint64]*balanceVerdict {
+	f := newBalanceFit(cells, sizes, n)
+	f.run(iterations)
+	return f.verdicts()
+}
+
+func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise) *balanceFit {
 	type key struct {
 		bucket  uint32
 		torrent uint64
 	}
 	idx := map[key]int{}
-	var eqs []balanceEq
+	f := &balanceFit{byUser: map[uint64][]balancePart{}, alpha: map[uint64]float64{}}
 	maxLeft := map[uint64]float64{}
 	for _, c := range cells {
 		maxLeft[c.TorrentID] = math.Max(maxLeft[c.TorrentID], c.MaxLeft)
@@ -103,11 +129,11 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 		k := key{c.Bucket, c.TorrentID}
 		i, ok := idx[k]
 		if !ok {
-			i = len(eqs)
+			i = len(f.eqs)
 			idx[k] = i
-			eqs = append(eqs, balanceEq{torrent: c.TorrentID})
+			f.eqs = append(f.eqs, balanceEq{torrent: c.TorrentID})
 		}
-		e := &eqs[i]
+		e := &f.eqs[i]
 		d := math.Max(c.Down, math.Max(c.AcqPeers, c.AcqMember))
 		e.down += d
 		e.excess += c.Up - d
@@ -115,92 +141,96 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 			e.ups = append(e.ups, balanceUp{c.UserID, c.Up})
 		}
 	}
-	type part struct {
-		eq int
-		up float64
-	}
-	byUser := map[uint64][]part{}
-	for i := range eqs {
-		e := &eqs[i]
+	f.resid = make([]float64, len(f.eqs))
+	for i := range f.eqs {
+		e := &f.eqs[i]
 		size := float64(sizes[e.torrent])
 		if size == 0 {
 			size = maxLeft[e.torrent]
 		}
 		sigma := n.Rel*e.down + n.SizeShare*size + n.Floor
-		e.weight = 1 / (sigma * sigma)
+		e.base = 1 / (sigma * sigma)
+		e.weight = e.base
+		f.resid[i] = e.excess
 		for _, u := range e.ups {
-			byUser[u.user] = append(byUser[u.user], part{i, u.up})
+			f.byUser[u.user] = append(f.byUser[u.user], balancePart{i, u.up})
 		}
 	}
-	users := make([]uint64, 0, len(byUser))
-	for u := range byUser {
-		users = append(users, u)
+	for u := range f.byUser {
+		f.users = append(f.users, u)
 	}
-	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
-	resid := make([]float64, len(eqs))
-	for i := range eqs {
-		resid[i] = eqs[i].excess
-	}
-	alpha := make(map[uint64]float64, len(users))
-	// Huber reweighting: a bucket-torrent that no α in [0, 1] explains (an
-	// honest swarm's rare accident: a burst of lost `stopped`, a client
-	// whose counters and left both vanished) is widened to sit at
-	// huberWidths noise widths, so it cannot pin its excess on whoever
-	// uploaded there.
-	base := make([]float64, len(eqs))
-	for i := range eqs {
-		base[i] = eqs[i].weight
-	}
+	sort.Slice(f.users, func(i, j int) bool { return f.users[i] < f.users[j] })
+	return f
+}
+
+// run fits the α from where they stand. Huber reweighting: a bucket-torrent
+// that no α in [0, 1] explains (an honest swarm's rare accident: a burst of
+// lost `stopped`, a client whose counters and left both vanished) is
+// widened to sit at huberWidths noise widths, so it cannot pin its excess
+// on whoever uploaded there.
+func (f *balanceFit) run(iterations int) {
 	for round := 0; round < huberRounds; round++ {
 		if round > 0 {
-			for i := range eqs {
-				r := math.Abs(resid[i]) * math.Sqrt(base[i])
-				eqs[i].weight = base[i]
+			for i := range f.eqs {
+				e := &f.eqs[i]
+				r := math.Abs(f.resid[i]) * math.Sqrt(e.base)
+				e.weight = e.base
 				if r > huberWidths {
-					eqs[i].weight = base[i] * (huberWidths / r) * (huberWidths / r)
+					e.weight = e.base * (huberWidths / r) * (huberWidths / r)
 				}
 			}
 		}
-		for it := 0; it < iterations; it++ {
-			moved := 0.0
-			for _, u := range users {
-				a := alpha[u]
-				var num, den float64
-				for _, p := range byUser[u] {
-					w := eqs[p.eq].weight
-					num += w * p.up * (resid[p.eq] + a*p.up)
-					den += w * p.up * p.up
-				}
-				if den == 0 {
-					continue
-				}
-				na := clamp01(num / den)
-				if na == a {
-					continue
-				}
-				for _, p := range byUser[u] {
-					resid[p.eq] -= (na - a) * p.up
-				}
-				alpha[u] = na
-				moved = math.Max(moved, math.Abs(na-a))
+		f.descend(iterations)
+	}
+}
+
+// descend moves each member's α to its weighted least-squares optimum in
+// turn, keeping the residuals current, until no α moves by 1e-4.
+func (f *balanceFit) descend(iterations int) {
+	for it := 0; it < iterations; it++ {
+		moved := 0.0
+		for _, u := range f.users {
+			a := f.alpha[u]
+			var num, den float64
+			for _, p := range f.byUser[u] {
+				w := f.eqs[p.eq].weight
+				num += w * p.up * (f.resid[p.eq] + a*p.up)
+				den += w * p.up * p.up
 			}
-			if moved < 1e-4 {
-				break
+			if den == 0 {
+				continue
 			}
+			na := clamp01(num / den)
+			if na == a {
+				continue
+			}
+			for _, p := range f.byUser[u] {
+				f.resid[p.eq] -= (na - a) * p.up
+			}
+			f.alpha[u] = na
+			moved = math.Max(moved, math.Abs(na-a))
+		}
+		if moved < 1e-4 {
+			return
 		}
 	}
-	out := make(map[uint64]*balanceVerdict, len(users))
-	for _, u := range users {
-		v := &balanceVerdict{Alpha: alpha[u], Torrents: map[uint64]*balanceTorrent{}}
+}
+
+// verdicts are the members' fits as they stand.
+func (f *balanceFit) verdicts() map[uint64]*balanceVerdict {
+	out := make(map[uint64]*balanceVerdict, len(f.users))
+	for _, u := range f.users {
+		alpha := f.alpha[u]
+		v := &balanceVerdict{Alpha: alpha, Torrents: map[uint64]*balanceTorrent{}}
 		// Per torrent, how hard its buckets pull α up (num) and how much
 		// they can tell (den): the fit without the torrent that pulls
 		// hardest says whether the excess follows the member across swarms
 		// or sits in one swarm's accident.
 		pull := map[uint64][2]float64{}
 		var num, den float64
-		for _, p := range byUser[u] {
-			e, x := &eqs[p.eq], p.up
-			n, d := e.weight*x*(resid[p.eq]+alpha[u]*x), e.weight*x*x
+		for _, p := range f.byUser[u] {
+			e, x := &f.eqs[p.eq], p.up
+			n, d := e.weight*x*(f.resid[p.eq]+alpha*x), e.weight*x*x
 			num, den = num+n, den+d
 			pt := pull[e.torrent]
 			pull[e.torrent] = [2]float64{pt[0] + n, pt[1] + d}
@@ -214,61 +244,108 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 			t.Excess += e.excess
 			t.Downloaded += e.down
 		}
-		v.Z = v.Alpha * math.Sqrt(den)
-		v.FakeBytes = v.Alpha * v.Uploaded
-		var top [2]float64
+		v.Z = alpha * math.Sqrt(den)
+		v.FakeBytes = alpha * v.Uploaded
+		pulls := make([][2]float64, 0, len(pull))
 		for _, pt := range pull {
-			if pt[0] > top[0] {
-				top = pt
-			}
+			pulls = append(pulls, pt)
 		}
-		if rest := den - top[1]; rest > 0 {
-			v.ZSpread = clamp01((num-top[0])/rest) * math.Sqrt(rest)
-		}
+		sort.Slice(pulls, func(i, j int) bool { return pulls[i][0] > pulls[j][0] })
+		v.ZSpread = zWithout(num, den, pulls, 1)
 		out[u] = v
 	}
 	return out
 }
 
-// balanceCells reads the cells of the window: the parts of deltas that
-// belong to the bucket before become cells of their own, and buckets that
-// start before the window (their first part was not read) are left out.
+// balancePeer is one peer's bucket of time on one torrent
+// (fu_balance_peers.sql).
+type balancePeer struct {
+	Bucket     uint32  `ch:"bucket"`
+	TorrentID  uint64  `ch:"torrent_id"`
+	UserID     uint64  `ch:"user_id"`
+	Peer       uint64  `ch:"peer"`
+	Up         float64 `ch:"up"`
+	Down       float64 `ch:"down"`
+	UpBefore   float64 `ch:"up_before"`
+	DownBefore float64 `ch:"down_before"`
+	Hi         float64 `ch:"hi"`
+	Lo         float64 `ch:"lo"`
+	FirstLeft  float64 `ch:"first_left"`
+	LastLeft   float64 `ch:"last_left"`
+	FirstAt    uint32  `ch:"first_at"`
+	LastAt     uint32  `ch:"last_at"`
+}
+
+// balanceCells reads the cells of the window from its peers' buckets. The
+// content a peer acquired in a bucket is the fall of its `left` within the
+// bucket plus the fall since its last announce of an earlier bucket (a
+// download that straddles the boundary, a client that completed minutes
+// after it started); like a delta, that fall is shared between the bucket
+// and the one before in proportion to the time on each side, when the
+// previous announce was at most 3 h before. The parts of deltas that belong
+// to the bucket before go there; buckets that start before the window
+// (their first part was not read) are left out.
 func balanceCells(ctx context.Context, env *Env, w Window, bucket time.Duration) ([]balanceCell, error) {
-	var rows []balanceCell
 	p := windowParams(w)
 	secs := uint32(bucket.Seconds())
 	p["bucket"] = secs
-	if err := selectRows(ctx, env, &rows, "fu_balance_cells", p); err != nil {
-		return nil, err
-	}
 	from := unix(w.From)
 	type key struct {
 		bucket        uint32
 		torrent, user uint64
 	}
-	at := make(map[key]int, len(rows))
-	out := rows[:0]
-	for _, c := range rows {
-		if c.Bucket >= from {
-			at[key{c.Bucket, c.TorrentID, c.UserID}] = len(out)
-			out = append(out, c)
-		}
-	}
-	n := len(out)
-	for i := 0; i < n; i++ {
-		c := out[i]
-		if c.UpBefore == 0 && c.DownBefore == 0 || c.Bucket < secs || c.Bucket-secs < from {
-			continue
-		}
-		k := key{c.Bucket - secs, c.TorrentID, c.UserID}
-		j, ok := at[k]
+	type span struct{ hi, lo float64 }
+	at := map[key]int{}
+	spans := map[key]*span{}
+	var out []balanceCell
+	cell := func(b uint32, torrent, user uint64) *balanceCell {
+		k := key{b, torrent, user}
+		i, ok := at[k]
 		if !ok {
-			j = len(out)
-			at[k] = j
-			out = append(out, balanceCell{Bucket: k.bucket, TorrentID: k.torrent, UserID: k.user})
+			i = len(out)
+			at[k] = i
+			out = append(out, balanceCell{Bucket: b, TorrentID: torrent, UserID: user})
 		}
-		out[j].Up += c.UpBefore
-		out[j].Down += c.DownBefore
+		return &out[i]
+	}
+	var prev balancePeer
+	err := streamRows(ctx, env, "fu_balance_peers", p, func(r *balancePeer) {
+		samePeer := prev.Peer == r.Peer && prev.UserID == r.UserID && prev.TorrentID == r.TorrentID && prev.LastAt > 0
+		var carry, carryBefore float64
+		if samePeer && prev.LastLeft > r.FirstLeft {
+			carry = prev.LastLeft - r.FirstLeft
+			if gap := float64(r.FirstAt) - float64(prev.LastAt); prev.Bucket+secs == r.Bucket && gap > 0 && gap <= 10800 {
+				carryBefore = carry * math.Min(1, math.Max(0, (float64(r.Bucket)-float64(prev.LastAt))/gap))
+			}
+		}
+		prev = *r
+		if r.Bucket < from {
+			return
+		}
+		c := cell(r.Bucket, r.TorrentID, r.UserID)
+		c.Up += r.Up
+		c.Down += r.Down
+		c.AcqPeers += r.Hi - r.Lo + carry - carryBefore
+		c.MaxLeft = math.Max(c.MaxLeft, r.Hi)
+		k := key{r.Bucket, r.TorrentID, r.UserID}
+		if sp := spans[k]; sp == nil {
+			spans[k] = &span{r.Hi, r.Lo}
+		} else {
+			sp.hi, sp.lo = math.Max(sp.hi, r.Hi), math.Min(sp.lo, r.Lo)
+		}
+		if r.Bucket < secs || r.Bucket-secs < from || r.UpBefore == 0 && r.DownBefore == 0 && carryBefore == 0 {
+			return
+		}
+		b := cell(r.Bucket-secs, r.TorrentID, r.UserID)
+		b.Up += r.UpBefore
+		b.Down += r.DownBefore
+		b.AcqPeers += carryBefore
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, sp := range spans {
+		out[at[k]].AcqMember = sp.hi - sp.lo
 	}
 	return out, nil
 }
@@ -297,8 +374,66 @@ func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) 
 		return nil, err
 	}
 	v := solveBalance(cells, sizes, balanceNoise{Rel: c.BalanceNoiseRel, SizeShare: c.BalanceNoiseSize, Floor: float64(c.BalanceNoiseFloor)}, 200)
+	start, err := historyStart(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	bar := youngHistoryBar(w, start)
+	for _, x := range v {
+		x.Bar = bar
+	}
 	env.balance = &balanceCache{from: from, until: until, verdicts: v}
 	return v, nil
+}
+
+// youngHistoryBar raises the z thresholds of a window the announce history
+// covers only in part — the first passes after a deployment or an import,
+// whose swarms hold sessions begun before the history that no announce can
+// show — to what the whole window would hold: evidence grows as the square
+// root of the time observed, so the bar is √(window / covered), at most 3.
+func youngHistoryBar(w Window, start time.Time) float64 {
+	window := w.Until.Sub(w.From)
+	if start.IsZero() || !start.After(w.From) || window <= 0 {
+		return 1
+	}
+	covered := w.Until.Sub(start)
+	if covered <= 0 {
+		return 3
+	}
+	return math.Min(3, math.Sqrt(window.Hours()/covered.Hours()))
+}
+
+// historyStart is the time of the first announce stored, read once per Env
+// (zero while there is none).
+func historyStart(ctx context.Context, env *Env) (time.Time, error) {
+	if !env.history.IsZero() {
+		return env.history, nil
+	}
+	var rows []struct {
+		First uint32 `ch:"first"`
+	}
+	if err := selectRows(ctx, env, &rows, "history_start", params{}); err != nil {
+		return time.Time{}, err
+	}
+	if len(rows) == 1 && rows[0].First > 0 {
+		env.history = time.Unix(int64(rows[0].First), 0).UTC()
+	}
+	return env.history, nil
+}
+
+// zWithout is the fit's z without the k torrents that pull hardest (pulls
+// sorted by pull, descending).
+func zWithout(num, den float64, pulls [][2]float64, k int) float64 {
+	for i := 0; i < k && i < len(pulls); i++ {
+		if pulls[i][0] > 0 {
+			num -= pulls[i][0]
+			den -= pulls[i][1]
+		}
+	}
+	if den <= 0 {
+		return 0
+	}
+	return clamp01(num/den) * math.Sqrt(den)
 }
 
 // balanceFires: enough of the member's upload unexplained, in bytes and in
@@ -306,10 +441,15 @@ func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) 
 // one swarm's accident (an honest swarm's excess is heavy-tailed) never
 // reports a member whose other swarms balance — unless that one swarm's
 // evidence alone is beyond balance_z_single noise widths (a faker on a
-// single torrent nobody downloads).
+// single torrent nobody downloads). The widths are raised by the verdict's
+// bar on a young history.
 func balanceFires(v *balanceVerdict, c FakedUploadConfig) bool {
-	return v != nil && v.Alpha >= c.BalanceMinShare && v.FakeBytes >= float64(c.BalanceMinBytes) &&
-		(v.Z >= c.BalanceZ && v.ZSpread >= c.BalanceZSpread || v.Z >= c.BalanceZSingle)
+	if v == nil {
+		return false
+	}
+	bar := math.Max(1, v.Bar)
+	return v.Alpha >= c.BalanceMinShare && v.FakeBytes >= float64(c.BalanceMinBytes) &&
+		(v.Z >= bar*c.BalanceZ && v.ZSpread >= bar*c.BalanceZSpread || v.Z >= bar*c.BalanceZSingle)
 }
 
 // balanceSignal is the swarm-balance signal of a member (nil: no upload fitted).
@@ -318,11 +458,17 @@ func balanceSignal(v *balanceVerdict, c FakedUploadConfig) Signal {
 	if v == nil {
 		return s
 	}
+	if v.Bar > 1 {
+		s.Threshold = v.Bar * c.BalanceZ
+	}
 	s.Value = v.Z
 	s.Note = fmt.Sprintf("%.0f%% of %s announced upload over %d torrents was downloaded by nobody in those swarms (%s unexplained)",
 		100*v.Alpha, formatBytes(v.Uploaded), len(v.Torrents), formatBytes(v.FakeBytes))
+	if v.Bar > 1 {
+		s.Note += fmt.Sprintf("; the history covers part of the window, so the bar is %.1f× higher", v.Bar)
+	}
 	if balanceFires(v, c) {
-		s.Fired, s.Strength = true, strength(v.Z, c.BalanceZ)
+		s.Fired, s.Strength = true, strength(v.Z, s.Threshold)
 	}
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // A site of honest seeders, one client reporting twice its real upload and
@@ -108,5 +109,84 @@ func TestBalanceNeedsEvidenceBeyondOneSwarm(t *testing.T) {
 	}
 	if !balanceFires(v[2], cfg) {
 		t.Errorf("single-torrent faker not reported: alpha %.2f z %.1f spread %.1f", v[2].Alpha, v[2].Z, v[2].ZSpread)
+	}
+}
+
+// A download that straddles a bucket boundary, by a client whose counters
+// the tracker never credits (refused), shows only as the fall of `left`
+// between its last announce of one bucket and its first of the next: the
+// fall is acquired content, shared between the two buckets like a delta.
+func TestBalanceCellsCountLeftFallAcrossBuckets(t *testing.T) {
+	f := newFixture(t)
+	const gib = 1 << 30
+	f.sizes(map[uint64]uint64{20: 4 * gib})
+	boundary := until.Add(-6 * time.Hour) // 06:00, a bucket boundary
+	f.rows = append(f.rows,
+		ann{t: boundary.Add(-10 * time.Minute), user: 2, torrent: 20, peer: "-XL0012-", ua: "Xunlei/1.0", event: "started", left: 4 * gib, refused: true},
+		ann{t: boundary.Add(10 * time.Minute), user: 2, torrent: 20, peer: "-XL0012-", ua: "Xunlei/1.0", event: "completed", refused: true, secs: 1200},
+		ann{t: boundary.Add(-15 * time.Minute), user: 1, torrent: 20, peer: "-qB4620-seed", event: "started"},
+		ann{t: boundary.Add(15 * time.Minute), user: 1, torrent: 20, peer: "-qB4620-seed", event: "none", up: 4 * gib, dup: 4 * gib, secs: 1800},
+	)
+	f.write()
+	cells, err := balanceCells(t.Context(), f.env, Window{From: until.Add(-24 * time.Hour), Until: until}, 6*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sums struct{ up, acquired float64 }
+	buckets := map[uint32]*sums{}
+	var acquired float64
+	for _, c := range cells {
+		s := buckets[c.Bucket]
+		if s == nil {
+			s = &sums{}
+			buckets[c.Bucket] = s
+		}
+		a := math.Max(c.Down, math.Max(c.AcqPeers, c.AcqMember))
+		s.up += c.Up
+		s.acquired += a
+		acquired += a
+	}
+	if math.Abs(acquired-4*gib) > 1 {
+		t.Errorf("content acquired = %.0f, want %d (the fall of left across the boundary)", acquired, 4*gib)
+	}
+	for b, s := range buckets {
+		if math.Abs(s.up-s.acquired) > 1<<20 {
+			t.Errorf("bucket %s: upload %.0f vs acquired %.0f: the swarm does not balance", time.Unix(int64(b), 0).UTC(), s.up, s.acquired)
+		}
+	}
+	if len(buckets) != 2 {
+		t.Errorf("buckets = %d, want the two either side of the boundary", len(buckets))
+	}
+}
+
+// On a history younger than the window (the first passes after a deployment
+// or an import), the bar rises with √(window / covered); a window the
+// history covers keeps it.
+func TestYoungHistoryBar(t *testing.T) {
+	until := time.Date(2026, 10, 8, 0, 0, 0, 0, time.UTC)
+	w := Window{From: until.Add(-7 * 24 * time.Hour), Until: until}
+	for _, c := range []struct {
+		start time.Time
+		want  float64
+	}{
+		{time.Time{}, 1},                        // no history read
+		{w.From.Add(-time.Hour), 1},             // covered
+		{w.From, 1},                             // exactly covered
+		{until.Add(-7 * 24 * time.Hour / 4), 2}, // a quarter: twice the widths
+		{until.Add(-time.Hour), 3},              // an hour: capped
+		{until.Add(time.Hour), 3},               // nothing yet
+	} {
+		if got := youngHistoryBar(w, c.start); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("history from %s: bar %.3f, want %.3f", c.start, got, c.want)
+		}
+	}
+	v := &balanceVerdict{Alpha: 1, Z: 6, ZSpread: 4, FakeBytes: 10 << 30}
+	c := DefaultConfig().FakedUpload
+	if !balanceFires(v, c) {
+		t.Fatal("a verdict at z 6 (spread 4) does not fire on a covered window")
+	}
+	v.Bar = 2
+	if balanceFires(v, c) {
+		t.Error("the same verdict fires on a window a quarter covered (bar 2)")
 	}
 }

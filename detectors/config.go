@@ -128,6 +128,12 @@ type InviteTreeConfig struct {
 	// the site's share of bad invitees, at least 1 %): with hundreds of
 	// inviters, a few small ones have two bad invitees by luck.
 	MaxChance float64 `json:"max_chance"`
+	// CountOpen: the severities at which an invitee's open, unreviewed
+	// report counts as bad. Default none: only reports staff confirmed
+	// count, so one automated suspicion never begets another (an inviter is
+	// accused on verdicts, not on other detectors' guesses). ["high",
+	// "critical"] shows invite trees before review.
+	CountOpen []string `json:"count_open"`
 }
 
 // LeakedPasskeyConfig tunes leaked-passkey detection.
@@ -294,6 +300,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("faked_upload: balance_min_share must be in (0,1] and balance_z > 0")
 	case c.InviteTree.MaxChance <= 0 || c.InviteTree.MaxChance > 1:
 		return fmt.Errorf("invite_tree.max_chance must be in (0,1], got %v", c.InviteTree.MaxChance)
+	case !validSeverities(c.InviteTree.CountOpen):
+		return fmt.Errorf("invite_tree.count_open must list severities (low, medium, high, critical), got %q", c.InviteTree.CountOpen)
 	case c.MultiIP.MaxSites < 1:
 		return fmt.Errorf("multi_ip.max_sites must be >= 1")
 	case c.MultiIP.MinHours <= 0 || c.MultiIP.MaxGap.Duration <= 0:
@@ -313,4 +321,16 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validSeverities says whether every name is a report severity.
+func validSeverities(names []string) bool {
+	for _, n := range names {
+		switch Severity(n) {
+		case SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
+		default:
+			return false
+		}
+	}
+	return true
 }

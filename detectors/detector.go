@@ -65,6 +65,7 @@ type Env struct {
 	pass     passCache     // what Triggers computed for Run
 	fpCache  *fpPopCache   // fingerprint population, kept between passes
 	balance  *balanceCache // swarm-balance fit, kept for the passes of one hour
+	history  time.Time     // first announce stored (zero until read)
 }
 
 // SubjectKind is what a report is about.

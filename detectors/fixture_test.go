@@ -24,6 +24,7 @@ type ann struct {
 	dup, ddown               uint64
 	secs                     uint32
 	seeders, leechers        uint32
+	refused                  bool // refused by the client rules: no deltas credited
 }
 
 // fixture collects announces and writes them to a fresh ClickHouse database.
@@ -140,6 +141,10 @@ func (f *fixture) write() {
 		if order == "" {
 			order = "info_hash,peer_id,port,uploaded,downloaded,left,corrupt,key,event,numwant,compact"
 		}
+		result, refusal := "accepted", ""
+		if a.refused {
+			result, refusal = "refused", "client"
+		}
 		var evID [16]byte
 		evID[0], evID[1], evID[2] = byte(i), byte(i>>8), byte(i>>16)
 		var ih [20]byte
@@ -148,7 +153,7 @@ func (f *fixture) write() {
 			a.t, uint64(a.t.UnixMilli()), a.user, a.torrent, string(ih[:]), string(peerID(peer)), string(ip16[:]), fam,
 			string(net[:]), uint16(51413), ua, key, order, a.event, uint16(50), a.up, a.down, a.left, a.corrupt,
 			a.dup, a.ddown, a.dup, a.ddown, "none", uint16(100), uint16(100), a.secs, uint32(0), uint8(0), uint8(0),
-			uint8(0), a.seeders, a.leechers, "accepted", ""); err != nil {
+			uint8(0), a.seeders, a.leechers, result, refusal); err != nil {
 			f.t.Fatal(err)
 		}
 	}

@@ -9,8 +9,9 @@ import (
 )
 
 // InviteTree flags inviters whose invitees are repeatedly reported for
-// sharing or selling their accounts — only solid reports count: confirmed
-// by staff, or open at high or critical severity — at least
+// sharing or selling their accounts — only verdicts count: reports staff
+// confirmed (and open ones at the severities invite_tree.count_open names,
+// none by default: an automated suspicion never begets another) — at least
 // min_bad_invitees of them, a large share of all their invitees (a popular
 // inviter with a crowd of honest invitees and one or two bad ones is not
 // reported), and more than chance gives: the probability of so many bad
@@ -41,11 +42,11 @@ func (InviteTree) Doc() Doc {
 		Title:   "Invite trees",
 		Catches: "inviters selling or handing out accounts through invites",
 		Signals: []string{
-			"invitees with a solid multi_ip, account_selling or leaked_passkey report — confirmed by staff, or open at high or critical severity — at least min_bad_invitees; open low or medium reports are themselves in doubt and never count",
+			"invitees with a multi_ip, account_selling or leaked_passkey report staff confirmed — or open at a severity count_open names (none by default: an unreviewed report is itself in doubt, and an inviter is accused on verdicts, not on other detectors' guesses) — at least min_bad_invitees",
 			fmt.Sprintf("those invitees' share of all the inviter's invitees, at least %.0f%% (the site's share is in the evidence)", 100*inviteTreeMinShare),
 			fmt.Sprintf("chance: the binomial probability of at least that many bad invitees among the inviter's invitees at the site's share of bad invitees (at least %.0f%%), at most max_chance (weight 0.5; required)", 100*inviteTreeMinSiteShare),
 		},
-		LookAlikes: "one bad invitee is not enough; a popular inviter with many honest invitees and a couple of bad ones stays under the share; a small inviter with two bad invitees out of three by coincidence stays above max_chance; a household inviting its own members is not reported unless they are; dismissed reports and doubtful ones (open, low or medium) do not count",
+		LookAlikes: "invitees merely suspected (open reports) are not enough by default; one bad invitee is not enough; a popular inviter with many honest invitees and a couple of bad ones stays under the share; a small inviter with two bad invitees out of three by coincidence stays above max_chance; a household inviting its own members is not reported unless they are; dismissed reports and doubtful ones (open, low or medium) do not count",
 	}
 }
 
@@ -92,7 +93,8 @@ func (d InviteTree) Run(ctx context.Context, env *Env, w Window) ([]Finding, err
 	}
 	c := env.Config.InviteTree
 	minBad := c.MinBadInvitees
-	rows, err := env.PG.Query(ctx, sqlText("pg_invite_tree"), inviteTreeSources, minBad)
+	countOpen := append([]string{}, c.CountOpen...)
+	rows, err := env.PG.Query(ctx, sqlText("pg_invite_tree"), inviteTreeSources, minBad, countOpen)
 	if err != nil {
 		return nil, fmt.Errorf("read invite trees: %w", err)
 	}

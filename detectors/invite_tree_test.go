@@ -122,7 +122,11 @@ func TestInviteTreeFlagsSellerNotPopularNorDoubtful(t *testing.T) {
 	doubted := invite(doubter, "doubted", 4, 0)
 	f.write()
 
-	r, err := NewRunner(ctx, DefaultConfig(), pg.Pool, f.env.CH, nil, []Detector{MultiIP{}, InviteTree{}})
+	// Open reports count at high and critical severity here; by default
+	// (checked below) only staff-confirmed ones do.
+	cfg := DefaultConfig()
+	cfg.InviteTree.CountOpen = []string{"high", "critical"}
+	r, err := NewRunner(ctx, cfg, pg.Pool, f.env.CH, nil, []Detector{MultiIP{}, InviteTree{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +154,14 @@ func TestInviteTreeFlagsSellerNotPopularNorDoubtful(t *testing.T) {
 	}
 	if fmt.Sprint(flagged["invite_tree"]) != fmt.Sprint([]int64{seller}) {
 		t.Fatalf("invite_tree flagged %v, want the seller %d only (popular inviter %d, doubter %d)", flagged["invite_tree"], seller, popular, doubter)
+	}
+
+	// By default open reports, high or not, are suspicions, not verdicts:
+	// nobody is reported for whom they invited.
+	byDefault := *r.Env
+	byDefault.Config = DefaultConfig()
+	if got, err := (InviteTree{}).Run(ctx, &byDefault, w); err != nil || len(got) != 0 {
+		t.Fatalf("default invite_tree on open reports only: %+v, %v", got, err)
 	}
 
 	// The stored report names the inviter's reported invitees and why.

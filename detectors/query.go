@@ -154,6 +154,47 @@ func selectRows(ctx context.Context, env *Env, dest any, name string, p params) 
 	if err != nil {
 		return err
 	}
+	start := time.Now()
+	if err := env.CH.Select(querySettings(ctx), dest, q, p.args()...); err != nil {
+		return fmt.Errorf("detector query %s: %w", name, err)
+	}
+	if env.Log != nil {
+		env.Log.Debug("detector query", "query", name, "duration", time.Since(start))
+	}
+	return nil
+}
+
+// streamRows runs a query and hands each row to each, one at a time (the
+// row is reused: each copies what it keeps), for results too large to hold.
+func streamRows[T any](ctx context.Context, env *Env, name string, p params, each func(*T)) error {
+	q, err := queryText(ctx, env, name, p)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rows, err := env.CH.Query(querySettings(ctx), q, p.args()...)
+	if err != nil {
+		return fmt.Errorf("detector query %s: %w", name, err)
+	}
+	defer rows.Close()
+	var r T
+	for rows.Next() {
+		if err := rows.ScanStruct(&r); err != nil {
+			return fmt.Errorf("detector query %s: read row: %w", name, err)
+		}
+		each(&r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("detector query %s: %w", name, err)
+	}
+	if env.Log != nil {
+		env.Log.Debug("detector query", "query", name, "duration", time.Since(start))
+	}
+	return nil
+}
+
+// querySettings are the ClickHouse settings of every detector query.
+func querySettings(ctx context.Context) context.Context {
 	settings := clickhouse.Settings{
 		"max_query_size": 64 << 20,
 		// Month-long backfills group tens of millions of member-hours: spill to
@@ -163,15 +204,7 @@ func selectRows(ctx context.Context, env *Env, dest any, name string, p params) 
 	if p, _ := ctx.Value(priorityKey{}).(int); p > 0 {
 		settings["priority"] = p
 	}
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings))
-	start := time.Now()
-	if err := env.CH.Select(ctx, dest, q, p.args()...); err != nil {
-		return fmt.Errorf("detector query %s: %w", name, err)
-	}
-	if env.Log != nil {
-		env.Log.Debug("detector query", "query", name, "duration", time.Since(start))
-	}
-	return nil
+	return clickhouse.Context(ctx, clickhouse.WithSettings(settings))
 }
 
 // idList turns member ids into a non-empty array parameter (0 is never a member).

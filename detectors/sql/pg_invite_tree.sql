@@ -1,7 +1,7 @@
--- Invite trees. $1: the detectors whose solid reports mark a bad invitee
--- (by member id, or by passkey): confirmed by staff, or open at high or
--- critical severity — an open low or medium report is itself in doubt and
--- never counts; $2: bad invitees an inviter needs. One row per invitee of
+-- Invite trees. $1: the detectors whose reports mark a bad invitee (by
+-- member id, or by passkey): confirmed by staff, or open at one of the
+-- severities $3 (invite_tree.count_open; none by default: an unreviewed
+-- report is itself in doubt); $2: bad invitees an inviter needs. One row per invitee of
 -- each such inviter and per counted report of that invitee (report columns
 -- NULL for an invitee without one), with the share of all invited members
 -- that are bad (the site's baseline).
@@ -10,7 +10,7 @@ WITH reports AS (
            COALESCE(evidence->>'summary', '') AS summary
     FROM cheat_reports
     WHERE detector = ANY($1) AND subject_kind IN ('user', 'passkey')
-      AND (status = 'confirmed' OR (status = 'open' AND severity IN ('high', 'critical')))
+      AND (status = 'confirmed' OR (status = 'open' AND severity = ANY($3::text[])))
 ), bad AS (
     SELECT u.id AS invitee, u.invited_by AS inviter, r.*
     FROM reports r JOIN users u ON r.subject_kind = 'user' AND u.id::text = r.subject_id
