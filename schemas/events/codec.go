@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -106,4 +107,31 @@ func SanitizeStrings(a *Announce) {
 	if a.Promotion != nil {
 		a.Promotion.Name = fix(a.Promotion.Name)
 	}
+}
+
+// EventProducer returns the producer id (the first 8 bytes of the event id)
+// of an encoded event without decoding it, false when the message has no
+// well-formed event id: a consumer that skips its own producer's events
+// (the tracker following the topic) need not decode them.
+func EventProducer(b []byte) (producer [8]byte, ok bool) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return producer, false
+		}
+		b = b[n:]
+		if num == 2 && typ == protowire.BytesType {
+			id, n := protowire.ConsumeBytes(b)
+			if n < 0 || len(id) != IDLen {
+				return producer, false
+			}
+			return [8]byte(id[:8]), true
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return producer, false
+		}
+		b = b[n:]
+	}
+	return producer, false
 }

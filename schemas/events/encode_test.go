@@ -48,7 +48,7 @@ func BenchmarkAppendEncode(b *testing.B) {
 		TimeUnixNano: 1_790_000_000_000_000_000, UserId: 4242, TorrentId: 777, InfoHash: make([]byte, 20), PeerId: []byte("-qB4650-abcdefghijkl"),
 		Ip: []byte{192, 0, 2, 1}, Port: 51413, UserAgent: "qBittorrent/4.6.5", Key: "1A2B3C4D",
 		ParamOrder: []string{"info_hash", "peer_id", "port", "uploaded", "downloaded", "left", "corrupt", "key", "event", "numwant", "compact", "no_peer_id", "supportcrypto", "redundant"},
-		Numwant: 50, Uploaded: 123456789, Downloaded: 987654321, Left: 1 << 30, DeltaUploaded: 65536, CreditedUploaded: 65536,
+		Numwant:    50, Uploaded: 123456789, Downloaded: 987654321, Left: 1 << 30, DeltaUploaded: 65536, CreditedUploaded: 65536,
 		Promotion: &Promotion{Name: "none", DownloadPercent: 100, UploadPercent: 100}, SecondsSincePrevious: 1800,
 		Seeders: 12, Leechers: 3, Result: Result_RESULT_ACCEPTED}
 	buf := make([]byte, 0, 512)
@@ -62,4 +62,26 @@ func BenchmarkAppendEncode(b *testing.B) {
 			buf, _ = proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], a)
 		}
 	})
+}
+
+// EventProducer reads the producer id of an encoded event as Decode would,
+// and refuses what has no well-formed event id.
+func TestEventProducer(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		a := randomAnnounce(r)
+		b, err := proto.Marshal(a)
+		if err != nil {
+			continue // invalid UTF-8: never on the topic
+		}
+		p, ok := EventProducer(b)
+		if want := len(a.EventId) == IDLen; ok != want || (ok && !bytes.Equal(p[:], a.EventId[:8])) {
+			t.Fatalf("EventProducer(%x) = %x, %v; event id %x", b, p, ok, a.EventId)
+		}
+	}
+	for _, b := range [][]byte{nil, {0x12}, {0x12, 0x10, 1, 2}, {0xff}} {
+		if _, ok := EventProducer(b); ok {
+			t.Errorf("EventProducer(%x) accepted a truncated message", b)
+		}
+	}
 }

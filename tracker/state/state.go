@@ -422,18 +422,22 @@ func (k *Keeper) learn(c *core.Core, r *kgo.Record, ev *events.Announce, follow 
 		k.pos[r.Partition] = r.Offset + 1
 		k.mu.Unlock()
 	}()
+	if follow {
+		// Skipped before decoding: following the topic, most events are
+		// this instance's own (decoding them cost ~6% of the tracker's CPU).
+		if producer, ok := events.EventProducer(r.Value); ok {
+			k.mu.Lock()
+			_, own := k.skip[producer]
+			k.mu.Unlock()
+			if own {
+				k.skipped.Add(1)
+				return
+			}
+		}
+	}
 	if err := events.DecodeInto(r.Value, ev); err != nil {
 		k.log.Warn("state: skipping an undecodable event", "partition", r.Partition, "offset", r.Offset, "err", err)
 		return
-	}
-	if follow {
-		k.mu.Lock()
-		_, own := k.skip[[8]byte(ev.GetEventId()[:8])]
-		k.mu.Unlock()
-		if own {
-			k.skipped.Add(1)
-			return
-		}
 	}
 	c.Learn(ev)
 	k.learnt.Add(1)
