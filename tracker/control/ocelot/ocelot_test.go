@@ -44,7 +44,7 @@ func gazelle(secret, action string, kv ...string) string {
 	return g
 }
 
-func start(t *testing.T) *controltest.Env {
+func start(t testing.TB) *controltest.Env {
 	return controltest.Start(t, func(r chi.Router, svc *control.Service) {
 		New(svc, Config{SiteSecret: secret, ReportKey: reportKey}, svc.Log()).Mount(r)
 	})
