@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -234,6 +235,17 @@ func TestGazelleBadInput(t *testing.T) {
 		if code != tc.code || !strings.Contains(body, tc.msg) {
 			t.Errorf("%s: %d %q, want %d with %q", tc.path, code, body, tc.code, tc.msg)
 		}
+	}
+	// The announce port serves announces and scrapes only: a control
+	// request sent there is refused like any other unknown URL.
+	resp, err := http.Get(e.Announce + gazelle(secret, "add_user", "passkey", "dddddddddddddddddddddddddddddddd", "id", "6"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(b), "success") || !strings.Contains(string(b), "failure reason") {
+		t.Errorf("control request on the announce port: %q", b)
 	}
 	if after := e.Count("SELECT count(*) FROM audit_log"); after != before {
 		t.Errorf("bad requests changed something: %d audit rows, was %d", after, before)
