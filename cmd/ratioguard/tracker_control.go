@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ratioguard/ratioguard/internal/config"
@@ -54,8 +55,11 @@ func (c *controlFlags) mount(ctx context.Context, adm *ops.Server, pool *pgxpool
 		return usageError{strings.Replace(err.Error(), "--trusted-proxies", "--control-allow", 1)}
 	}
 	svc := control.New(pool, tr, log.With("component", "control"))
-	on, err := surface.Mount(adm.Router(), svc, surface.Config{SiteSecret: *c.secret, ReportKey: *c.reportKey,
-		Unit3DKey: *c.unit3d, API: *c.api, Allow: allow}, log.With("component", "control"))
+	var on []string
+	adm.Mount(func(r chi.Router) { // the admin listener already serves
+		on, err = surface.Mount(r, svc, surface.Config{SiteSecret: *c.secret, ReportKey: *c.reportKey,
+			Unit3DKey: *c.unit3d, API: *c.api, Allow: allow}, log.With("component", "control"))
+	})
 	if err != nil {
 		return usageError{err.Error()}
 	}

@@ -36,6 +36,9 @@ type Server struct {
 	reg    *prometheus.Registry
 	router chi.Router
 	log    *slog.Logger
+	// routeMu: routes mounted while the listener serves (Mount) are added
+	// under the write lock; requests are routed under the read lock.
+	routeMu sync.RWMutex
 
 	mu     sync.Mutex
 	checks map[string]CheckFunc
@@ -61,11 +64,27 @@ func New(log *slog.Logger) *Server {
 // Registry is where the stage registers its metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
-// Router is the admin listener's router: more routes may be mounted on it.
+// Router is the admin listener's router: more routes may be mounted on it
+// before Start or Serve; once the listener serves, use Mount.
 func (s *Server) Router() chi.Router { return s.router }
 
+// Mount lets f add routes to the router, also while the listener serves
+// (chi's route tree is not safe to change while it routes requests).
+func (s *Server) Mount(f func(r chi.Router)) {
+	s.routeMu.Lock()
+	defer s.routeMu.Unlock()
+	f(s.router)
+}
+
+// route serves a request under the read lock of routeMu.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	s.routeMu.RLock()
+	defer s.routeMu.RUnlock()
+	s.router.ServeHTTP(w, r)
+}
+
 // Handler answers the admin listener's requests.
-func (s *Server) Handler() http.Handler { return s.router }
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.route) }
 
 // Check adds (or replaces) the readiness check called name.
 func (s *Server) Check(name string, f CheckFunc) {
@@ -115,7 +134,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // for requests in flight). A listener failure is returned.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.router,
+		Handler:           http.HandlerFunc(s.route),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second, // a site's control request may take a while
