@@ -40,7 +40,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "wait for in-flight requests on stop")
 	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
 	spoolDir := fs.String("spool-dir", filepath.Join(".stack", "spool", "tracker"), "directory of the disk spool used while Kafka is unreachable")
-	stateDir := fs.String("state-dir", filepath.Join(".stack", "state", "tracker"), "directory of the swarm snapshots (restart without losing credit; one per instance)")
+	stateDir := fs.String("state-dir", "", "directory of the swarm snapshots (restart without losing credit; one per instance; default: state/ beside --spool-dir)")
 	snapEvery := fs.Duration("snapshot-every", time.Minute, "period of swarm snapshots (bounds the replay after a crash; negative: only on stop)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on stop, how long to drain queued events to Kafka before spooling them")
 	createTopic := fs.Int("create-topic", 0, "create the topic with this many partitions if it does not exist (0: expect it to exist, see ratioguard migrate)")
@@ -98,6 +98,9 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	// The announce stream is the swarms' write-ahead log (tracker/state):
 	// hold the spool the last run left before the producer replays it.
+	if *stateDir == "" {
+		*stateDir = filepath.Join(filepath.Dir(filepath.Clean(*spoolDir)), "state")
+	}
 	keeper, err := state.Open(state.Config{Dir: *stateDir, Brokers: eng.Brokers(), Topic: *topic, SpoolDir: *spoolDir,
 		Window: 2 * (cfg.Core.Interval + cfg.Core.Jitter), Every: *snapEvery}, env.log)
 	if err != nil {
