@@ -23,14 +23,21 @@ import (
 	"github.com/ratioguard/ratioguard/tracker/stream"
 )
 
-// TestTrackerToGazelle runs the whole path: announces answered by the
-// tracker over HTTP → Kafka → the write-back → Gazelle's tables, beside the
-// ledger over the same topic. Member 1 seeds torrent 1 (free+2x), member 2
+// TestTrackerToSite runs the whole path for each site: announces answered
+// by the tracker over HTTP → Kafka → the write-back → the site's tables,
+// beside the ledger over the same topic. Member 1 seeds torrent 1 (free+2x), member 2
 // downloads it, completes and stays; member 2 downloads torrent 2 with a
 // freeleech token. The site gets the promotion-credited totals (equal to
-// the ledger's), the swarm, the snatch, the token's download and its expiry.
-func TestTrackerToGazelle(t *testing.T) {
-	e := newEnv(t, SiteGazelle, 2, 2, nil, nil)
+// the ledger's), the swarm, the snatch, and on Gazelle the token's download
+// and its expiry, on UNIT3D the history rows.
+func TestTrackerToSite(t *testing.T) {
+	for _, s := range []string{SiteGazelle, SiteUNIT3D} {
+		t.Run(s, func(t *testing.T) { trackerToSite(t, s) })
+	}
+}
+
+func trackerToSite(t *testing.T, siteName string) {
+	e := newEnv(t, siteName, 2, 2, nil, nil)
 	k := testenv.Kafka(t, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -108,6 +115,7 @@ func TestTrackerToGazelle(t *testing.T) {
 		}
 	}
 	const seeder, leecher, leecher2 = "-qB4650-alicealice01", "-TR3000-bobbobbob001", "-TR3000-bobbobbob002"
+	const announces = 8
 	announce(1, 1, seeder, "started", 0, 0, 0)
 	announce(2, 1, leecher, "started", 0, 0, size)
 	announce(2, 1, leecher, "", 0, 600_000, size-600_000)
@@ -121,12 +129,37 @@ func TestTrackerToGazelle(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+	// A write that failed (a topic just created) went to the spool: the
+	// producer replays it while it runs.
+	for st := producer.Stats(); st.SpoolRecords > 0 || st.Queued > 0; st = producer.Stats() {
+		if ctx.Err() != nil {
+			t.Fatalf("producer never drained: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := producer.Stats(); st.Published != announces || st.Dropped != 0 {
+		t.Fatalf("producer %+v; want %d published, none dropped", st, announces)
+	}
 	if err := producer.Close(ctx); err != nil {
 		t.Fatalf("close the producer: %v", err)
 	}
-	ends, err := ingesttest.EndOffsets(ctx, k.Brokers, k.Topic)
-	if err != nil {
-		t.Fatal(err)
+	// Every announce answered is one event on the topic (a new topic's
+	// offsets may be listed before its metadata settles: ask again).
+	var ends map[int32]int64
+	for total := int64(0); total < announces; {
+		if ends, err = ingesttest.EndOffsets(ctx, k.Brokers, k.Topic); err != nil {
+			t.Fatal(err)
+		}
+		total = 0
+		for _, o := range ends {
+			total += max(o, 0)
+		}
+		if total < announces {
+			if ctx.Err() != nil {
+				t.Fatalf("%d events on the topic; want %d", total, announces)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 
 	wctx, stopWriteback := context.WithCancel(ctx)
@@ -154,19 +187,50 @@ func TestTrackerToGazelle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var up, down int64
-	e.row(t, "SELECT Uploaded, Downloaded FROM users_leech_stats WHERE UserID = ?", []any{siteUser(1)}, &up, &down)
-	if up != 2*size || down != 0 {
-		t.Errorf("member 1: %d up, %d down; want %d (2x), 0", up, down, 2*size)
+	if st := e.w.Stats(); st.Applied != announces {
+		t.Errorf("write-back applied %d announces; want %d (%+v)", st.Applied, announces, st)
 	}
-	e.row(t, "SELECT Uploaded, Downloaded FROM users_leech_stats WHERE UserID = ?", []any{siteUser(2)}, &up, &down)
-	if up != 0 || down != 0 {
-		t.Errorf("member 2: %d up, %d down; want 0, 0 (freeleech and a token)", up, down)
+	userSQL := "SELECT UserID, Uploaded, Downloaded FROM users_leech_stats"
+	torrentSQL := "SELECT Seeders, Leechers, Snatched, Balance FROM torrents_leech_stats WHERE TorrentID = ?"
+	if siteName == SiteUNIT3D {
+		userSQL = "SELECT id, uploaded, downloaded FROM users"
+		torrentSQL = "SELECT seeders, leechers, times_completed, balance FROM torrents WHERE id = ?"
+	}
+	var up, down int64
+	credited := map[int64][2]int64{}
+	rs, err := e.db.QueryContext(ctx, userSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id, &up, &down); err != nil {
+			t.Fatal(err)
+		}
+		credited[id] = [2]int64{up, down}
+	}
+	rs.Close()
+	if c := credited[siteUser(1)]; c != [2]int64{2 * size, 0} {
+		t.Errorf("member 1: %d up, %d down; want %d (2x), 0", c[0], c[1], 2*size)
+	}
+	if c := credited[siteUser(2)]; c != [2]int64{0, 0} {
+		t.Errorf("member 2: %d up, %d down; want 0, 0 (freeleech and a token)", c[0], c[1])
 	}
 	var seeders, leechers, snatched, balance int64
-	e.row(t, "SELECT Seeders, Leechers, Snatched, Balance FROM torrents_leech_stats WHERE TorrentID = ?", []any{siteTorrent(1)}, &seeders, &leechers, &snatched, &balance)
+	e.row(t, torrentSQL, []any{siteTorrent(1)}, &seeders, &leechers, &snatched, &balance)
 	if seeders != 1 || leechers != 0 || snatched != 1 || balance != 0 {
 		t.Errorf("torrent 1: seeders %d leechers %d snatched %d balance %d; want 1 0 1 0", seeders, leechers, snatched, balance)
+	}
+	if siteName == SiteUNIT3D {
+		var actDown, cliDown int64
+		var seeder bool
+		e.row(t, "SELECT downloaded, actual_downloaded, client_downloaded, seeder FROM history WHERE user_id = ? AND torrent_id = ?",
+			[]any{siteUser(2), siteTorrent(1)}, &down, &actDown, &cliDown, &seeder)
+		if down != 0 || actDown != size || cliDown != size || !seeder {
+			t.Errorf("member 2's history on torrent 1: credited %d, actual %d, client %d, seeder %v; want 0, %d, %d, true", down, actDown, cliDown, seeder, size, size)
+		}
+		checkAgainstLedger(ctx, t, e, k, ends, userSQL)
+		return
 	}
 	var tokDown int64
 	e.row(t, "SELECT Downloaded FROM users_freeleeches WHERE UserID = ? AND TorrentID = ?", []any{siteUser(2), siteTorrent(2)}, &tokDown)
@@ -179,5 +243,5 @@ func TestTrackerToGazelle(t *testing.T) {
 	if n := e.count(t, "SELECT COUNT(*) FROM xbt_snatched"); n != 2 {
 		t.Errorf("%d snatches; want 2", n)
 	}
-	checkAgainstLedger(ctx, t, e, k, ends, "SELECT UserID, Uploaded, Downloaded FROM users_leech_stats")
+	checkAgainstLedger(ctx, t, e, k, ends, userSQL)
 }
