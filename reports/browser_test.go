@@ -43,8 +43,9 @@ func screens(t *testing.T) string {
 
 // A moderator in Chromium: signs in, opens the queue, the faked-upload
 // report, follows its torrent and member links, reads the member's IP
-// history, searches the member's network, confirms the report with a
-// reversal and sees it on the member's page with its audit row. Every page
+// history, searches the member's network, confirms the report with the
+// reversal pre-filled from the evidence after previewing what enforce will
+// do, and sees it on the member's page with its audit row. Every page
 // is saved as a screenshot.
 func TestModeratorWalkthroughInChromium(t *testing.T) {
 	exe := chromium(t)
@@ -113,30 +114,34 @@ func TestModeratorWalkthroughInChromium(t *testing.T) {
 		shot("06-search"),
 		chromedp.Navigate(s.srv.URL+report),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="reverse_uploaded"]`)),
+		see("review form", "pre-filled with the evidence's suspicious bytes (39.12 GiB)"),
 		chromedp.Click(chromedp.CSS(`input[value="reverse_credit"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="reverse_uploaded"]`), "40 GiB"),
 		chromedp.SendKeys(chromedp.CSS(`textarea[name="note"]`), "no leecher took these bytes"),
 		shot("07-review"),
+		chromedp.Click(chromedp.CSS(`button[name="preview"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h3[contains(., "What enforce will do")]`)),
+		see("plan", "verdict/reverse_credit", "ledger adjustment: upload -39.12 GiB", "Nothing is saved yet"),
+		shot("08-plan"),
 		chromedp.Click(chromedp.CSS(`button[value="confirmed"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "status confirmed by mod")]`)),
 		see("confirmed report", "reverse_credit", "report.confirm"),
-		shot("08-confirmed"),
+		shot("09-confirmed"),
 		chromedp.Navigate(s.srv.URL+"/members/1"),
 		chromedp.WaitVisible(chromedp.CSS(`#notes`)),
 		see("member after the review", "confirmed by mod", "report.confirm", "no leecher took these bytes"),
-		shot("09-member-after"),
+		shot("10-member-after"),
 		chromedp.Navigate(s.srv.URL+"/watch"),
 		chromedp.WaitVisible(chromedp.Search(`//h2[contains(., "Ratio watch")]`)),
-		shot("10-watch"),
+		shot("11-watch"),
 		chromedp.Navigate(s.srv.URL+"/audit"),
 		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Audit log")]`)),
 		see("audit", "staff:mod", "report.confirm"),
-		shot("11-audit"),
+		shot("12-audit"),
 	)
 	if err != nil {
 		t.Fatalf("walkthrough: %v (screenshots in %s)", err, dir)
 	}
-	if d, _ := s.store.Get(context.Background(), s.reportID); d.Status != "confirmed" || d.ReverseUploaded != "42949672960" {
+	if d, _ := s.store.Get(context.Background(), s.reportID); d.Status != "confirmed" || d.ReverseUploaded != "42000000000" {
 		t.Errorf("the review in the browser stored %+v", d)
 	}
 	t.Logf("%d screenshots in %s", n, dir)

@@ -335,3 +335,33 @@ func TestAmendAndReopenAReview(t *testing.T) {
 		t.Errorf("amend after enforcement: %d", code)
 	}
 }
+
+// The review form of a faked-upload report starts with the evidence's
+// suspicious bytes as the reversal; previewing shows what enforce will do
+// (the rows of enforce --dry-run) and saves nothing.
+func TestReviewPlanBeforeConfirming(t *testing.T) {
+	f := setup(t)
+	c := signedIn(t, f)
+	detailURL := f.srv.URL + "/reports/" + itoa(f.reportID)
+	_, page := get(t, c, detailURL)
+	mustContain(t, "fresh review form", page, `name="reverse_uploaded" inputmode="numeric" value="42000000000"`, "pre-filled with the evidence's suspicious bytes (39.12 GiB)")
+	resp, err := c.PostForm(detailURL+"/review", url.Values{"csrf": {csrfOf(t, page)}, "preview": {"1"}, "verdict": {"reverse_credit", "disable_leech"},
+		"reverse_uploaded": {"40 GiB"}, "note": {"no leecher"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = body(t, resp)
+	mustContain(t, "plan", page, "What enforce will do", "verdict/reverse_credit", "ledger adjustment: upload -40.00 GiB, download &#43;0 B",
+		"verdict/disable_leech", "leech block", "Nothing is saved yet", `value="40 GiB"`, "no leecher")
+	if d, _ := f.store.Get(context.Background(), f.reportID); d.Status != "open" {
+		t.Fatalf("previewing changed the report: %s", d.Status)
+	}
+	tok := loginToken(t, f.srv.URL, "mod")
+	code, out := apiAs(t, f.srv.URL, tok, "POST", "/api/reports/"+itoa(f.reportID)+"/plan", `{"status":"confirmed","verdict":["reset_passkey"]}`)
+	if code != 200 || !strings.Contains(out, `"rule":"verdict/reset_passkey"`) || !strings.Contains(out, `"planned":"passkey reset"`) {
+		t.Errorf("plan api: %d %s", code, out)
+	}
+	if code, out := apiAs(t, f.srv.URL, tok, "POST", "/api/reports/"+itoa(f.reportID)+"/plan", `{"status":"confirmed","verdict":["reverse_credit"],"reverse_uploaded":"99999999999999999999"}`); code != 400 {
+		t.Errorf("plan with an amount over bigint: %d %s", code, out)
+	}
+}

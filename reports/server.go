@@ -184,6 +184,7 @@ func (s *Server) baseRoutes() []route {
 		{"POST", "/reports/{id}/reopen", RoleModerator, s.reopenForm},
 		{"GET", "/api/reports/{id}", RoleModerator, s.detailAPI},
 		{"POST", "/api/reports/{id}/review", RoleModerator, s.reviewAPI},
+		{"POST", "/api/reports/{id}/plan", RoleModerator, s.planAPI},
 		{"POST", "/api/reports/{id}/amend", RoleModerator, s.amendAPI},
 		{"POST", "/api/reports/{id}/reopen", RoleModerator, s.reopenAPI},
 
@@ -687,6 +688,15 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, status int, msg string, form reviewFormView) {
+	s.renderDetailWith(w, r, id, status, msg, form, nil)
+}
+
+// renderDetailPlan is the report page with a review's plan, the form kept.
+func (s *Server) renderDetailPlan(w http.ResponseWriter, r *http.Request, id int64, form reviewFormView, plan *ReviewPlan) {
+	s.renderDetailWith(w, r, id, http.StatusOK, "", form, plan)
+}
+
+func (s *Server) renderDetailWith(w http.ResponseWriter, r *http.Request, id int64, status int, msg string, form reviewFormView, plan *ReviewPlan) {
 	d, err := s.store.Get(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, statusFor(err), publicError(err), err)
@@ -706,7 +716,15 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, id int64, 
 	var ev evidenceView
 	if len(d.Evidence) > 0 && json.Unmarshal(d.Evidence, &ev) == nil {
 		data["Evidence"] = ev
+		if d.Status == "open" && form.Verdict == nil && form.ReverseUploaded == "" {
+			// A fresh form: the reversal the evidence suggests, to check.
+			if v := prefill(d, &ev); v != "" {
+				form.ReverseUploaded = v
+				data["Form"], data["Prefilled"] = form, true
+			}
+		}
 	}
+	data["Plan"] = plan
 	ids := []int64{}
 	if n, err := strconv.ParseInt(d.SubjectID, 10, 64); err == nil && d.SubjectKind == "torrent" {
 		ids = append(ids, n)
@@ -760,6 +778,20 @@ func (s *Server) reviewAPI(w http.ResponseWriter, r *http.Request) {
 func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.pathID(w, r, "report")
 	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	if r.PostFormValue("preview") != "" {
+		// The plan enforce would carry out, with the form as typed; nothing is saved.
+		rv := reviewOf(r)
+		if rv.Status == "" {
+			rv.Status = "confirmed" // the preview button sends no status
+		}
+		_, plan, err := s.store.Plan(r.Context(), id, staffOf(r), rv)
+		if err != nil {
+			s.afterForm(w, r, id, err)
+			return
+		}
+		s.renderDetailPlan(w, r, id, formFrom(r.PostForm), &plan)
 		return
 	}
 	// Refused: the report again with the reason and what was typed; nothing changed.
@@ -995,6 +1027,7 @@ type evidenceView struct {
 		Downloaded uint64             `json:"downloaded"`
 		Values     map[string]float64 `json:"values"`
 	} `json:"torrents"`
-	Series []Series `json:"series"`
-	UserID uint64   `json:"user_id"`
+	Series    []Series `json:"series"`
+	UserID    uint64   `json:"user_id"`
+	Magnitude float64  `json:"magnitude"` // the detector's headline number (faked_upload: suspicious bytes)
 }
