@@ -32,6 +32,7 @@ var (
 	qClientRules    = query("client_rules")
 	qSitePromotions = query("site_promotions")
 	qSeedboxes      = query("seedbox_ranges")
+	qTokens         = query("freeleech_tokens")
 )
 
 // SyncConfig tunes a Syncer.
@@ -156,6 +157,10 @@ type torrentRow struct {
 }
 
 func (s *Syncer) loadTorrents(ctx context.Context, id *int64) ([]torrentRow, error) {
+	tokens, err := s.loadTokens(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.pool.Query(ctx, qTorrents, id)
 	if err != nil {
 		return nil, fmt.Errorf("load torrents: %w", err)
@@ -171,10 +176,9 @@ func (s *Syncer) loadTorrents(ctx context.Context, id *int64) ([]torrentRow, err
 			promoName  string
 			featured   bool
 			moderation string
-			tokens     []int64
 		)
 		if err := r.Scan(&id, &ih, &size, &promoName, &dl, &up, &until, &t.Deleted, &t.DeletedReason, &deletedAt,
-			&featured, &moderation, &tokens); err != nil {
+			&featured, &moderation); err != nil {
 			return torrentRow{}, err
 		}
 		if len(ih) != 20 {
@@ -196,16 +200,33 @@ func (s *Syncer) loadTorrents(ctx context.Context, id *int64) ([]torrentRow, err
 			t.DeletedAt = *deletedAt
 		}
 		t.Unavailable = moderationMessage[moderation]
-		if len(tokens) > 0 {
-			t.Tokens = make(map[uint64]struct{}, len(tokens))
-			for _, u := range tokens {
-				t.Tokens[uint64(u)] = struct{}{}
-			}
-		}
+		t.Tokens = tokens[id]
 		return torrentRow{infoHash: [20]byte(ih), torrent: t}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load torrents: %w", err)
+	}
+	return out, nil
+}
+
+// loadTokens reads the members holding a freeleech token, per torrent (id
+// nil: every torrent's).
+func (s *Syncer) loadTokens(ctx context.Context, id *int64) (map[int64]map[uint64]struct{}, error) {
+	rows, err := s.pool.Query(ctx, qTokens, id)
+	if err != nil {
+		return nil, fmt.Errorf("load freeleech tokens: %w", err)
+	}
+	out := map[int64]map[uint64]struct{}{}
+	var torrent, user int64
+	_, err = pgx.ForEachRow(rows, []any{&torrent, &user}, func() error {
+		if out[torrent] == nil {
+			out[torrent] = map[uint64]struct{}{}
+		}
+		out[torrent][uint64(user)] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load freeleech tokens: %w", err)
 	}
 	return out, nil
 }
