@@ -12,6 +12,9 @@
 #   SIGKILL_KILLS     kills (default 3)
 #   SIGKILL_MEMBERS   members (default 200), SIGKILL_SESSIONS per member (default 5)
 #   SIGKILL_EVERY_MS  load between kills (default 5000)
+#   SIGKILL_OUTAGE=1  run a private Kafka broker and kill it before the second
+#                     kill: the tracker dies with events in its disk spool, and
+#                     restarts once Kafka is back
 #   RG_BENCH_BIN      a ratioguard binary to use instead of building this tree
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +25,5 @@ bin=${RG_BENCH_BIN:-}
 if [ -z "$bin" ]; then bin=$work/ratioguard; go build -o "$bin" ./cmd/ratioguard; fi
 RG_SIGKILL_BIN=$bin RG_SIGKILL_KILLS=${SIGKILL_KILLS:-3} RG_SIGKILL_MEMBERS=${SIGKILL_MEMBERS:-200} \
   RG_SIGKILL_SESSIONS=${SIGKILL_SESSIONS:-5} RG_SIGKILL_EVERY_MS=${SIGKILL_EVERY_MS:-5000} \
+  RG_SIGKILL_OUTAGE=${SIGKILL_OUTAGE:-} \
   go test -count=1 -v -timeout 30m -run '^TestSIGKILLUnderLoad$' ./tracker/state/

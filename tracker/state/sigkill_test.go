@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratioguard/ratioguard/internal/kafkaconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
 	"github.com/ratioguard/ratioguard/tracker/admin"
 )
@@ -28,7 +29,9 @@ import (
 // more and the tracker stops cleanly. Every member's credited total
 // (distinct events on the topic) must equal what its clients reported
 // between their first and last answered announces, exactly.
-// scripts/sigkill-test.sh builds the binary and runs this; without
+// With RG_SIGKILL_OUTAGE set, the test runs its own Kafka broker and kills
+// it before the second kill, so that the tracker dies with events in its
+// disk spool. scripts/sigkill-test.sh builds the binary and runs this; without
 // RG_SIGKILL_BIN it is skipped (make test runs the in-process crash test,
 // TestCrashAndCleanStopLoseNoCredit, instead).
 func TestSIGKILLUnderLoad(t *testing.T) {
@@ -41,7 +44,20 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	perMember := envInt(t, "RG_SIGKILL_SESSIONS", 5)
 	between := time.Duration(envInt(t, "RG_SIGKILL_EVERY_MS", 3000)) * time.Millisecond
 
-	cl := &cluster{pg: testenv.Postgres(t), k: kafkaTopic(t)}
+	// RG_SIGKILL_OUTAGE: a private broker, down through the second kill
+	// (the tracker spools; it is killed with events in its spool).
+	var broker *testenv.KafkaBroker
+	cl := &cluster{pg: testenv.Postgres(t)}
+	if os.Getenv("RG_SIGKILL_OUTAGE") != "" {
+		broker = testenv.StartKafkaBroker(t)
+		topic := testenv.UniqueName("rgtest")
+		if err := kafkaconn.EnsureTopic(context.Background(), []string{broker.Addr}, topic, 3); err != nil {
+			t.Fatal(err)
+		}
+		cl.k = warmedUp(t, testenv.KafkaTopic{Brokers: []string{broker.Addr}, Topic: topic})
+	} else {
+		cl.k = kafkaTopic(t)
+	}
 	ctx := context.Background()
 	ihs := make([][]byte, 50)
 	for i := range ihs {
@@ -98,9 +114,18 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	}
 	for k := range kills {
 		time.Sleep(between)
+		if broker != nil && k == 1 {
+			broker.Kill()
+			t.Logf("Kafka killed after %d announces answered", answered.Load())
+			time.Sleep(between)
+		}
 		before := answered.Load()
 		tr.signal(syscall.SIGKILL)
 		t.Logf("kill %d: SIGKILL after %d announces answered", k+1, before)
+		if broker != nil && !broker.Running() {
+			broker.Start() // the restore needs the log
+			t.Log("Kafka started again")
+		}
 		tr.start()
 	}
 	time.Sleep(between)

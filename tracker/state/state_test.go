@@ -81,7 +81,12 @@ type world struct {
 // no member, which changes no state and credits nothing.
 func kafkaTopic(t testing.TB) testenv.KafkaTopic {
 	t.Helper()
-	k := testenv.Kafka(t, 3)
+	return warmedUp(t, testenv.Kafka(t, 3))
+}
+
+// warmedUp writes the warm-up event to k until it is taken.
+func warmedUp(t testing.TB, k testenv.KafkaTopic) testenv.KafkaTopic {
+	t.Helper()
 	v, err := events.Encode(&events.Announce{SchemaVersion: events.SchemaVersion, EventId: make([]byte, events.IDLen),
 		TimeUnixNano: time.Now().UnixNano(), Result: events.Result_RESULT_REFUSED, Refusal: events.Refusal_REFUSAL_MALFORMED})
 	if err != nil {
