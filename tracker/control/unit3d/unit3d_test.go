@@ -197,6 +197,17 @@ func TestUnit3dBadInput(t *testing.T) {
 		{"GET", "/announce/" + apikey + "/users/x", ``, 400, `id "x" is not a positive integer`},
 		{"GET", "/announce/" + apikey + "/torrents/5", ``, 404, "not found"},
 		{"PUT", "/announce/" + apikey + "/blacklisted-agents", `{}`, 400, "missing field peer_id_prefix"},
+		{"DELETE", "/announce/" + apikey + "/blacklisted-agents", `{"peer_id_prefix": "-NO"}`, 404, `no client rule with prefix "-NO"`},
+		{"PUT", "/announce/" + apikey + "/groups", `{"id": 3}`, 400, "missing field slug"},
+		{"PUT", "/announce/" + apikey + "/groups", `{"id": 3, "slug": " spaced"}`, 400, "spaces around it"},
+		{"PUT", "/announce/" + apikey + "/featured-torrents", `{}`, 400, "missing field torrent_id"},
+		{"DELETE", "/announce/" + apikey + "/featured-torrents", `{"torrent_id": 8}`, 404, "torrent with site id 8"},
+		{"DELETE", "/announce/" + apikey + "/personal-freeleech", `{"user_id": "x"}`, 400, "not a positive integer"},
+		{"DELETE", "/announce/" + apikey + "/freeleech-tokens", `{"user_id": 1}`, 400, "missing field torrent_id"},
+		{"DELETE", "/announce/" + apikey + "/torrents", `{"info_hash": "ab"}`, 400, "missing field id"},
+		{"DELETE", "/announce/" + apikey + "/users", `{"id": 77}`, 404, "member with site id 77"},
+		{"PUT", "/announce/" + apikey + "/torrents", `{"id": 5, "status": 1, "info_hash": "` + strings.Repeat("ab", 20) + `", "download_factor": 100}`, 400, "missing field upload_factor"},
+		{"PUT", "/announce/" + apikey + "/users", strings.Repeat(" ", 70<<10), 400, "body over"},
 	} {
 		code, body := e.Send(tc.method, tc.path, "application/json", strings.NewReader(tc.body))
 		if code != tc.code || !strings.Contains(body, tc.msg) {
