@@ -135,13 +135,11 @@ func (s *Server) setDisabledAPI(disabled bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		var in struct {
-			Reason string `json:"reason"`
-		}
-		if !s.decodeJSON(w, r, &in, `{"reason": ...}`) {
+		reason, ok := s.reasonOf(w, r)
+		if !ok {
 			return
 		}
-		a, err := s.store.SetStaffDisabled(r.Context(), staffOf(r), id, disabled, in.Reason)
+		a, err := s.store.SetStaffDisabled(r.Context(), staffOf(r), id, disabled, reason)
 		if err != nil {
 			s.fail(w, r, statusFor(err), publicError(err), err)
 			return

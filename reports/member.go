@@ -233,20 +233,25 @@ func (s *Store) memberRefs(ctx context.Context, ids []int64, invitedBy *int64) (
 
 // MemberNames maps member ids to names (ids that name no member are left out).
 func (s *Store) MemberNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	return s.names(ctx, sqlMemberNames, "member names", ids)
+}
+
+// names runs an (id, name) query over ids and maps ids to names.
+func (s *Store) names(ctx context.Context, sql, what string, ids []int64) (map[int64]string, error) {
 	out := map[int64]string{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, sqlMemberNames, ids)
+	rows, err := s.pool.Query(ctx, sql, ids)
 	if err != nil {
-		return nil, fmt.Errorf("read member names: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
 		var name string
 		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("read member names: %w", err)
+			return nil, fmt.Errorf("read %s: %w", what, err)
 		}
 		out[id] = name
 	}
@@ -302,17 +307,20 @@ func (s *Server) memberWithActivity(ctx context.Context, id int64) (Member, erro
 	return m, nil
 }
 
-func (s *Server) memberAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "member")
-	if !ok {
-		return
+// jsonByID answers GET /api/WHAT/{id} with what read returns for the id.
+func jsonByID[T any](s *Server, what string, read func(context.Context, int64) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.pathID(w, r, what)
+		if !ok {
+			return
+		}
+		v, err := read(r.Context(), id)
+		if err != nil {
+			s.fail(w, r, statusFor(err), publicError(err), err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
 	}
-	m, err := s.memberWithActivity(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, statusFor(err), publicError(err), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
 }
 
 func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {

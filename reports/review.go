@@ -230,6 +230,15 @@ func (s *Store) Reopen(ctx context.Context, id int64, staff Staff, reason string
 	return s.Get(ctx, id)
 }
 
+// reasonOf reads a JSON body {"reason": ...}; false when it has answered.
+func (s *Server) reasonOf(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	ok := s.decodeJSON(w, r, &in, `{"reason": ...}`)
+	return in.Reason, ok
+}
+
 // amendInput is the JSON body of an amendment: a review and the reason.
 type amendInput struct {
 	Review
@@ -253,13 +262,9 @@ func (s *Server) reopenAPI(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in struct {
-		Reason string `json:"reason"`
+	if reason, ok := s.reasonOf(w, r); ok {
+		s.answerReport(w, r)(s.store.Reopen(r.Context(), id, staffOf(r), reason))
 	}
-	if !s.decodeJSON(w, r, &in, `{"reason": ...}`) {
-		return
-	}
-	s.answerReport(w, r)(s.store.Reopen(r.Context(), id, staffOf(r), in.Reason))
 }
 
 func (s *Server) secondAPI(w http.ResponseWriter, r *http.Request) {

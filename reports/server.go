@@ -182,7 +182,7 @@ func (s *Server) baseRoutes() []route {
 		{"GET", "/api/reports", RoleModerator, s.listAPI},
 		{"POST", "/reports/{id}/amend", RoleModerator, s.amendForm},
 		{"POST", "/reports/{id}/reopen", RoleModerator, s.reopenForm},
-		{"GET", "/api/reports/{id}", RoleModerator, s.detailAPI},
+		{"GET", "/api/reports/{id}", RoleModerator, jsonByID(s, "report", s.store.Get)},
 		{"POST", "/api/reports/{id}/review", RoleModerator, s.reviewAPI},
 		{"POST", "/api/reports/{id}/plan", RoleModerator, s.planAPI},
 		{"POST", "/api/reports/{id}/amend", RoleModerator, s.amendAPI},
@@ -190,10 +190,10 @@ func (s *Server) baseRoutes() []route {
 
 		{"GET", "/members/{id}", RoleModerator, s.memberPage},
 		{"POST", "/members/{id}/notes", RoleModerator, s.noteForm},
-		{"GET", "/api/members/{id}", RoleModerator, s.memberAPI},
+		{"GET", "/api/members/{id}", RoleModerator, jsonByID(s, "member", s.memberWithActivity)},
 		{"POST", "/api/members/{id}/notes", RoleModerator, s.noteAPI},
 		{"GET", "/torrents/{id}", RoleModerator, s.torrentPage},
-		{"GET", "/api/torrents/{id}", RoleModerator, s.torrentAPI},
+		{"GET", "/api/torrents/{id}", RoleModerator, jsonByID(s, "torrent", s.torrentWithActivity)},
 		{"GET", "/search", RoleModerator, s.searchPage},
 		{"GET", "/api/search", RoleModerator, s.searchAPI},
 		{"GET", "/watch", RoleModerator, s.watchPage},
@@ -664,19 +664,6 @@ func (s *Server) pathID(w http.ResponseWriter, r *http.Request, what string) (in
 		return 0, false
 	}
 	return id, true
-}
-
-func (s *Server) detailAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "report")
-	if !ok {
-		return
-	}
-	d, err := s.store.Get(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, statusFor(err), publicError(err), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
 }
 
 func (s *Server) detailPage(w http.ResponseWriter, r *http.Request) {

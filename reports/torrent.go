@@ -122,24 +122,7 @@ func (s *Store) Torrent(ctx context.Context, id int64) (Torrent, error) {
 
 // TorrentNames maps torrent ids to names.
 func (s *Store) TorrentNames(ctx context.Context, ids []int64) (map[int64]string, error) {
-	out := map[int64]string{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := s.pool.Query(ctx, sqlTorrentNames, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read torrent names: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("read torrent names: %w", err)
-		}
-		out[id] = name
-	}
-	return out, rows.Err()
+	return s.names(ctx, sqlTorrentNames, "torrent names", ids)
 }
 
 // memberDay is one member's raw bytes on a torrent over one day.
@@ -270,19 +253,6 @@ func (s *Server) torrentWithActivity(ctx context.Context, id int64) (Torrent, er
 		}
 	}
 	return t, nil
-}
-
-func (s *Server) torrentAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "torrent")
-	if !ok {
-		return
-	}
-	t, err := s.torrentWithActivity(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, statusFor(err), publicError(err), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
 }
 
 func (s *Server) torrentPage(w http.ResponseWriter, r *http.Request) {
