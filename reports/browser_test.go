@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/ratioguard/ratioguard/enforce"
+	"github.com/ratioguard/ratioguard/enforce/rules"
 )
 
 // chromium is Debian's chromium (scripts/test-deps installs it), never a
@@ -45,7 +48,9 @@ func screens(t *testing.T) string {
 // report, follows its torrent and member links, reads the member's IP
 // history, searches the member's network, confirms the report with the
 // reversal pre-filled from the evidence after previewing what enforce will
-// do, and sees it on the member's page with its audit row. Every page
+// do; enforcement runs; the moderator sees the report enforced, the member's
+// credited upload reduced with the adjustment naming the report, and the
+// audit rows of the review and of enforcement. Every page
 // is saved as a screenshot.
 func TestModeratorWalkthroughInChromium(t *testing.T) {
 	exe := chromium(t)
@@ -126,17 +131,34 @@ func TestModeratorWalkthroughInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "status confirmed by mod")]`)),
 		see("confirmed report", "reverse_credit", "report.confirm"),
 		shot("09-confirmed"),
+	)
+	if err != nil {
+		t.Fatalf("walkthrough: %v (screenshots in %s)", err, dir)
+	}
+	// Enforcement runs (as `ratioguard enforce` does) and carries the verdict out.
+	runner, err := enforce.New(s.pg.Pool, enforce.Options{Config: rules.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runner.Once(context.Background()); err != nil {
+		t.Fatalf("enforce: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.srv.URL+report),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "enforced")]`)),
+		shot("10-enforced"),
 		chromedp.Navigate(s.srv.URL+"/members/1"),
 		chromedp.WaitVisible(chromedp.CSS(`#notes`)),
-		see("member after the review", "confirmed by mod", "report.confirm", "no leecher took these bytes"),
-		shot("10-member-after"),
+		// Credited upload 50 GiB less the 39.12 GiB reversed; the adjustment names the report.
+		see("member after enforcement", "confirmed by mod", "10.88 GiB", "-39.12 GiB", "report #"+itoa(s.reportID), "verdict.reverse_credit", "report.confirm"),
+		shot("11-member-after"),
 		chromedp.Navigate(s.srv.URL+"/watch"),
 		chromedp.WaitVisible(chromedp.Search(`//h2[contains(., "Ratio watch")]`)),
-		shot("11-watch"),
+		shot("12-watch"),
 		chromedp.Navigate(s.srv.URL+"/audit"),
 		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Audit log")]`)),
-		see("audit", "staff:mod", "report.confirm"),
-		shot("12-audit"),
+		see("audit", "staff:mod", "report.confirm", "enforce/verdicts"),
+		shot("13-audit"),
 	)
 	if err != nil {
 		t.Fatalf("walkthrough: %v (screenshots in %s)", err, dir)

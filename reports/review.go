@@ -286,6 +286,7 @@ func (s *Server) answerReport(w http.ResponseWriter, r *http.Request) func(Repor
 			s.fail(w, r, statusFor(err), publicError(err), err)
 			return
 		}
+		s.forgetCounts()
 		writeJSON(w, http.StatusOK, d)
 	}
 }
@@ -297,6 +298,7 @@ func (s *Server) afterForm(w http.ResponseWriter, r *http.Request, id int64, err
 		s.renderDetail(w, r, id, statusFor(err), publicError(err), formFrom(r.PostForm))
 		return
 	}
+	s.forgetCounts()
 	http.Redirect(w, r, "/reports/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 }
 

@@ -754,12 +754,7 @@ func (s *Server) reviewAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	d, err := s.store.Apply(r.Context(), id, staffOf(r), rv)
-	if err != nil {
-		s.fail(w, r, statusFor(err), publicError(err), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	s.answerReport(w, r)(s.store.Apply(r.Context(), id, staffOf(r), rv))
 }
 
 func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
@@ -810,6 +805,14 @@ func (s *Server) headerCounts(ctx context.Context) map[string]int64 {
 	}
 	s.counts, s.countsAt = counts, time.Now()
 	return counts
+}
+
+// forgetCounts makes the next page recount the header's counts (after a
+// review this server made changed them).
+func (s *Server) forgetCounts() {
+	s.countsMu.Lock()
+	s.counts = nil
+	s.countsMu.Unlock()
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
