@@ -128,6 +128,13 @@ func (s *Sink) Last() *events.Announce {
 	return s.evs[len(s.evs)-1]
 }
 
+// All returns every event so far, oldest first.
+func (s *Sink) All() []*events.Announce {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*events.Announce(nil), s.evs...)
+}
+
 // Announce is one announce of a test client.
 type Announce struct {
 	Path       string // "/{passkey}/announce", "/announce/{passkey}", ...
