@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ratioguard/ratioguard/reports"
 )
 
 func get(t *testing.T, c *http.Client, u string) (int, string) {
@@ -363,5 +365,45 @@ func TestReviewPlanBeforeConfirming(t *testing.T) {
 	}
 	if code, out := apiAs(t, f.srv.URL, tok, "POST", "/api/reports/"+itoa(f.reportID)+"/plan", `{"status":"confirmed","verdict":["reverse_credit"],"reverse_uploaded":"99999999999999999999"}`); code != 400 {
 		t.Errorf("plan with an amount over bigint: %d %s", code, out)
+	}
+}
+
+// The queue counts open reports per detector and severity, and dismisses
+// the selected reports with one note, each with its own audit row; a report
+// reviewed meanwhile is said, not overwritten.
+func TestQueueCountsAndBulkDismiss(t *testing.T) {
+	f := setup(t)
+	a := addReport(t, f, "multi_ip", "user", "1", "high", `{}`)
+	b := addReport(t, f, "multi_ip", "user", "2", "high", `{}`)
+	addReport(t, f, "multi_ip", "user", "3", "low", `{}`)
+	c := signedIn(t, f)
+	_, page := get(t, c, f.srv.URL+"/")
+	mustContain(t, "queue counts", page, `<a href="/?status=open&amp;detector=multi_ip&amp;severity=high">2</a>`,
+		`<a href="/?status=open&amp;detector=faked_upload&amp;severity=critical">1</a>`, `form="bulk"`, "Dismiss selected")
+	// Another moderator confirms b first.
+	if _, err := f.store.Apply(context.Background(), b, reports.Staff{ID: 1, Name: "mod", Role: "moderator"},
+		reports.Review{Status: "confirmed", Verdict: []string{"disable_leech"}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.PostForm(f.srv.URL+"/reports/bulk-dismiss", url.Values{"csrf": {csrfOf(t, page)}, "back": {"/?status=open"},
+		"id": {itoa(a), itoa(b)}, "note": {"university NAT, known"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = body(t, resp)
+	mustContain(t, "queue after bulk dismissal", page, "Dismissed 1 reports; 1 could not be")
+	if d, _ := f.store.Get(context.Background(), a); d.Status != "dismissed" || d.Note != "university NAT, known" {
+		t.Errorf("report a: %+v", d)
+	}
+	if d, _ := f.store.Get(context.Background(), b); d.Status != "confirmed" {
+		t.Errorf("report b overwritten: %s", d.Status)
+	}
+	tok := loginToken(t, f.srv.URL, "mod")
+	if code, out := apiAs(t, f.srv.URL, tok, "POST", "/api/reports/bulk-dismiss", `{"ids":[`+itoa(f.reportID)+`],"note":""}`); code != 400 || !strings.Contains(out, "say why") {
+		t.Errorf("bulk dismissal without a note: %d %s", code, out)
+	}
+	code, out := apiAs(t, f.srv.URL, tok, "GET", "/api/reports/counts?status=", "")
+	if code != 200 || !strings.Contains(out, `"multi_ip":{"high":2,"low":1}`) {
+		t.Errorf("counts: %d %s", code, out)
 	}
 }

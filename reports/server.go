@@ -180,6 +180,9 @@ func (s *Server) baseRoutes() []route {
 		{"POST", "/reports/{id}/review", RoleModerator, s.reviewForm},
 		{"GET", "/api/openapi.json", RoleModerator, s.openAPIDoc},
 		{"GET", "/api/reports", RoleModerator, s.listAPI},
+		{"GET", "/api/reports/counts", RoleModerator, s.queueCountsAPI},
+		{"POST", "/api/reports/bulk-dismiss", RoleModerator, s.bulkDismissAPI},
+		{"POST", "/reports/bulk-dismiss", RoleModerator, s.bulkDismissForm},
 		{"POST", "/reports/{id}/amend", RoleModerator, s.amendForm},
 		{"POST", "/reports/{id}/reopen", RoleModerator, s.reopenForm},
 		{"GET", "/api/reports/{id}", RoleModerator, jsonByID(s, "report", s.store.Get)},
@@ -626,6 +629,14 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	data := s.pageData(r, "Reports")
 	data["Filter"], data["Reports"] = f, list
 	data["Severities"], data["Statuses"] = []string{"low", "medium", "high", "critical"}, []string{"open", "confirmed", "dismissed"}
+	if err == nil {
+		var c QueueCounts
+		if c, err = s.store.QueueCounts(r.Context(), f.Status); err == nil {
+			data["QueueCounts"] = c
+		}
+	}
+	data["Back"] = r.URL.RequestURI()
+	data["Dismissed"], data["NotDismissed"] = r.URL.Query().Get("dismissed"), r.URL.Query().Get("not_dismissed")
 	if more {
 		data["Older"] = pageURL("/", f, list[len(list)-1].ID)
 	}
