@@ -42,6 +42,7 @@ func loginToken(t *testing.T, srv, name string) string {
 // stored where the tracker and detectors read it and audited; bad input is
 // refused with the reason and keeps what was typed.
 func TestAdminSettings(t *testing.T) {
+	t.Parallel()
 	s := setupSite(t)
 	ctx := context.Background()
 	if _, err := s.store.CreateStaff(ctx, "adm", "correct horse battery", "admin"); err != nil {
@@ -115,6 +116,7 @@ func TestAdminSettings(t *testing.T) {
 // sessions end) and ends sessions; API tokens act within their scopes and
 // stop when revoked.
 func TestStaffPasswordsSessionsAndTokens(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	if _, err := f.store.CreateStaff(ctx, "adm", "correct horse battery", "admin"); err != nil {

@@ -53,6 +53,7 @@ func screens(t *testing.T) string {
 // audit rows of the review and of enforcement. Every page
 // is saved as a screenshot.
 func TestModeratorWalkthroughInChromium(t *testing.T) {
+	t.Parallel()
 	exe := chromium(t)
 	s := setupSite(t)
 	dir := screens(t)

@@ -38,6 +38,7 @@ func mustContain(t *testing.T, what, page string, wants ...string) {
 // invites, seedboxes, allowlist and ClickHouse history, and its JSON twin
 // the same figures.
 func TestMemberPage(t *testing.T) {
+	t.Parallel()
 	s := setupSite(t)
 	c := signedIn(t, s.fixture)
 	code, page := get(t, c, s.srv.URL+"/members/1")
@@ -115,6 +116,7 @@ func TestMemberPage(t *testing.T) {
 // Staff notes: added from the member page (with an audit row), an empty
 // note is refused and what was typed is kept.
 func TestMemberNotes(t *testing.T) {
+	t.Parallel()
 	s := setupSite(t)
 	c := signedIn(t, s.fixture)
 	_, page := get(t, c, s.srv.URL+"/members/1")
@@ -134,6 +136,7 @@ func TestMemberNotes(t *testing.T) {
 // The torrent page: size, promotion, swarm now, balance per closed day
 // (times cheated), the member whose claims unbalance it, snatches, reports.
 func TestTorrentPage(t *testing.T) {
+	t.Parallel()
 	s := setupSite(t)
 	c := signedIn(t, s.fixture)
 	code, page := get(t, c, s.srv.URL+"/torrents/9")
@@ -169,6 +172,7 @@ func TestTorrentPage(t *testing.T) {
 // torrents by name part and info_hash, and who announced from an address
 // or CIDR with the seedboxes and allowlist entries covering it.
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	s := setupSite(t)
 	c := signedIn(t, s.fixture)
 	api := func(q string) (int, string) { return get(t, c, s.srv.URL+"/api/search?q="+url.QueryEscape(q)) }
@@ -213,6 +217,7 @@ func TestSearch(t *testing.T) {
 // Watch lists and dead swarms show what the enforcement tables and the
 // ledger hold, by name.
 func TestWatchListsAndDeadSwarms(t *testing.T) {
+	t.Parallel()
 	s := setupSite(t)
 	c := signedIn(t, s.fixture)
 	_, page := get(t, c, s.srv.URL+"/watch")
@@ -243,6 +248,7 @@ func TestWatchListsAndDeadSwarms(t *testing.T) {
 
 // The audit log filters by actor, action, subject and time.
 func TestAuditLogFilters(t *testing.T) {
+	t.Parallel()
 	s := setupSite(t)
 	c := signedIn(t, s.fixture)
 	code, out := get(t, c, s.srv.URL+"/api/audit?actor=enforce/ratio")
@@ -274,6 +280,7 @@ func TestAuditLogFilters(t *testing.T) {
 // A review can be amended or reopened until enforce carries it out, each
 // with a reason and an audit row; afterwards both are refused.
 func TestAmendAndReopenAReview(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	c := signedIn(t, f)
@@ -342,6 +349,7 @@ func TestAmendAndReopenAReview(t *testing.T) {
 // suspicious bytes as the reversal; previewing shows what enforce will do
 // (the rows of enforce --dry-run) and saves nothing.
 func TestReviewPlanBeforeConfirming(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	c := signedIn(t, f)
 	detailURL := f.srv.URL + "/reports/" + itoa(f.reportID)
@@ -372,6 +380,7 @@ func TestReviewPlanBeforeConfirming(t *testing.T) {
 // the selected reports with one note, each with its own audit row; a report
 // reviewed meanwhile is said, not overwritten.
 func TestQueueCountsAndBulkDismiss(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	a := addReport(t, f, "multi_ip", "user", "1", "high", `{}`)
 	b := addReport(t, f, "multi_ip", "user", "2", "high", `{}`)
