@@ -23,6 +23,10 @@ func (gazelle) deactivateSQL() string { return q("gazelle_deactivate_peers") }
 
 func (gazelle) byUser() bool { return false }
 
+func (gazelle) existingSQL() (users, torrents string) {
+	return q("gazelle_existing_users"), q("gazelle_existing_torrents")
+}
+
 func (gazelle) rows(p *plan) int64 {
 	return int64(len(p.users) + len(p.torrents) + len(p.peers) + len(p.snatches) + len(p.tokens) + len(p.expiries))
 }
@@ -35,13 +39,16 @@ const gazelleAgentWidth = 51
 
 func (gazelle) write(ctx context.Context, tx *sql.Tx, p *plan) (missing int64, err error) {
 	var args []any
-	for _, u := range sortedUsers(p.users) {
+	uids := sortedUsers(p.users)
+	for _, u := range uids {
 		s := p.users[u]
 		args = append(args, u, s.up, s.down)
 	}
-	if _, err := execRows(ctx, tx, "gazelle users_leech_stats", q("gazelle_users"), 3, args); err != nil {
+	n, err := execRows(ctx, tx, "gazelle users_leech_stats", q("gazelle_users"), 3, args)
+	if err != nil {
 		return 0, err
 	}
+	missing += int64(len(uids)) - n
 
 	args = args[:0]
 	tids := sortedTorrents(p.torrents)
@@ -53,7 +60,7 @@ func (gazelle) write(ctx context.Context, tx *sql.Tx, p *plan) (missing int64, e
 		}
 		args = append(args, t, s.seeders, s.leechers, s.snatches, s.balance, last)
 	}
-	n, err := execRows(ctx, tx, "gazelle torrents_leech_stats", q("gazelle_torrents"), 6, args)
+	n, err = execRows(ctx, tx, "gazelle torrents_leech_stats", q("gazelle_torrents"), 6, args)
 	if err != nil {
 		return 0, err
 	}

@@ -197,6 +197,49 @@ func (p *plan) add(a *events.Announce, user, torrent int64) {
 	}
 }
 
+// drop removes what the plan would write for site members and torrents
+// that have no row in the site (the site deleted them; their rows would
+// trip the site's foreign keys).
+func (p *plan) drop(users, torrents map[int64]bool) {
+	if len(users) == 0 && len(torrents) == 0 {
+		return
+	}
+	gone := func(k pair) bool { return users[k.user] || torrents[k.torrent] }
+	for u := range users {
+		delete(p.users, u)
+	}
+	for t := range torrents {
+		delete(p.torrents, t)
+	}
+	for k := range p.pairs {
+		if gone(k) {
+			delete(p.pairs, k)
+		}
+	}
+	for k := range p.tokens {
+		if gone(k) {
+			delete(p.tokens, k)
+		}
+	}
+	for k := range p.expiries {
+		if gone(k) {
+			delete(p.expiries, k)
+		}
+	}
+	for k := range p.peers {
+		if gone(pair{k.user, k.torrent}) {
+			delete(p.peers, k)
+		}
+	}
+	kept := p.snatches[:0]
+	for _, s := range p.snatches {
+		if !gone(pair{s.user, s.torrent}) {
+			kept = append(kept, s)
+		}
+	}
+	p.snatches = kept
+}
+
 // prior is a peer's row in the site before the batch.
 type prior struct{ active, seeder bool }
 

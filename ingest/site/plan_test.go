@@ -73,3 +73,23 @@ func TestSwarmDeltas(t *testing.T) {
 		t.Errorf("seeders %+d leechers %+d; want +2 -2", tr.seeders, tr.leechers)
 	}
 }
+
+// expand fills the first marker of a statement: one in a comment would be
+// filled instead of the statement's own.
+func TestNoMarkerInSQLComments(t *testing.T) {
+	files, err := sqlFS.ReadDir("sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := sqlFS.ReadFile("sql/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if c := strings.Index(line, "--"); c >= 0 && strings.Contains(line[c:], "{{") {
+				t.Errorf("sql/%s:%d: a marker in a comment: %s", f.Name(), i+1, line)
+			}
+		}
+	}
+}

@@ -67,6 +67,9 @@ type mapping interface {
 	stalePeersSQL() string
 	deactivateSQL() string
 	staleArg(cut time.Time) any
+	// existingSQL selects the ids of its {{rows:id}} list that have a
+	// members' (torrents') row in the site.
+	existingSQL() (users, torrents string)
 	// byUser: the peer key lists are (user, torrent, peer_id), not
 	// (torrent, user, peer_id) (the site's primary key order).
 	byUser() bool
@@ -207,6 +210,11 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 		return err
 	}
 	if !p.empty() {
+		if c.MissingRows, err = w.dropMissing(ctx, tx, p); err != nil {
+			return err
+		}
+	}
+	if !p.empty() {
 		if err := w.priorPeers(ctx, tx, p); err != nil {
 			return err
 		}
@@ -215,10 +223,12 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 				return err
 			}
 		}
-		if c.MissingRows, err = w.m.write(ctx, tx, p); err != nil {
+		missing, err := w.m.write(ctx, tx, p)
+		if err != nil {
 			return err
 		}
-		c.Rows = w.m.rows(p) - c.MissingRows
+		c.MissingRows += missing
+		c.Rows = w.m.rows(p) - missing
 	}
 	if _, err := tx.ExecContext(ctx, q("store_offset"), b.Next, w.name, b.Topic, b.Partition); err != nil {
 		return fmt.Errorf("store write-back offset %d of %s/%d: %w", b.Next, b.Topic, b.Partition, err)
@@ -340,6 +350,41 @@ func (w *Writer) priorPeers(ctx context.Context, tx *sql.Tx, p *plan) error {
 	}
 	p.swarm(before)
 	return nil
+}
+
+// dropMissing takes out of the plan the members and torrents the site has
+// no row for, and returns how many there were.
+func (w *Writer) dropMissing(ctx context.Context, tx *sql.Tx, p *plan) (int64, error) {
+	users, torrents := map[int64]bool{}, map[int64]bool{}
+	for k := range p.pairs {
+		users[k.user] = true
+		torrents[k.torrent] = true
+	}
+	usersSQL, torrentsSQL := w.m.existingSQL()
+	missing := int64(0)
+	for _, set := range []struct {
+		what, sql string
+		ids       map[int64]bool
+	}{{"members", usersSQL, users}, {"torrents", torrentsSQL, torrents}} {
+		args := make([]any, 0, len(set.ids))
+		for _, id := range sortedInts(set.ids) {
+			args = append(args, id)
+		}
+		err := queryRows(ctx, tx, "look up the site's "+set.what, set.sql, 1, args, func(rs *sql.Rows) error {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				return err
+			}
+			delete(set.ids, id) // found: what is left is missing
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		missing += int64(len(set.ids))
+	}
+	p.drop(users, torrents)
+	return missing, nil
 }
 
 // peerArgs lists peer keys in the site's primary-key column order.

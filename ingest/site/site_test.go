@@ -378,22 +378,39 @@ func TestUNIT3DWriteBack(t *testing.T) {
 	}
 }
 
-// A member with a site id whose row the site does not have: the announce is
-// counted as missing, the batch still commits.
-func TestUNIT3DMissingSiteRowIsCounted(t *testing.T) {
-	e := newEnv(t, SiteUNIT3D, 2, 1, nil, nil)
-	e.exec(t, "DELETE FROM users WHERE id = ?", siteUser(2))
-	t0 := time.Now().UTC().Add(-time.Minute)
-	store(t, e.w, batch(-1,
-		announce{seq: 1, user: 1, torrent: 1, peer: peerA, rawUp: 10, credDown: -1, since: 5, at: t0},
-		announce{seq: 2, user: 2, torrent: 1, peer: peerB, rawUp: 20, credDown: -1, since: 5, at: t0}))
-	if s := e.w.Stats(); s.MissingRows != 1 || s.Applied != 2 {
-		t.Errorf("stats %+v; want 1 missing row, 2 applied", s)
-	}
-	var up int64
-	e.row(t, "SELECT uploaded FROM users WHERE id = ?", []any{siteUser(1)}, &up)
-	if up != 10 {
-		t.Errorf("member 1 uploaded %d; want 10", up)
+// A member with a site id whose row the site no longer has: nothing of it is
+// written (UNIT3D's history and peers would trip their foreign keys to
+// users), it is counted, and the batch commits with everything else.
+func TestMissingSiteRowIsCountedNotFatal(t *testing.T) {
+	for _, s := range []string{SiteGazelle, SiteUNIT3D} {
+		t.Run(s, func(t *testing.T) {
+			e := newEnv(t, s, 2, 1, nil, nil)
+			users, peers := "users_leech_stats WHERE UserID", "xbt_files_users WHERE uid"
+			if s == SiteUNIT3D {
+				users, peers = "users WHERE id", "peers WHERE user_id"
+			}
+			e.exec(t, "DELETE FROM "+users+" = ?", siteUser(2))
+			t0 := time.Now().UTC().Add(-time.Minute)
+			b := batch(-1,
+				announce{seq: 1, user: 1, torrent: 1, peer: peerA, rawUp: 10, credDown: -1, since: 5, at: t0},
+				announce{seq: 2, user: 2, torrent: 1, peer: peerB, rawUp: 20, left: 9, credDown: -1, since: 5, at: t0})
+			store(t, e.w, b)
+			if st := e.w.Stats(); st.MissingRows != 1 || st.Applied != 2 {
+				t.Errorf("stats %+v; want 1 missing row, 2 applied", st)
+			}
+			if next, err := e.w.Resume(context.Background(), "announces", 0); err != nil || next != b.Next {
+				t.Errorf("resume at %d, %v; want %d: the batch is stored", next, err, b.Next)
+			}
+			if n := e.count(t, "SELECT COUNT(*) FROM "+peers+" = ?", siteUser(2)); n != 0 {
+				t.Errorf("%d peer rows of the missing member", n)
+			}
+			if n := e.count(t, "SELECT COUNT(*) FROM "+peers+" = ?", siteUser(1)); n != 1 {
+				t.Errorf("%d peer rows of member 1; want 1", n)
+			}
+			if seeders, leechers := e.swarm(t, s); seeders != 1 || leechers != 0 {
+				t.Errorf("%d seeders, %d leechers; want 1, 0 (member 1 only)", seeders, leechers)
+			}
+		})
 	}
 }
 

@@ -1,3 +1,6 @@
--- Deltas: the site writes these columns too (Ocelot's own statement).
-INSERT INTO users_leech_stats (UserID, Uploaded, Downloaded) VALUES {{values}}
-ON DUPLICATE KEY UPDATE Uploaded = Uploaded + VALUES(Uploaded), Downloaded = Downloaded + VALUES(Downloaded)
+-- Deltas: the site writes these columns too (bonus purchases, staff). Gazelle
+-- creates a member's row when the member registers; an UPDATE (not Ocelot's
+-- INSERT … ON DUPLICATE KEY UPDATE) never trips the foreign key to users_main.
+UPDATE users_leech_stats u JOIN ({{rows:id,up,down}}) d ON d.id = u.UserID SET
+  u.Uploaded = u.Uploaded + d.up,
+  u.Downloaded = u.Downloaded + d.down

@@ -1,8 +1,9 @@
 -- The UNIT3D tables the write-back writes, as UNIT3D publishes them in
 -- database/schema/mysql-schema.sql, keeping only the columns the write-back
--- touches and the primary keys its statements rely on (users and torrents
--- are the site's rows: the write-back only updates their stats columns;
--- secondary keys and foreign keys are left out).
+-- touches, the primary keys its statements rely on and the foreign keys
+-- between these tables (users and torrents are the site's rows: the
+-- write-back only updates their stats columns; secondary keys and the other
+-- foreign keys are left out).
 -- Source: github.com/HDInnovations/UNIT3D-Community-Edition at
 --   44a3aeac1959e15e62cbdfdf6b3f293cb46efb78, database/schema/mysql-schema.sql.
 
@@ -39,7 +40,9 @@ CREATE TABLE `history` (
   `created_at` timestamp NULL DEFAULT NULL,
   `updated_at` timestamp NULL DEFAULT NULL,
   `completed_at` datetime DEFAULT NULL,
-  PRIMARY KEY (`user_id`,`torrent_id`)
+  PRIMARY KEY (`user_id`,`torrent_id`),
+  CONSTRAINT `history_torrent_id_foreign` FOREIGN KEY (`torrent_id`) REFERENCES `torrents` (`id`) ON DELETE CASCADE ON UPDATE CASCADE,
+  CONSTRAINT `history_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON UPDATE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE `peers` (
@@ -58,5 +61,7 @@ CREATE TABLE `peers` (
   `connectable` tinyint(1) NOT NULL DEFAULT '0',
   `active` tinyint(1) NOT NULL,
   `visible` tinyint(1) NOT NULL,
-  PRIMARY KEY (`user_id`,`torrent_id`,`peer_id`)
+  PRIMARY KEY (`user_id`,`torrent_id`,`peer_id`),
+  CONSTRAINT `peers_torrent_id_foreign` FOREIGN KEY (`torrent_id`) REFERENCES `torrents` (`id`) ON DELETE CASCADE ON UPDATE CASCADE,
+  CONSTRAINT `peers_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON UPDATE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -1,0 +1,2 @@
+-- Which of the listed site torrents have a row to write to.
+SELECT STRAIGHT_JOIN d.id FROM ({{rows:id}}) d JOIN torrents t ON t.id = d.id
