@@ -74,6 +74,9 @@ func TestReadyzFollowsTheEventProducer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.Ready(ctx); err == nil || !strings.Contains(err.Error(), "not answering announces") {
+		t.Fatalf("Ready before Serve: %v, want not answering announces", err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
 	defer func() { cancel(); <-served }()

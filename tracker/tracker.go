@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -50,7 +51,13 @@ type Server struct {
 	frontend *frontend.Frontend
 	sink     core.Sink
 	log      *slog.Logger
+	// serving: Serve is answering announces (after the policy load and the
+	// state restore, until it stops accepting).
+	serving atomic.Bool
 }
+
+// errNotServing is the readiness of a tracker not answering announces.
+var errNotServing = errors.New("not answering announces (loading the policy, restoring the state, or stopping)")
 
 // readier is implemented by sinks that can report trouble (stream.Producer).
 type readier interface{ Ready() error }
@@ -81,6 +88,9 @@ func New(cfg Config, pool *pgxpool.Pool, sink core.Sink, reg prometheus.Register
 // Ready says why the tracker should not take traffic now: its policy is not
 // loaded (or is stale), or its event stream would lose events (spool full).
 func (s *Server) Ready(context.Context) error {
+	if !s.serving.Load() {
+		return errNotServing
+	}
 	if err := s.syncer.Ready(); err != nil {
 		return err
 	}
@@ -136,12 +146,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	s.serving.Store(true)
+	defer s.serving.Store(false)
 	s.log.Info("tracker listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("tracker: serve: %w", err)
 	case <-ctx.Done():
 	}
+	s.serving.Store(false) // a balancer stops sending while in-flight requests finish
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

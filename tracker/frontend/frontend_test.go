@@ -35,11 +35,11 @@ func (s *memSink) last() *events.Announce {
 }
 
 type env struct {
-	t     *testing.T
-	fe    *Frontend
-	pol   *policy.Cache
-	sink  *memSink
-	reg   *prometheus.Registry
+	t    *testing.T
+	fe   *Frontend
+	pol  *policy.Cache
+	sink *memSink
+	reg  *prometheus.Registry
 }
 
 const pk1, pk2 = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
