@@ -152,6 +152,7 @@ func TestDockerComposeIsConsistent(t *testing.T) {
 		t.Errorf("tracker services %v, want at least two behind the balancer", trackers)
 	}
 	checkBalancer(t, root, c, trackers)
+	checkPrometheus(t, root, c)
 	// ClickHouse has credentials (a fresh image refuses the network default
 	// user without them) and the stages use them.
 	chEnv := c.Services["clickhouse"].Environment
@@ -228,5 +229,46 @@ func checkBalancer(t *testing.T, root string, c composeFile, trackers []string) 
 		if got := flagValue(c.Services[name].Command, "--trusted-proxies"); ip == "" || got != ip {
 			t.Errorf("%s --trusted-proxies %q, want the balancer's address %q", name, got, ip)
 		}
+	}
+}
+
+// checkPrometheus: deploy/prometheus.yml scrapes exactly the long-running
+// ratioguard services, each on the port of its --admin-addr, one job per
+// subcommand.
+func checkPrometheus(t *testing.T, root string, c composeFile) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "deploy", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(raw, &p); err != nil {
+		t.Fatalf("deploy/prometheus.yml: %v", err)
+	}
+	scraped := map[string]string{} // target → job
+	for _, sc := range p.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			for _, target := range st.Targets {
+				scraped[target] = sc.JobName
+			}
+		}
+	}
+	want := map[string]string{}
+	for name, s := range c.Services {
+		if len(s.Command) == 0 || s.Command[0] == "migrate" || s.Build == nil {
+			continue
+		}
+		_, port, _ := strings.Cut(flagValue(s.Command, "--admin-addr"), ":")
+		want[name+":"+port] = s.Command[0]
+	}
+	if fmt.Sprint(scraped) != fmt.Sprint(want) {
+		t.Errorf("deploy/prometheus.yml scrapes %v, want %v (target → job)", scraped, want)
 	}
 }
