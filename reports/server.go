@@ -577,7 +577,30 @@ func parseFilter(q url.Values) (Filter, error) {
 		}
 		f.Limit = n
 	}
+	f.Sort = q.Get("sort")
+	if !contains(Sorts, f.Sort) {
+		return f, InputError{"sort must be one of newest (empty), score, severity, oldest"}
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1000000 {
+			return f, InputError{"offset must be a number of reports from 0 to 1,000,000"}
+		}
+		if f.Sort == "" {
+			return f, InputError{"offset goes with a sort; the newest-first queue pages with before"}
+		}
+		f.Offset = n
+	}
 	return f, nil
+}
+
+// nextPage is the page after list at path: keyset (before the last id) for
+// the newest-first queue, the next offset for the other orders.
+func nextPage(path string, f Filter, list []Report) string {
+	if f.Sort == "" {
+		return pageURL(path, f, list[len(list)-1].ID, 0)
+	}
+	return pageURL(path, f, 0, f.Offset+len(list))
 }
 
 func (s *Server) listAPI(w http.ResponseWriter, r *http.Request) {
@@ -596,16 +619,19 @@ func (s *Server) listAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"reports": list}
 	if more {
-		out["next_before"] = list[len(list)-1].ID
-		out["next"] = pageURL("/api/reports", f, list[len(list)-1].ID)
+		if f.Sort == "" {
+			out["next_before"] = list[len(list)-1].ID
+		}
+		out["next"] = nextPage("/api/reports", f, list)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// pageURL is the list at path with every filter of f kept, from before on.
-func pageURL(path string, f Filter, before int64) string {
+// pageURL is the list at path with every filter and the order of f kept,
+// from before on (or from offset on, for an order other than newest first).
+func pageURL(path string, f Filter, before int64, offset int) string {
 	q := url.Values{"status": {f.Status}} // kept even when empty: no status means "open"
-	for k, v := range map[string]string{"detector": f.Detector, "severity": f.Severity, "user": f.UserID} {
+	for k, v := range map[string]string{"detector": f.Detector, "severity": f.Severity, "user": f.UserID, "sort": f.Sort} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -615,6 +641,9 @@ func pageURL(path string, f Filter, before int64) string {
 	}
 	if before > 0 {
 		q.Set("before", strconv.FormatInt(before, 10))
+	}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
 	}
 	return path + "?" + q.Encode()
 }
@@ -638,11 +667,12 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	data["Back"] = r.URL.RequestURI()
 	data["Dismissed"], data["NotDismissed"] = r.URL.Query().Get("dismissed"), r.URL.Query().Get("not_dismissed")
 	if more {
-		data["Older"] = pageURL("/", f, list[len(list)-1].ID)
+		data["Older"] = nextPage("/", f, list)
 	}
-	if f.BeforeID > 0 {
-		data["Newest"] = pageURL("/", f, 0)
+	if f.BeforeID > 0 || f.Offset > 0 {
+		data["Newest"] = pageURL("/", f, 0, 0)
 	}
+	data["Sorts"] = Sorts
 	status := http.StatusOK
 	if err != nil {
 		data["Error"], status = publicError(err), statusFor(err)

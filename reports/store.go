@@ -74,10 +74,16 @@ type Filter struct {
 	Detector  string
 	Severity  string
 	UserID    string
-	TorrentID int64 // reports about the torrent or listing it in their evidence
-	BeforeID  int64 // keyset paging: reports with a smaller id
+	TorrentID int64  // reports about the torrent or listing it in their evidence
+	BeforeID  int64  // keyset paging: reports with a smaller id (newest first)
+	Sort      string // "" newest first, score, severity (then score), oldest
+	Offset    int    // paging for the orders other than newest first
 	Limit     int
 }
+
+// Sorts are the queue's orders: newest first (""), highest score, most
+// severe (then highest score), oldest first.
+var Sorts = []string{"", "score", "severity", "oldest"}
 
 // Verdicts staff may give a confirmed report (enforce carries them out).
 var Verdicts = []string{"reverse_credit", "disable_account", "disable_leech", "reset_passkey"}
@@ -241,7 +247,7 @@ func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error)
 		}
 		uid = n
 	}
-	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid, f.TorrentID)
+	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid, f.TorrentID, f.Sort, f.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("list cheat reports: %w", err)
 	}

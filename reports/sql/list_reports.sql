@@ -22,5 +22,10 @@ WHERE ($1 = '' OR r.status = $1)
   -- a torrent's reports: about the torrent, or listing it in the evidence
   AND ($8 = 0 OR (r.subject_kind = 'torrent' AND r.subject_id = $8::text)
        OR r.evidence->'torrents' @> jsonb_build_array(jsonb_build_object('torrent_id', $8::bigint)))
-ORDER BY r.id DESC
+ORDER BY CASE WHEN $9 = 'score' THEN r.score END DESC,
+         CASE WHEN $9 = 'severity' THEN array_position(ARRAY['low', 'medium', 'high', 'critical'], r.severity) END DESC,
+         CASE WHEN $9 = 'severity' THEN r.score END DESC,
+         CASE WHEN $9 = 'oldest' THEN r.id END ASC,
+         r.id DESC
+OFFSET $10
 LIMIT $6
