@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -30,6 +31,10 @@ type Config struct {
 	AfterStore func(b *Batch, stored time.Time)
 	// Monitor, if set, records lag, batches, stores and dead letters.
 	Monitor *Monitor
+	// LagEvery is how often, with a Monitor, the partitions' end offsets
+	// are asked of the broker (default 10s): fetching pauses while a sink
+	// cannot store, and the lag must go on growing then.
+	LagEvery time.Duration
 }
 
 func (c *Config) defaults(sink Sink) {
@@ -47,6 +52,9 @@ func (c *Config) defaults(sink Sink) {
 	}
 	if c.SessionTimeout <= 0 {
 		c.SessionTimeout = 10 * time.Second
+	}
+	if c.LagEvery <= 0 {
+		c.LagEvery = 10 * time.Second
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -98,6 +106,12 @@ func Run(ctx context.Context, cfg Config, sink Sink) error {
 	c.cl = cl
 	cfg.Monitor.add(c)
 	defer cfg.Monitor.remove(c)
+	if cfg.Monitor != nil {
+		wctx, stopWatch := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() { defer close(watched); c.watchEnds(wctx) }()
+		defer func() { stopWatch(); <-watched }()
+	}
 	cfg.Log.Info("consuming", "topic", cfg.Topic, "group", cfg.Group, "brokers", cfg.Brokers)
 	c.poll(ctx)
 	// Graceful stop: store what is pending (fresh context: ctx is done), then
@@ -130,9 +144,7 @@ func (c *consumer) poll(ctx context.Context) {
 			if w == nil {
 				return
 			}
-			if ftp.HighWatermark > 0 {
-				w.highWater.Store(ftp.HighWatermark)
-			}
+			w.raiseHighWater(ftp.HighWatermark)
 			if len(ftp.Records) > 0 {
 				w.send(ctx, ftp.Records)
 			}
@@ -211,6 +223,36 @@ func (c *consumer) reseek(p int32, offset int64) {
 		offset = 0
 	}
 	c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: {p: {Epoch: -1, Offset: offset}}})
+}
+
+// watchEnds raises the assigned partitions' high watermarks to the end
+// offsets the broker lists, every LagEvery, until ctx ends.
+func (c *consumer) watchEnds(ctx context.Context) {
+	adm := kadm.NewClient(c.cl)
+	t := time.NewTicker(c.cfg.LagEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ends, err := adm.ListEndOffsets(ctx, c.cfg.Topic)
+		if err != nil {
+			continue // the next tick retries; fetch errors are logged by poll
+		}
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Err != nil || o.Topic != c.cfg.Topic {
+				return
+			}
+			c.mu.Lock()
+			w := c.workers[o.Partition]
+			c.mu.Unlock()
+			if w != nil {
+				w.raiseHighWater(o.Offset)
+			}
+		})
+	}
 }
 
 // kgoLogger forwards franz-go's warnings and errors to slog.

@@ -56,7 +56,7 @@ func NewMonitor(reg prometheus.Registerer) (*Monitor, error) {
 			Help: "Undecodable messages written to the dead-letter topic, by sink.",
 		}, []string{"sink"}),
 		lagDesc: prometheus.NewDesc("ratioguard_ingest_consumer_lag",
-			"Messages of a partition not yet stored by the sink: the partition's high watermark at the last fetch minus the sink's stored offset.",
+			"Messages of a partition not yet stored by the sink: the partition's end offset (last fetch, or asked of the broker every few seconds) minus the sink's stored offset.",
 			[]string{"sink", "topic", "partition"}, nil),
 		consumers: map[*consumer]struct{}{},
 		state:     map[string]string{},
@@ -193,6 +193,16 @@ func (m *Monitor) deadLettered(sink string, n int) {
 
 // partitionState is what a worker publishes for the lag gauge.
 type partitionState struct {
-	highWater atomic.Int64 // high watermark at the last fetch (-1: none yet)
+	highWater atomic.Int64 // highest end offset seen by a fetch or asked of the broker (-1: none yet)
 	storedAt  atomic.Int64 // next offset the sink has stored (-1: none)
+}
+
+// raiseHighWater records an end offset; it never goes down.
+func (p *partitionState) raiseHighWater(end int64) {
+	for {
+		cur := p.highWater.Load()
+		if end <= cur || p.highWater.CompareAndSwap(cur, end) {
+			return
+		}
+	}
 }
