@@ -15,17 +15,7 @@ type gazelle struct{}
 
 func (gazelle) name() string { return SiteGazelle }
 
-func (gazelle) priorPeersSQL() string { return q("gazelle_prior_peers") }
-
-func (gazelle) stalePeersSQL() string { return q("gazelle_stale_peers") }
-
-func (gazelle) deactivateSQL() string { return q("gazelle_deactivate_peers") }
-
 func (gazelle) byUser() bool { return false }
-
-func (gazelle) existingSQL() (users, torrents string) {
-	return q("gazelle_existing_users"), q("gazelle_existing_torrents")
-}
 
 func (gazelle) rows(p *plan) int64 {
 	return int64(len(p.users) + len(p.torrents) + len(p.peers) + len(p.snatches) + len(p.tokens) + len(p.expiries))

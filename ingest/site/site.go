@@ -56,20 +56,15 @@ const DefaultHorizon = 30 * 24 * time.Hour
 
 // mapping is one site's schema: how a batch's plan becomes its rows.
 type mapping interface {
+	// name is the site, and the prefix of its statements (see stmt):
+	// prior_peers selects (torrent, user, peer_id, active, seeder) of the
+	// listed peers, locking them; stale_peers (torrent, user, peer_id,
+	// seeder) of the active peers last seen before staleArg(cutoff),
+	// locking them; deactivate_peers marks the listed peers inactive;
+	// existing_users and existing_torrents select the listed ids the
+	// site has a row for.
 	name() string
-	// priorPeersSQL selects (torrent, user, peer_id, active, seeder) of
-	// the peers in its {{rows:...}} list of (torrent, user, peer_id) — for
-	// UNIT3D (user, torrent, peer_id) — locking them.
-	priorPeersSQL() string
-	// stalePeersSQL selects (torrent, user, peer_id, seeder) of the active
-	// peers last seen before staleArg(cutoff), locking them;
-	// deactivateSQL marks the peers of its {{rows:...}} list inactive.
-	stalePeersSQL() string
-	deactivateSQL() string
 	staleArg(cut time.Time) any
-	// existingSQL selects the ids of its {{rows:id}} list that have a
-	// members' (torrents') row in the site.
-	existingSQL() (users, torrents string)
 	// byUser: the peer key lists are (user, torrent, peer_id), not
 	// (torrent, user, peer_id) (the site's primary key order).
 	byUser() bool
@@ -79,6 +74,9 @@ type mapping interface {
 	// had (its users or torrents rows) and did not.
 	write(ctx context.Context, tx *sql.Tx, p *plan) (missing int64, err error)
 }
+
+// stmt is the site's statement of that name.
+func stmt(m mapping, name string) string { return q(m.name() + "_" + name) }
 
 func mappingFor(site string) (mapping, error) {
 	switch strings.ToLower(strings.TrimSpace(site)) {
@@ -140,11 +138,11 @@ func New(site string, db *sql.DB, pool *pgxpool.Pool, horizon time.Duration, log
 // EnsureTables creates the write-back's own tables in the site's database
 // (offsets, claimed event ids, queued token expiries) if they are missing.
 func (w *Writer) EnsureTables(ctx context.Context) error {
-	for stmt := range strings.SplitSeq(q("tables"), ";") {
-		if !strings.Contains(stmt, "CREATE") {
+	for ddl := range strings.SplitSeq(q("tables"), ";") {
+		if !strings.Contains(ddl, "CREATE") {
 			continue
 		}
-		if _, err := w.db.ExecContext(ctx, stmt); err != nil {
+		if _, err := w.db.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("create the write-back's tables in the site database: %w", err)
 		}
 	}
@@ -334,7 +332,7 @@ func (w *Writer) priorPeers(ctx context.Context, tx *sql.Tx, p *plan) error {
 	keys := sortedPeers(p.peers, w.m.byUser())
 	args := w.peerArgs(keys)
 	before := make(map[peerKey]prior, len(keys))
-	err := queryRows(ctx, tx, "read the site's peer rows", w.m.priorPeersSQL(), 3, args, func(rs *sql.Rows) error {
+	err := queryRows(ctx, tx, "read the site's peer rows", stmt(w.m, "prior_peers"), 3, args, func(rs *sql.Rows) error {
 		var k peerKey
 		var id []byte
 		var pr prior
@@ -360,7 +358,7 @@ func (w *Writer) dropMissing(ctx context.Context, tx *sql.Tx, p *plan) (int64, e
 		users[k.user] = true
 		torrents[k.torrent] = true
 	}
-	usersSQL, torrentsSQL := w.m.existingSQL()
+	usersSQL, torrentsSQL := stmt(w.m, "existing_users"), stmt(w.m, "existing_torrents")
 	missing := int64(0)
 	for _, set := range []struct {
 		what, sql string
@@ -421,7 +419,7 @@ func (w *Writer) reapDue(newest time.Time) (time.Time, bool) {
 // transaction: the counts always equal the active peer rows.
 func (w *Writer) reap(ctx context.Context, tx *sql.Tx, p *plan, cut time.Time) error {
 	var stale []peerKey
-	err := queryRows(ctx, tx, "read dropped peers", w.m.stalePeersSQL(), 1, []any{w.m.staleArg(cut)}, func(rs *sql.Rows) error {
+	err := queryRows(ctx, tx, "read dropped peers", stmt(w.m, "stale_peers"), 1, []any{w.m.staleArg(cut)}, func(rs *sql.Rows) error {
 		var k peerKey
 		var id []byte
 		var seeder bool
@@ -444,7 +442,7 @@ func (w *Writer) reap(ctx context.Context, tx *sql.Tx, p *plan, cut time.Time) e
 	if err != nil || len(stale) == 0 {
 		return err
 	}
-	_, err = execRows(ctx, tx, "mark dropped peers inactive", w.m.deactivateSQL(), 3, w.peerArgs(stale))
+	_, err = execRows(ctx, tx, "mark dropped peers inactive", stmt(w.m, "deactivate_peers"), 3, w.peerArgs(stale))
 	return err
 }
 

@@ -14,17 +14,7 @@ type unit3d struct{}
 
 func (unit3d) name() string { return SiteUNIT3D }
 
-func (unit3d) priorPeersSQL() string { return q("unit3d_prior_peers") }
-
-func (unit3d) stalePeersSQL() string { return q("unit3d_stale_peers") }
-
-func (unit3d) deactivateSQL() string { return q("unit3d_deactivate_peers") }
-
 func (unit3d) byUser() bool { return true }
-
-func (unit3d) existingSQL() (users, torrents string) {
-	return q("unit3d_existing_users"), q("unit3d_existing_torrents")
-}
 
 func (unit3d) rows(p *plan) int64 {
 	return int64(len(p.users) + len(p.torrents) + len(p.pairs) + len(p.peers))
