@@ -488,3 +488,53 @@ func TestQueueSorts(t *testing.T) {
 		t.Errorf("unknown sort: %d %s", code, out)
 	}
 }
+
+// A moderator claims an open report or gives it to another; the queue shows
+// and filters by assignee; each change is audited; a reviewed report is not
+// assigned.
+func TestClaimAndAssign(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	if _, err := f.store.CreateStaff(ctx, "mod2", "correct horse battery", "moderator"); err != nil {
+		t.Fatal(err)
+	}
+	other := addReport(t, f, "multi_ip", "user", "1", "high", `{}`)
+	c := signedIn(t, f)
+	_, page := get(t, c, f.srv.URL+"/")
+	resp, err := c.PostForm(f.srv.URL+"/reports/"+itoa(f.reportID)+"/claim", url.Values{"csrf": {csrfOf(t, page)}, "back": {"/?status=open"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = body(t, resp)
+	if resp.Request.URL.RawQuery != "status=open" {
+		t.Errorf("claim went back to %s", resp.Request.URL)
+	}
+	_, mine := get(t, c, f.srv.URL+"/?status=open&assignee=mod")
+	mustContain(t, "my reports", mine, `<a href="/reports/`+itoa(f.reportID)+`">`)
+	if strings.Contains(mine, `<a href="/reports/`+itoa(other)+`">`) {
+		t.Error("an unassigned report listed as mine")
+	}
+	tok := loginToken(t, f.srv.URL, "mod")
+	if code, out := apiAs(t, f.srv.URL, tok, "POST", "/api/reports/"+itoa(other)+"/assign", `{"to":"mod2"}`); code != 200 || !strings.Contains(out, `"assignee":"mod2"`) {
+		t.Errorf("assign to mod2: %d %s", code, out)
+	}
+	if code, out := apiAs(t, f.srv.URL, tok, "POST", "/api/reports/"+itoa(other)+"/assign", `{"to":"nobody-here"}`); code != 400 || !strings.Contains(out, "no enabled staff account") {
+		t.Errorf("assign to an unknown name: %d %s", code, out)
+	}
+	_, none := apiAs(t, f.srv.URL, tok, "GET", "/api/reports?assignee=-", "")
+	if strings.Contains(none, `"id":`+itoa(other)+`,`) || strings.Contains(none, `"id":`+itoa(f.reportID)+`,`) {
+		t.Errorf("assigned reports listed as unassigned: %s", none)
+	}
+	var actions string
+	if err := f.pg.Pool.QueryRow(ctx, `SELECT string_agg(action || ' ' || (after->>'assignee'), ', ' ORDER BY id) FROM audit_log`).Scan(&actions); err != nil ||
+		actions != "report.assign mod, report.assign mod2" {
+		t.Errorf("audit: %q %v", actions, err)
+	}
+	if _, err := f.store.Apply(ctx, other, reports.Staff{ID: 1, Name: "mod", Role: "moderator"}, reports.Review{Status: "dismissed", Note: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := apiAs(t, f.srv.URL, tok, "POST", "/api/reports/"+itoa(other)+"/claim", ""); code != 409 {
+		t.Errorf("claiming a dismissed report: %d", code)
+	}
+}

@@ -2,11 +2,14 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 var sqlQueueCounts = query("queue_counts")
@@ -151,4 +154,88 @@ func (s *Server) queueCountsAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+var (
+	sqlAssignReport  = query("assign_report")
+	sqlStaffIDByName = query("staff_id_by_name")
+)
+
+// Assign gives an open report to a staff member by name ("" = nobody),
+// with its audit row; claiming is assigning to oneself.
+func (s *Store) Assign(ctx context.Context, actor Staff, id int64, to string) (ReportDetail, error) {
+	to = strings.TrimSpace(to)
+	var staffID *int64
+	if to != "" {
+		var n int64
+		if err := s.pool.QueryRow(ctx, sqlStaffIDByName, to).Scan(&n); errors.Is(err, pgx.ErrNoRows) {
+			return ReportDetail{}, InputError{fmt.Sprintf("no enabled staff account is named %q", to)}
+		} else if err != nil {
+			return ReportDetail{}, fmt.Errorf("assign report %d: %w", id, err)
+		}
+		staffID = &n
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return ReportDetail{}, fmt.Errorf("assign report %d: %w", id, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	var was string
+	if err := tx.QueryRow(ctx, sqlAssignReport, id, staffID).Scan(&was); errors.Is(err, pgx.ErrNoRows) {
+		if _, gerr := s.Get(ctx, id); gerr != nil {
+			return ReportDetail{}, gerr
+		}
+		return ReportDetail{}, fmt.Errorf("%w: only an open report is assigned", ErrAlreadyReviewed)
+	} else if err != nil {
+		return ReportDetail{}, fmt.Errorf("assign report %d: %w", id, err)
+	}
+	if err := audit(ctx, tx, actor, "report.assign", "cheat_report", id, "", map[string]any{"assignee": was},
+		map[string]any{"assignee": to}); err != nil {
+		return ReportDetail{}, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return ReportDetail{}, fmt.Errorf("assign report %d: %w", id, err)
+	}
+	return s.Get(ctx, id)
+}
+
+// assignForm is POST /reports/{id}/assign (field "to"; empty: nobody) and
+// /reports/{id}/claim (to oneself); back to where it was sent from.
+func (s *Server) assignForm(claim bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.pathID(w, r, "report")
+		if !ok || !s.parseForm(w, r) {
+			return
+		}
+		to := r.PostFormValue("to")
+		if claim {
+			to = staffOf(r).Name
+		}
+		if _, err := s.store.Assign(r.Context(), staffOf(r), id, to); err != nil {
+			s.fail(w, r, statusFor(err), publicError(err), err)
+			return
+		}
+		http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+	}
+}
+
+// assignAPI is POST /api/reports/{id}/assign {"to": name or ""} and /claim.
+func (s *Server) assignAPI(claim bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.pathID(w, r, "report")
+		if !ok {
+			return
+		}
+		to := staffOf(r).Name
+		if !claim {
+			var in struct {
+				To string `json:"to"`
+			}
+			if !s.decodeJSON(w, r, &in, `{"to": "staff name, or empty for nobody"}`) {
+				return
+			}
+			to = in.To
+		}
+		s.answerReport(w, r)(s.store.Assign(r.Context(), staffOf(r), id, to))
+	}
 }

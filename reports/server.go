@@ -184,6 +184,10 @@ func (s *Server) baseRoutes() []route {
 		{"POST", "/api/reports/bulk-dismiss", RoleModerator, s.bulkDismissAPI},
 		{"POST", "/reports/bulk-dismiss", RoleModerator, s.bulkDismissForm},
 		{"POST", "/reports/{id}/amend", RoleModerator, s.amendForm},
+		{"POST", "/reports/{id}/claim", RoleModerator, s.assignForm(true)},
+		{"POST", "/reports/{id}/assign", RoleModerator, s.assignForm(false)},
+		{"POST", "/api/reports/{id}/claim", RoleModerator, s.assignAPI(true)},
+		{"POST", "/api/reports/{id}/assign", RoleModerator, s.assignAPI(false)},
 		{"POST", "/reports/{id}/reopen", RoleModerator, s.reopenForm},
 		{"GET", "/api/reports/{id}", RoleModerator, jsonByID(s, "report", s.store.Get)},
 		{"POST", "/api/reports/{id}/review", RoleModerator, s.reviewAPI},
@@ -549,7 +553,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func parseFilter(q url.Values) (Filter, error) {
-	f := Filter{Status: q.Get("status"), Detector: q.Get("detector"), Severity: q.Get("severity"), UserID: q.Get("user")}
+	f := Filter{Status: q.Get("status"), Detector: q.Get("detector"), Severity: q.Get("severity"), UserID: q.Get("user"),
+		Assignee: strings.TrimSpace(q.Get("assignee"))}
 	if _, ok := q["status"]; !ok {
 		f.Status = "open"
 	}
@@ -631,7 +636,7 @@ func (s *Server) listAPI(w http.ResponseWriter, r *http.Request) {
 // from before on (or from offset on, for an order other than newest first).
 func pageURL(path string, f Filter, before int64, offset int) string {
 	q := url.Values{"status": {f.Status}} // kept even when empty: no status means "open"
-	for k, v := range map[string]string{"detector": f.Detector, "severity": f.Severity, "user": f.UserID, "sort": f.Sort} {
+	for k, v := range map[string]string{"detector": f.Detector, "severity": f.Severity, "user": f.UserID, "sort": f.Sort, "assignee": f.Assignee} {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -51,6 +51,7 @@ type Report struct {
 	EnforcedAt  *time.Time `json:"enforced_at,omitempty"`
 	MemberID    string     `json:"member_id,omitempty"` // the member behind a user or passkey subject
 	MemberName  string     `json:"member_name,omitempty"`
+	Assignee    string     `json:"assignee,omitempty"` // the staff member working on it
 }
 
 // ReportDetail adds the evidence and the verdict's figures.
@@ -78,6 +79,7 @@ type Filter struct {
 	BeforeID  int64  // keyset paging: reports with a smaller id (newest first)
 	Sort      string // "" newest first, score, severity (then score), oldest
 	Offset    int    // paging for the orders other than newest first
+	Assignee  string // "" any, "-" nobody, else a staff name
 	Limit     int
 }
 
@@ -247,7 +249,7 @@ func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error)
 		}
 		uid = n
 	}
-	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid, f.TorrentID, f.Sort, f.Offset)
+	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid, f.TorrentID, f.Sort, f.Offset, f.Assignee)
 	if err != nil {
 		return nil, fmt.Errorf("list cheat reports: %w", err)
 	}
@@ -255,7 +257,7 @@ func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error)
 		var r Report
 		err := row.Scan(&r.ID, &r.Detector, &r.SubjectKind, &r.SubjectID, &r.WindowStart, &r.WindowEnd,
 			&r.Score, &r.Severity, &r.Status, &r.Note, &r.CreatedAt, &r.UpdatedAt, &r.ReviewedAt,
-			&r.Reviewer, &r.Verdict, &r.EnforcedAt, &r.MemberID)
+			&r.Reviewer, &r.Verdict, &r.EnforcedAt, &r.MemberID, &r.Assignee)
 		return r, err
 	})
 	if err != nil {
@@ -292,7 +294,7 @@ func (s *Store) Get(ctx context.Context, id int64) (ReportDetail, error) {
 	err := s.pool.QueryRow(ctx, sqlGetReport, id).Scan(&d.ID, &d.Detector, &d.SubjectKind, &d.SubjectID,
 		&d.WindowStart, &d.WindowEnd, &d.Score, &d.Severity, &d.Status, &d.Note, &d.CreatedAt, &d.UpdatedAt,
 		&d.ReviewedAt, &d.Reviewer, &d.Verdict, &d.EnforcedAt, &d.Evidence, &revUp, &revDown, &d.EnforceError, &d.MemberID,
-		&proposal, &d.ProposedBy, &d.Proposer, &d.ProposedAt)
+		&proposal, &d.ProposedBy, &d.Proposer, &d.ProposedAt, &d.Assignee)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}

@@ -9,8 +9,10 @@ SELECT r.id, r.detector, r.subject_kind, r.subject_id, r.window_start, r.window_
                       CASE WHEN r.subject_id LIKE 'user:%' THEN substr(r.subject_id, 6) END,
                       (SELECT u.id::text FROM users u WHERE u.passkey = r.subject_id))
                 END, ''),
-       COALESCE(r.proposed_review::text, ''), r.proposed_by, COALESCE(p.name, ''), r.proposed_at
+       COALESCE(r.proposed_review::text, ''), r.proposed_by, COALESCE(p.name, ''), r.proposed_at,
+       COALESCE(a.name, '')
 FROM cheat_reports r
+LEFT JOIN staff a ON a.id = r.assignee_id
 LEFT JOIN staff s ON s.id = r.reviewer_id
 LEFT JOIN staff p ON p.id = r.proposed_by
 WHERE r.id = $1

@@ -1,0 +1,1 @@
+SELECT id FROM staff WHERE name = $1 AND NOT disabled
