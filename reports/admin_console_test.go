@@ -3,12 +3,16 @@ package reports_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ratioguard/ratioguard/tracker/policy"
 )
 
 // apiAs calls the JSON API with a bearer token.
@@ -185,5 +189,57 @@ func TestStaffPasswordsSessionsAndTokens(t *testing.T) {
 	}
 	if code, _ := apiAs(t, f.srv.URL, other, "GET", "/api/reports", ""); code != 200 {
 		t.Errorf("another account's session ended: %d", code)
+	}
+}
+
+// An admin bans a client version in the console; a running tracker's
+// policy cache (tracker/policy, as `ratioguard tracker` runs it) refuses that
+// client as soon as Postgres notifies it. The propagation is logged; the
+// wait is bounded only so that a lost notification fails the test.
+func TestClientRuleReachesTheTracker(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := f.store.CreateStaff(ctx, "adm", "correct horse battery", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	cache := policy.NewCache()
+	syncer := policy.NewSyncer(f.pg.Pool, cache, policy.SyncConfig{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	go func() { _ = syncer.Run(ctx) }()
+	for syncer.Ready() != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	peer, ua := []byte("-qB4650-abcdefghijkl"), "qBittorrent/4.6.5"
+	if msg := cache.Clients().Check(peer, ua, 0); msg != "" {
+		t.Fatalf("qBittorrent 4.6.5 refused before any change: %s", msg)
+	}
+	tok := loginToken(t, f.srv.URL, "adm")
+	start := time.Now()
+	if code, out := apiAs(t, f.srv.URL, tok, "POST", "/api/admin/clients",
+		`{"peer_id_prefix": "-qB", "max_version": "4.6.5", "allowed": false, "reason": "qBittorrent up to 4.6.5 is not allowed, please upgrade"}`); code != 201 {
+		t.Fatalf("add rule: %d %s", code, out)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		msg := cache.Clients().Check(peer, ua, 0)
+		if msg != "" {
+			if !strings.Contains(msg, "please upgrade") {
+				t.Errorf("refused with %q", msg)
+			}
+			t.Logf("the tracker's policy cache obeyed the new rule %v after the admin's request", time.Since(start))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tracker never learnt the new client rule")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if msg := cache.Clients().Check([]byte("-qB4700-abcdefghijkl"), "qBittorrent/4.7.0", 0); msg != "" {
+		t.Errorf("qBittorrent 4.7.0 refused: %s", msg)
 	}
 }
