@@ -70,12 +70,30 @@ func EnsureTopic(ctx context.Context, brokers []string, topic string, partitions
 	}
 }
 
+// Writer is a kafka-go Writer with a transport of its own, closed with it.
+type Writer struct {
+	*kafka.Writer
+	transport *kafka.Transport
+}
+
+// Close flushes and closes the writer, then its transport's connections.
+func (w *Writer) Close() error {
+	err := w.Writer.Close()
+	w.transport.CloseIdleConnections()
+	return err
+}
+
 // NewWriter returns a synchronous writer with the settings the project
 // relies on: every message acknowledged by all in-sync replicas, an explicit
 // batch timeout (kafka-go's default is a full second), hashing by key, and no
 // retries hidden inside the writer (callers retry and dedupe by event id).
-func NewWriter(brokers []string, topic string, batchTimeout time.Duration) *kafka.Writer {
-	return &kafka.Writer{
+// Its transport is its own: kafka-go's shared default transport caches the
+// cluster's metadata for 6 s, so a topic created just before (EnsureTopic,
+// then import or replay in one process) would be unknown to a writer that
+// shared a cache filled before the topic existed.
+func NewWriter(brokers []string, topic string, batchTimeout time.Duration) *Writer {
+	t := &kafka.Transport{}
+	return &Writer{Writer: &kafka.Writer{
 		Addr:         kafka.TCP(brokers...),
 		Topic:        topic,
 		Balancer:     &kafka.Hash{},
@@ -85,7 +103,8 @@ func NewWriter(brokers []string, topic string, batchTimeout time.Duration) *kafk
 		BatchBytes:   4 << 20,
 		MaxAttempts:  1,
 		Async:        false,
-	}
+		Transport:    t,
+	}, transport: t}
 }
 
 // allLed reports whether every partition has an elected leader, i.e. accepts writes.
