@@ -151,8 +151,9 @@ ingest_topic() {
   "$bin" ingest --topic "$topic" --dedupe-horizon 87600h >"$work/$db.ingest.log" 2>&1 &
   ingest_pid=$!
   while :; do
-    n=$(chq -d "$db" -q "SELECT toUInt64(sum(n)) FROM (SELECT partition, max(next_offset) AS n FROM ingest_offsets WHERE consumer = 'clickhouse' AND topic = '$topic' GROUP BY partition)" 2>/dev/null || echo 0)
-    [ "${n:-0}" -ge "$events" ] && break
+    n=$(chq -d "$db" -q "SELECT toUInt64(sum(n)) FROM (SELECT partition, max(next_offset) AS n FROM ingest_offsets WHERE consumer = 'clickhouse' AND topic = '$topic' GROUP BY partition)" 2>/dev/null) || n=0
+    [[ $n =~ ^[0-9]+$ ]] || n=0
+    [ "$n" -ge "$events" ] && break
     kill -0 "$ingest_pid" 2>/dev/null || { log "ingest died: $(tail -5 "$work/$db.ingest.log")"; return 1; }
     sleep 2
   done
