@@ -12,11 +12,12 @@ import (
 // run on their own; `ratioguard all` serves every stage on one, the
 // tracker's.
 const (
-	defaultTrackerAdmin = "127.0.0.1:6970"
-	defaultIngestAdmin  = "127.0.0.1:6971"
-	defaultDetectAdmin  = "127.0.0.1:6972"
-	defaultEnforceAdmin = "127.0.0.1:6973"
-	defaultReportsAdmin = "127.0.0.1:6974"
+	defaultTrackerAdmin   = "127.0.0.1:6970"
+	defaultIngestAdmin    = "127.0.0.1:6971"
+	defaultDetectAdmin    = "127.0.0.1:6972"
+	defaultEnforceAdmin   = "127.0.0.1:6973"
+	defaultReportsAdmin   = "127.0.0.1:6974"
+	defaultWritebackAdmin = "127.0.0.1:6975"
 )
 
 // adminFlag registers --admin-addr with the stage's default.

@@ -13,7 +13,7 @@ import (
 
 // The Grafana dashboard of deploy/ charts metrics that exist: every
 // ratioguard_* name in its queries is registered somewhere in the code, and
-// every metric the ingest, rollup, detector and enforcement stages register
+// every metric the ingest, rollup, detector, enforcement and write-back stages register
 // is charted. Panels fit Grafana's 24-column grid with unique ids.
 func TestGrafanaDashboardMatchesTheMetrics(t *testing.T) {
 	root := filepath.Join("..", "..")
@@ -100,7 +100,7 @@ func TestGrafanaDashboardMatchesTheMetrics(t *testing.T) {
 		}
 	}
 	for m := range registered {
-		for _, stage := range []string{"ratioguard_ingest_", "ratioguard_rollup_", "ratioguard_detect_", "ratioguard_enforce_"} {
+		for _, stage := range []string{"ratioguard_ingest_", "ratioguard_rollup_", "ratioguard_detect_", "ratioguard_enforce_", "ratioguard_writeback_"} {
 			if strings.HasPrefix(m, stage) && !charted[m] {
 				t.Errorf("%s is registered but not charted", m)
 			}

@@ -29,16 +29,30 @@ func runWriteback(ctx context.Context, env *cliEnv, args []string) error {
 	peerTimeout := fs.Duration("peer-timeout", site.DefaultPeerTimeout, "a peer silent this long leaves its torrent's seeders/leechers (the tracker drops it after twice the interval)")
 	instance := fs.String("instance-id", "", "static consumer-group identity of this process; empty: dynamic")
 	siteURL := fs.String("site-url", config.Getenv(envSiteURL, ""), "gazelle: the site's base URL for the token-expiry callback (tools.php); empty: expiries stay queued (env "+envSiteURL+")")
+	adminAddr := adminFlag(fs, defaultWritebackAdmin)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*siteName) == "" || strings.TrimSpace(*dsn) == "" {
 		return usageError{"writeback: --site and --site-dsn are required (or " + config.EnvSite + " and " + config.EnvSiteDSN + ")"}
 	}
+	if err := site.ValidSite(*siteName); err != nil {
+		return usageError{"writeback: " + err.Error()}
+	}
+	adm, stopAdmin, err := startAdmin(ctx, env, fs, "writeback", *adminAddr)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	met, err := site.NewMetrics(adm.Registry())
+	if err != nil {
+		return err
+	}
+	adm.Check("writeback", met.Ready)
 	return site.Run(ctx, site.Config{
 		Engines: eng, Site: *siteName, SiteDSN: *dsn, Topic: *topic, InstanceID: *instance,
 		FlushInterval: *flush, MaxBatch: *batch, Horizon: *horizon, PeerTimeout: *peerTimeout,
-		SiteURL: *siteURL, SiteKey: config.Getenv(envSiteKey, ""), Log: env.log,
+		SiteURL: *siteURL, SiteKey: config.Getenv(envSiteKey, ""), Log: env.log, Metrics: met,
 	})
 }
 

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/testenv"
 )
 
 // `all` runs the write-back only when a site database is configured.
@@ -37,5 +42,62 @@ func TestWritebackNeedsSiteAndDSN(t *testing.T) {
 	err = runWriteback(context.Background(), env, []string{"--site", "nexusphp", "--site-dsn", "u:p@tcp(127.0.0.1:1)/x"})
 	if err == nil || !strings.Contains(err.Error(), `unknown site "nexusphp"`) {
 		t.Fatalf("err = %v; want unknown site", err)
+	}
+}
+
+// `ratioguard writeback` serves its metrics and readiness on its admin
+// address: ready once the site's database answers and its consumer runs;
+// its consumer's metrics are named ratioguard_writeback_, apart from
+// ingest's.
+func TestWritebackServesMetricsAndReadiness(t *testing.T) {
+	pg, k, maria := testenv.Postgres(t), testenv.Kafka(t, 1), testenv.MariaDB(t)
+	schema, err := os.ReadFile(filepath.Join("..", "..", "ingest", "site", "testdata", "gazelle.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	maria.Exec(t, string(schema))
+	t.Setenv(config.EnvPostgresURL, pg.URL)
+	t.Setenv(config.EnvKafkaBrokers, strings.Join(k.Brokers, ","))
+	adminAddr := freeAddr(t)
+	var out syncBuffer
+	env := &cliEnv{stdout: &out, stderr: &out, log: slog.New(slog.NewTextHandler(&out, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, env, []string{"writeback", "--site", "gazelle", "--site-dsn", maria.DSN, "--topic", k.Topic,
+			"--flush-interval", "100ms", "--admin-addr", adminAddr})
+	}()
+	base := "http://" + adminAddr
+	deadline := time.Now().Add(60 * time.Second)
+	for c, body := httpGet(base + "/readyz"); c != http.StatusOK; c, body = httpGet(base + "/readyz") {
+		select {
+		case rc := <-code:
+			t.Fatalf("writeback exited %d before ready:\n%s", rc, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d %q:\n%s", c, body, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, metrics := httpGet(base + "/metrics")
+	for _, want := range []string{
+		`ratioguard_writeback_records_stored_total{sink="writeback-gazelle"} 0`,
+		`ratioguard_writeback_skipped_total{reason="member_without_site_id"} 0`,
+		`ratioguard_writeback_skipped_total{reason="site_row_missing"} 0`,
+		"ratioguard_writeback_announces_applied_total 0", "ratioguard_writeback_token_callbacks_failed_total 0",
+		"go_goroutines",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(metrics, "ratioguard_ingest_") {
+		t.Errorf("the write-back exports ingest's metric names:\n%s", metrics)
+	}
+	cancel()
+	if rc := <-code; rc != 0 {
+		t.Errorf("writeback exited %d on stop:\n%s", rc, out.String())
 	}
 }

@@ -30,32 +30,55 @@ type Monitor struct {
 	state     map[string]string // sink → why it is not storing ("" : storing)
 }
 
-// NewMonitor registers the consumers' metrics on reg.
+// Names are a Monitor's metric names: each stage that consumes the topic
+// has its own, so that several share one registry (`ratioguard all`).
+type Names struct {
+	BatchRecords, StoreSeconds, StoreErrors, RecordsStored, DeadLetters, ConsumerLag string
+}
+
+// IngestNames are the ingest stage's (ClickHouse loader and ledger).
+func IngestNames() Names {
+	return Names{
+		BatchRecords:  "ratioguard_ingest_batch_records",
+		StoreSeconds:  "ratioguard_ingest_store_seconds",
+		StoreErrors:   "ratioguard_ingest_store_errors_total",
+		RecordsStored: "ratioguard_ingest_records_stored_total",
+		DeadLetters:   "ratioguard_ingest_dead_letters_total",
+		ConsumerLag:   "ratioguard_ingest_consumer_lag",
+	}
+}
+
+// NewMonitor registers the ingest stage's consumer metrics on reg.
 func NewMonitor(reg prometheus.Registerer) (*Monitor, error) {
+	return NewNamedMonitor(reg, IngestNames())
+}
+
+// NewNamedMonitor registers the consumers' metrics on reg under names.
+func NewNamedMonitor(reg prometheus.Registerer, names Names) (*Monitor, error) {
 	m := &Monitor{
 		batchEvents: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "ratioguard_ingest_batch_records",
+			Name:    names.BatchRecords,
 			Help:    "Records per stored batch (events and dead letters), by sink.",
 			Buckets: prometheus.ExponentialBuckets(10, 4, 9), // 10 … 655,360
 		}, []string{"sink"}),
 		storeSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "ratioguard_ingest_store_seconds",
+			Name:    names.StoreSeconds,
 			Help:    "Time of one attempt to store a batch in the sink's engine, by sink and result.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10), // 5 ms … 19 s
 		}, []string{"sink", "result"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratioguard_ingest_store_errors_total",
+			Name: names.StoreErrors,
 			Help: "Failed attempts to store a batch (retried until stored), by sink.",
 		}, []string{"sink"}),
 		stored: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratioguard_ingest_records_stored_total",
+			Name: names.RecordsStored,
 			Help: "Records stored (their offsets with them), by sink.",
 		}, []string{"sink"}),
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratioguard_ingest_dead_letters_total",
+			Name: names.DeadLetters,
 			Help: "Undecodable messages written to the dead-letter topic, by sink.",
 		}, []string{"sink"}),
-		lagDesc: prometheus.NewDesc("ratioguard_ingest_consumer_lag",
+		lagDesc: prometheus.NewDesc(names.ConsumerLag,
 			"Messages of a partition not yet stored by the sink: the partition's end offset (last fetch, or asked of the broker every few seconds) minus the sink's stored offset.",
 			[]string{"sink", "topic", "partition"}, nil),
 		consumers: map[*consumer]struct{}{},
@@ -63,7 +86,7 @@ func NewMonitor(reg prometheus.Registerer) (*Monitor, error) {
 	}
 	for _, c := range []prometheus.Collector{m.batchEvents, m.storeSeconds, m.storeErrors, m.stored, m.deadLetters, m} {
 		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register ingest metrics: %w", err)
+			return nil, fmt.Errorf("register consumer metrics %s: %w", names.ConsumerLag, err)
 		}
 	}
 	return m, nil

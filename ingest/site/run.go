@@ -38,6 +38,8 @@ type Config struct {
 	// without SiteURL expiries stay queued in the site's database.
 	SiteURL, SiteKey string
 	Log              *slog.Logger
+	// Metrics, if set, records the write-back's work and readiness.
+	Metrics *Metrics
 }
 
 // OpenSiteDB opens the site's database for the write-back: times in UTC,
@@ -97,9 +99,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.PeerTimeout > 0 {
 		w.PeerTimeout = cfg.PeerTimeout
 	}
+	w.Metrics = cfg.Metrics
 	if err := w.EnsureTables(ctx); err != nil {
 		return err
 	}
+	cfg.Metrics.siteDB(db)
 	brokers := cfg.Engines.Brokers()
 	if err := kafkaconn.EnsureTopic(ctx, brokers, cfg.Topic+".dlq", 1); err != nil {
 		return fmt.Errorf("write-back dead-letter topic: %w", err)
@@ -113,6 +117,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 	ccfg := consumer.Config{Brokers: brokers, Topic: cfg.Topic, MaxBatch: cfg.MaxBatch, Linger: cfg.FlushInterval,
 		Group: "ratioguard-" + w.Name() + "-" + cfg.Topic, Log: cfg.Log}
+	if cfg.Metrics != nil {
+		ccfg.Monitor = cfg.Metrics.Monitor
+	}
 	if cfg.InstanceID != "" {
 		ccfg.InstanceID = cfg.InstanceID + "-" + w.Name()
 	}
@@ -142,7 +149,11 @@ func (w *Writer) housekeep(ctx context.Context, cfg Config) {
 		case <-tick.C:
 		}
 		if exp != nil {
-			if n, err := exp.Flush(ctx); err != nil && ctx.Err() == nil {
+			n, err := exp.Flush(ctx)
+			if ctx.Err() == nil {
+				w.Metrics.callback(n, err)
+			}
+			if err != nil && ctx.Err() == nil {
 				w.log.Warn("token expiry callback failed; retrying at the next flush", "sent", n, "err", err)
 			} else if n > 0 {
 				w.log.Info("freeleech tokens expired on the site", "count", n)

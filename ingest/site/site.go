@@ -78,6 +78,12 @@ type mapping interface {
 // stmt is the site's statement of that name.
 func stmt(m mapping, name string) string { return q(m.name() + "_" + name) }
 
+// ValidSite says whether the write-back knows site.
+func ValidSite(site string) error {
+	_, err := mappingFor(site)
+	return err
+}
+
 func mappingFor(site string) (mapping, error) {
 	switch strings.ToLower(strings.TrimSpace(site)) {
 	case SiteGazelle:
@@ -97,6 +103,7 @@ type Stats struct {
 	TooOld         int64 // older than the dedupe horizon
 	MissingRows    int64 // site rows (users, torrents) that were not there to update
 	Rows           int64 // site rows written (inserted or updated)
+	Expiries       int64 // token expiries queued for the site's callback (Gazelle)
 }
 
 // Writer is the write-back sink of one site's database.
@@ -112,6 +119,8 @@ type Writer struct {
 	// PeerTimeout: a peer silent this long (in announce time) is inactive
 	// and leaves its torrent's seeders or leechers. Set before the first Store.
 	PeerTimeout time.Duration
+	// Metrics, if set, records each stored batch. Set before the first Store.
+	Metrics *Metrics
 
 	reapMu   sync.Mutex
 	lastReap time.Time
@@ -227,6 +236,9 @@ func (w *Writer) Store(ctx context.Context, b *consumer.Batch) error {
 		}
 		c.MissingRows += missing
 		c.Rows = w.m.rows(p) - missing
+		if _, ok := w.m.(gazelle); ok {
+			c.Expiries = int64(len(p.expiries))
+		}
 	}
 	if _, err := tx.ExecContext(ctx, q("store_offset"), b.Next, w.name, b.Topic, b.Partition); err != nil {
 		return fmt.Errorf("store write-back offset %d of %s/%d: %w", b.Next, b.Topic, b.Partition, err)
@@ -248,7 +260,9 @@ func (w *Writer) count(b *consumer.Batch, c Stats) {
 	s.TooOld += c.TooOld
 	s.MissingRows += c.MissingRows
 	s.Rows += c.Rows
+	s.Expiries += c.Expiries
 	w.statsMu.Unlock()
+	w.Metrics.batch(c)
 	if c.UnknownMember+c.UnknownTorrent+c.TooOld+c.MissingRows > 0 {
 		w.log.Warn("write-back skipped announces", "partition", b.Partition, "next_offset", b.Next,
 			"member_without_site_id", c.UnknownMember, "torrent_without_site_id", c.UnknownTorrent,
