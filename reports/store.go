@@ -87,6 +87,16 @@ type Filter struct {
 // severe (then highest score), oldest first.
 var Sorts = []string{"", "score", "severity", "oldest"}
 
+// reportOrders end list_reports.sql for each sort: a fixed text per sort
+// (never built from input), each a plain ORDER BY the planner can serve
+// from an index, then the offset ($9) and limit ($6).
+var reportOrders = map[string]string{
+	"":         "ORDER BY r.id DESC OFFSET $9 LIMIT $6",
+	"score":    "ORDER BY r.score DESC, r.id DESC OFFSET $9 LIMIT $6",
+	"severity": "ORDER BY array_position(ARRAY['low', 'medium', 'high', 'critical'], r.severity) DESC, r.score DESC, r.id DESC OFFSET $9 LIMIT $6",
+	"oldest":   "ORDER BY r.id ASC OFFSET $9 LIMIT $6",
+}
+
 // Verdicts staff may give a confirmed report (enforce carries them out).
 var Verdicts = []string{"reverse_credit", "disable_account", "disable_leech", "reset_passkey"}
 
@@ -249,7 +259,11 @@ func (s *Store) list(ctx context.Context, f Filter, limit int) ([]Report, error)
 		}
 		uid = n
 	}
-	rows, err := s.pool.Query(ctx, sqlListReports, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid, f.TorrentID, f.Sort, f.Offset, f.Assignee)
+	order, ok := reportOrders[f.Sort]
+	if !ok {
+		return nil, InputError{"sort must be one of newest (empty), score, severity, oldest"}
+	}
+	rows, err := s.pool.Query(ctx, sqlListReports+order, f.Status, f.Detector, f.Severity, f.UserID, f.BeforeID, limit, uid, f.TorrentID, f.Offset, f.Assignee)
 	if err != nil {
 		return nil, fmt.Errorf("list cheat reports: %w", err)
 	}

@@ -22,14 +22,9 @@ WHERE ($1 = '' OR r.status = $1)
            OR r.subject_id = (SELECT u.passkey FROM users u WHERE u.id = $7))))
   AND ($5 = 0 OR r.id < $5)
   -- assignee: '' any, '-' nobody, else a staff name
-  AND ($11 = '' OR ($11 = '-' AND r.assignee_id IS NULL) OR a.name = $11)
+  AND ($10 = '' OR ($10 = '-' AND r.assignee_id IS NULL) OR a.name = $10)
   -- a torrent's reports: about the torrent, or listing it in the evidence
   AND ($8 = 0 OR (r.subject_kind = 'torrent' AND r.subject_id = $8::text)
        OR r.evidence->'torrents' @> jsonb_build_array(jsonb_build_object('torrent_id', $8::bigint)))
-ORDER BY CASE WHEN $9 = 'score' THEN r.score END DESC,
-         CASE WHEN $9 = 'severity' THEN array_position(ARRAY['low', 'medium', 'high', 'critical'], r.severity) END DESC,
-         CASE WHEN $9 = 'severity' THEN r.score END DESC,
-         CASE WHEN $9 = 'oldest' THEN r.id END ASC,
-         r.id DESC
-OFFSET $10
-LIMIT $6
+-- ORDER BY, OFFSET $9 and LIMIT $6 follow, from reportOrders (store.go): one
+-- plain order per sort, so that newest first reads the primary key backwards.
