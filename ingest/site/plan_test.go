@@ -47,6 +47,10 @@ func TestExpand(t *testing.T) {
 	if want := "UPDATE t JOIN (SELECT ? AS id, ? AS up UNION ALL SELECT ?, ?) d ON d.id = t.id"; got != want {
 		t.Errorf("rows: %q\nwant  %q", got, want)
 	}
+	got = expand("SELECT 1 FROM ({{rows:t,p=binary}}) d", 2, 2)
+	if want := "SELECT 1 FROM (SELECT ? AS t, CAST(? AS BINARY) AS p UNION ALL SELECT ?, CAST(? AS BINARY)) d"; got != want {
+		t.Errorf("binary rows: %q\nwant  %q", got, want)
+	}
 }
 
 func TestExpireURL(t *testing.T) {

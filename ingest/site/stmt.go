@@ -13,7 +13,10 @@ const maxPlaceholders = 60_000
 
 // rowsMarker is {{rows:a,b,c}}: a derived table of bound rows, one column
 // per name, for UPDATE ... JOIN (MariaDB has no VALUES with column names).
-var rowsMarker = regexp.MustCompile(`\{\{rows:([a-z_,]+)\}\}`)
+// A column named c=binary holds bytes (peer ids): a bare placeholder of a
+// derived table takes the connection's character set, and bytes that are
+// not UTF-8 (aria2's peer ids) would then match no row.
+var rowsMarker = regexp.MustCompile(`\{\{rows:([a-z_,=]+)\}\}`)
 
 // expand writes n rows of cols placeholders into tmpl's marker.
 func expand(tmpl string, n, cols int) string {
@@ -29,7 +32,12 @@ func expand(tmpl string, n, cols int) string {
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("?")
+				name, binary := strings.CutSuffix(name, "=binary")
+				if binary {
+					b.WriteString("CAST(? AS BINARY)")
+				} else {
+					b.WriteString("?")
+				}
 				if i == 0 {
 					b.WriteString(" AS " + name)
 				}
