@@ -51,9 +51,10 @@ type Server struct {
 	// way the site's control protocols do (tracker/control).
 	control *control.Service
 
-	countsMu sync.Mutex // the header's report counts, recounted every countsTTL
+	countsMu sync.Mutex // the header's and the queue's report counts, recounted every countsTTL
 	counts   map[string]int64
 	countsAt time.Time
+	queue    map[string]queueCountsAt // per status
 }
 
 // Options configure a Server.
@@ -665,7 +666,7 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request) {
 	data["Severities"], data["Statuses"] = []string{"low", "medium", "high", "critical"}, []string{"open", "confirmed", "dismissed"}
 	if err == nil {
 		var c QueueCounts
-		if c, err = s.store.QueueCounts(r.Context(), f.Status); err == nil {
+		if c, err = s.queueCounts(r.Context(), f.Status); err == nil {
 			data["QueueCounts"] = c
 		}
 	}
@@ -853,12 +854,38 @@ func (s *Server) headerCounts(ctx context.Context) map[string]int64 {
 	return counts
 }
 
-// forgetCounts makes the next page recount the header's counts (after a
-// review this server made changed them).
+// forgetCounts makes the next page recount the header's and the queue's
+// counts (after a review this server made changed them).
 func (s *Server) forgetCounts() {
 	s.countsMu.Lock()
-	s.counts = nil
+	s.counts, s.queue = nil, nil
 	s.countsMu.Unlock()
+}
+
+// queueCountsAt are a status's counts per detector and severity, and when
+// they were counted.
+type queueCountsAt struct {
+	c  QueueCounts
+	at time.Time
+}
+
+// queueCounts are the reports of status per detector and severity,
+// recounted at most every countsTTL (any status means every report).
+func (s *Server) queueCounts(ctx context.Context, status string) (QueueCounts, error) {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	if q, ok := s.queue[status]; ok && time.Since(q.at) < countsTTL {
+		return q.c, nil
+	}
+	c, err := s.store.QueueCounts(ctx, status)
+	if err != nil {
+		return c, err
+	}
+	if s.queue == nil {
+		s.queue = map[string]queueCountsAt{}
+	}
+	s.queue[status] = queueCountsAt{c, time.Now()}
+	return c, nil
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
