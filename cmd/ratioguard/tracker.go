@@ -46,6 +46,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	createTopic := fs.Int("create-topic", 0, "create the topic with this many partitions if it does not exist (0: expect it to exist, see ratioguard migrate)")
 	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; default off)")
 	queueSize := fs.Int("queue-size", defaultTrackerQueue, "events held in memory on their way to Kafka; beyond, they go to the disk spool")
+	batchTimeout := fs.Duration("batch-timeout", stream.DefaultBatchTimeout, "how long a Kafka write waits for its partition batches to fill before sending them (events reach Kafka about this much later; longer: fewer, larger produce requests)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent(), "Go GC target percentage; 0 leaves it to GOGC (default 400 when GOGC is unset: the live heap is small, so collections run a quarter as often on the hot path; GOMEMLIMIT caps memory as usual)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,6 +66,9 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if *queueSize <= 0 {
 		return usageError{"--queue-size must be positive"}
+	}
+	if *batchTimeout <= 0 {
+		return usageError{"--batch-timeout must be positive"}
 	}
 	if *gcPercent != 0 {
 		debug.SetGCPercent(*gcPercent)
@@ -116,7 +120,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	// gives each back once it is encoded for Kafka or the spool.
 	cfg.Core.Events = core.NewEventPool()
 	producer, err := stream.New(ctx, stream.Config{Brokers: eng.Brokers(), Topic: *topic, SpoolDir: *spoolDir,
-		QueueSize: *queueSize, Recycle: cfg.Core.Events.Put}, reg, env.log)
+		QueueSize: *queueSize, BatchTimeout: *batchTimeout, Recycle: cfg.Core.Events.Put}, reg, env.log)
 	if err != nil {
 		return fmt.Errorf("start the event producer: %w", err)
 	}

@@ -23,8 +23,12 @@ type Config struct {
 	BatchSize int
 	// BatchTimeout is kafka-go's per-partition batch timeout: a synchronous
 	// write of a batch smaller than the writer's batch size waits this long
-	// before it is sent. Default 5ms (kafka-go's own default is a full
-	// second; never leave it implicit).
+	// before it is sent, while later events gather in the queue for the next
+	// write. Default 20ms (kafka-go's own default is a full second; never
+	// leave it implicit): an event reaches Kafka within about that much
+	// later, and each produce request carries ~4× the events it did at 5ms,
+	// which took the tracker's CPU per announce down (docs/BENCHMARKS.md,
+	// "Server CPU per announce").
 	BatchTimeout time.Duration
 	// WriteTimeout bounds one batch write, including the acknowledgements
 	// from all in-sync replicas; default 10s.
@@ -61,7 +65,7 @@ type Config struct {
 const (
 	DefaultQueueSize          = 16384
 	DefaultBatchSize          = 1000
-	DefaultBatchTimeout       = 5 * time.Millisecond
+	DefaultBatchTimeout       = 20 * time.Millisecond
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultRetryMin           = 100 * time.Millisecond
 	DefaultRetryMax           = 5 * time.Second
