@@ -83,6 +83,35 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// runInBackground runs `ratioguard args...` until cancel: its exit code
+// arrives on code, its output in out.
+func runInBackground(args ...string) (code <-chan int, out *syncBuffer, cancel context.CancelFunc) {
+	out = &syncBuffer{}
+	env := &cliEnv{stdout: out, stderr: out, log: slog.New(slog.NewTextHandler(out, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := make(chan int, 1)
+	go func() { c <- run(ctx, env, args) }()
+	return c, out, cancel
+}
+
+// waitReady polls base's /readyz until it answers 200, failing if the
+// command (its exit code on code, its output in out) returns first or the
+// deadline passes.
+func waitReady(t *testing.T, base string, code <-chan int, out *syncBuffer, deadline time.Time) {
+	t.Helper()
+	for c, body := httpGet(base + "/readyz"); c != http.StatusOK; c, body = httpGet(base + "/readyz") {
+		select {
+		case rc := <-code:
+			t.Fatalf("exited %d before ready:\n%s", rc, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d %q:\n%s", c, body, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func httpGet(url string) (int, string) {
 	resp, err := http.Get(url)
 	if err != nil {
@@ -96,42 +125,25 @@ func httpGet(url string) (int, string) {
 // `ratioguard all` serves every stage's metrics and readiness on its one
 // admin address, none on the tracker's public port.
 func TestAllServesEveryStageOnOneAdminAddress(t *testing.T) {
-	pg, ch, k := testenv.Postgres(t), testenv.ClickHouse(t), testenv.Kafka(t, 2)
+	pg, ch, k, maria := testenv.Postgres(t), testenv.ClickHouse(t), testenv.Kafka(t, 2), testenv.MariaDB(t)
+	maria.Exec(t, gazelleSchema(t))
 	trackerAddr, adminAddr := freeAddr(t), freeAddr(t)
 	t.Setenv(config.EnvPostgresURL, pg.URL)
 	t.Setenv(config.EnvClickHouseURL, ch.URL)
 	t.Setenv(config.EnvKafkaBrokers, strings.Join(k.Brokers, ","))
 	t.Setenv(config.EnvTrackerAddr, trackerAddr)
 	t.Setenv(config.EnvReportsAddr, freeAddr(t))
-	var out syncBuffer
-	env := &cliEnv{stdout: &out, stderr: &out, log: slog.New(slog.NewTextHandler(&out, nil))}
-	ctx, cancel := context.WithCancel(context.Background())
+	code, out, cancel := runInBackground("all", "--admin-addr", adminAddr,
+		"--tracker-flags", "--topic "+k.Topic+" --spool-dir "+t.TempDir(),
+		"--ingest-flags", "--topic "+k.Topic+" --linger 100ms",
+		"--detect-flags", "--interval 1h", "--enforce-flags", "--interval 1h",
+		"--writeback-flags", "--site gazelle --site-dsn "+maria.DSN+" --topic "+k.Topic+" --flush-interval 100ms")
 	defer cancel()
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, env, []string{"all", "--admin-addr", adminAddr,
-			"--tracker-flags", "--topic " + k.Topic + " --spool-dir " + t.TempDir(),
-			"--ingest-flags", "--topic " + k.Topic + " --linger 100ms",
-			"--detect-flags", "--interval 1h", "--enforce-flags", "--interval 1h"})
-	}()
 	base := "http://" + adminAddr
 	deadline := time.Now().Add(90 * time.Second)
-	for {
-		c, body := httpGet(base + "/readyz")
-		if c == http.StatusOK {
-			break
-		}
-		select {
-		case rc := <-code:
-			t.Fatalf("all exited %d before ready:\n%s", rc, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d %q:\n%s", c, body, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	// An announce (refused: unknown passkey) reaches Kafka and both sinks.
+	waitReady(t, base, code, out, deadline)
+	// An announce (refused: unknown passkey) reaches Kafka, both sinks and
+	// the write-back.
 	if c, body := httpGet("http://" + trackerAddr + "/0123456789abcdef0123456789abcdef/announce?info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=-qB4650-aaaaaaaaaaaa&port=6881&uploaded=0&downloaded=0&left=0"); c != 200 || !strings.Contains(body, "failure reason") {
 		t.Fatalf("announce: %d %q", c, body)
 	}
@@ -139,6 +151,7 @@ func TestAllServesEveryStageOnOneAdminAddress(t *testing.T) {
 	// passes (started with the process) are recorded.
 	var metrics string
 	for _, want := range []string{`ratioguard_ingest_records_stored_total{sink="ledger"} 1`, `ratioguard_ingest_records_stored_total{sink="clickhouse"} 1`,
+		`ratioguard_writeback_records_stored_total{sink="writeback-gazelle"} 1`,
 		`ratioguard_detect_passes_total{result="ok",scheduler="scheduler"}`, `ratioguard_enforce_pass_seconds_count{result="ok"}`} {
 		for !strings.Contains(metrics, want) {
 			if time.Now().After(deadline) {

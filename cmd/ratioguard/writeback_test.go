@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,36 +50,15 @@ func TestWritebackNeedsSiteAndDSN(t *testing.T) {
 // ingest's.
 func TestWritebackServesMetricsAndReadiness(t *testing.T) {
 	pg, k, maria := testenv.Postgres(t), testenv.Kafka(t, 1), testenv.MariaDB(t)
-	schema, err := os.ReadFile(filepath.Join("..", "..", "ingest", "site", "testdata", "gazelle.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	maria.Exec(t, string(schema))
+	maria.Exec(t, gazelleSchema(t))
 	t.Setenv(config.EnvPostgresURL, pg.URL)
 	t.Setenv(config.EnvKafkaBrokers, strings.Join(k.Brokers, ","))
 	adminAddr := freeAddr(t)
-	var out syncBuffer
-	env := &cliEnv{stdout: &out, stderr: &out, log: slog.New(slog.NewTextHandler(&out, nil))}
-	ctx, cancel := context.WithCancel(context.Background())
+	code, out, cancel := runInBackground("writeback", "--site", "gazelle", "--site-dsn", maria.DSN, "--topic", k.Topic,
+		"--flush-interval", "100ms", "--admin-addr", adminAddr)
 	defer cancel()
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, env, []string{"writeback", "--site", "gazelle", "--site-dsn", maria.DSN, "--topic", k.Topic,
-			"--flush-interval", "100ms", "--admin-addr", adminAddr})
-	}()
 	base := "http://" + adminAddr
-	deadline := time.Now().Add(60 * time.Second)
-	for c, body := httpGet(base + "/readyz"); c != http.StatusOK; c, body = httpGet(base + "/readyz") {
-		select {
-		case rc := <-code:
-			t.Fatalf("writeback exited %d before ready:\n%s", rc, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d %q:\n%s", c, body, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitReady(t, base, code, out, time.Now().Add(60*time.Second))
 	_, metrics := httpGet(base + "/metrics")
 	for _, want := range []string{
 		`ratioguard_writeback_records_stored_total{sink="writeback-gazelle"} 0`,
@@ -100,4 +78,14 @@ func TestWritebackServesMetricsAndReadiness(t *testing.T) {
 	if rc := <-code; rc != 0 {
 		t.Errorf("writeback exited %d on stop:\n%s", rc, out.String())
 	}
+}
+
+// gazelleSchema is the write-back's Gazelle test schema (ingest/site/testdata).
+func gazelleSchema(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "ingest", "site", "testdata", "gazelle.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -137,23 +137,7 @@ func killRun(t *testing.T, siteName string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offsets := func(ctx context.Context) (map[int32]int64, error) {
-		rs, err := e.db.QueryContext(ctx, "SELECT part, next_offset FROM ratioguard_writeback_offsets WHERE consumer = ? AND topic = ?", e.w.Name(), k.Topic)
-		if err != nil {
-			return nil, err
-		}
-		defer rs.Close()
-		out := map[int32]int64{}
-		for rs.Next() {
-			var p int32
-			var o int64
-			if err := rs.Scan(&p, &o); err != nil {
-				return nil, err
-			}
-			out[p] = o
-		}
-		return out, rs.Err()
-	}
+	offsets := func(ctx context.Context) (map[int32]int64, error) { return StoredOffsets(ctx, e.db, siteName, k.Topic) }
 
 	logPath := filepath.Join(t.TempDir(), "writeback.log")
 	logFile, err := os.Create(logPath)

@@ -105,14 +105,16 @@ func (m *Metrics) callback(sent int, err error) {
 	}
 }
 
-// siteDB records the site's database once the write-back has opened it.
-func (m *Metrics) siteDB(db *sql.DB) {
+// siteDB records the site's database once the write-back has opened it;
+// the write-back is not ready until its consumer (sink) starts.
+func (m *Metrics) siteDB(db *sql.DB, sink string) {
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
 	m.db = db
 	m.mu.Unlock()
+	m.Monitor.Waiting(sink, "its consumer is not started yet")
 }
 
 var errNoSiteDB = errors.New("the site's database is not open yet")

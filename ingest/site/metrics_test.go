@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,7 +66,11 @@ func TestMetricsCountBatchesAndCallbacks(t *testing.T) {
 		t.Errorf("callbacks failed %v, expiries sent %v; want 1, 1", f, s)
 	}
 
-	m.siteDB(e.db)
+	m.siteDB(e.db, e.w.Name())
+	if err := m.Ready(ctx); err == nil || !strings.Contains(err.Error(), "not started") {
+		t.Errorf("ready before its consumer started: %v", err)
+	}
+	m.Monitor.Waiting(e.w.Name(), "") // what the consumer records when it starts
 	if err := m.Ready(ctx); err != nil {
 		t.Errorf("ready with the site's database open: %v", err)
 	}
@@ -74,7 +79,8 @@ func TestMetricsCountBatchesAndCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	m.siteDB(db)
+	m.siteDB(db, e.w.Name())
+	m.Monitor.Waiting(e.w.Name(), "")
 	if err := m.Ready(ctx); err == nil {
 		t.Error("ready while the site's database does not answer")
 	}

@@ -103,7 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := w.EnsureTables(ctx); err != nil {
 		return err
 	}
-	cfg.Metrics.siteDB(db)
+	cfg.Metrics.siteDB(db, w.Name())
 	brokers := cfg.Engines.Brokers()
 	if err := kafkaconn.EnsureTopic(ctx, brokers, cfg.Topic+".dlq", 1); err != nil {
 		return fmt.Errorf("write-back dead-letter topic: %w", err)

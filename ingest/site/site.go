@@ -78,6 +78,10 @@ type mapping interface {
 // stmt is the site's statement of that name.
 func stmt(m mapping, name string) string { return q(m.name() + "_" + name) }
 
+// sinkName is the write-back's consumer name for m's site (its offsets'
+// consumer column, its consumer group and its metrics' sink label).
+func sinkName(m mapping) string { return "writeback-" + m.name() }
+
 // ValidSite says whether the write-back knows site.
 func ValidSite(site string) error {
 	_, err := mappingFor(site)
@@ -140,7 +144,7 @@ func New(site string, db *sql.DB, pool *pgxpool.Pool, horizon time.Duration, log
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Writer{db: db, ids: newSiteIDs(pool), m: m, name: "writeback-" + m.name(), horizon: horizon,
+	return &Writer{db: db, ids: newSiteIDs(pool), m: m, name: sinkName(m), horizon: horizon,
 		log: log.With("site", m.name()), PeerTimeout: DefaultPeerTimeout}, nil
 }
 
