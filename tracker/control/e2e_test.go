@@ -42,14 +42,7 @@ const (
 // announces reach the core as that member; the token holder's download is
 // credited 0 and the other leecher's in full.
 func TestRealClientsOnSiteURLs(t *testing.T) {
-	for _, tool := range []string{"aria2c", "mktorrent"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed (scripts/test-deps)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	needClients(t)
 	e := controltest.Start(t, func(r chi.Router, svc *control.Service) {
 		ocelot.New(svc, ocelot.Config{SiteSecret: e2eSecret}, svc.Log()).Mount(r)
 		h, err := unit3d.New(svc, e2eKey, svc.Log())
@@ -65,12 +58,7 @@ func TestRealClientsOnSiteURLs(t *testing.T) {
 		}
 	}
 	const size = 2<<20 + 4321
-	payload := make([]byte, size)
-	_, _ = rand.Read(payload)
-	if err := os.WriteFile(filepath.Join(dir, "seed", "payload.bin"), payload, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	want := sha256.Sum256(payload)
+	want := writePayload(t, filepath.Join(dir, "seed", "payload.bin"), size)
 
 	const (
 		pkSeed    = "gazelleseedgazelleseedgazellesd1"
@@ -80,38 +68,14 @@ func TestRealClientsOnSiteURLs(t *testing.T) {
 	)
 	// One .torrent per announce URL form (the info dict, so the info_hash,
 	// is the same: mktorrent writes the announce URL outside it).
-	torrent := func(name, announce string) string {
-		path := filepath.Join(dir, name+".torrent")
-		out, err := exec.Command("mktorrent", "-p", "-l", "16", "-a", announce, "-o", path, filepath.Join(dir, "seed", "payload.bin")).CombinedOutput()
-		if err != nil {
-			t.Fatalf("mktorrent: %v\n%s", err, out)
-		}
-		return path
-	}
+	torrent := func(name, announce string) string { return mktorrent(t, dir, name, announce) }
 	tSeed := torrent("gazelle", e.Announce+"/"+pkSeed+"/announce")
 	tUnit3d := torrent("unit3d", e.Announce+"/announce/"+pkUnit3d)
 	tNexus := torrent("nexus", e.Announce+"/announce.php?passkey="+pkNexus)
-	file, err := os.ReadFile(tSeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, err := admin.ParseTorrent(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ih := meta.InfoHash
+	ih := infoHash(t, tSeed)
 
 	// The sites' control requests.
-	gazelle := func(action string, kv ...string) {
-		t.Helper()
-		path := "/" + e2eSecret + "/update?action=" + action
-		for i := 0; i < len(kv); i += 2 {
-			path += "&" + kv[i] + "=" + kv[i+1]
-		}
-		if code, body := e.Get(path); code != 200 || body != "success" {
-			t.Fatalf("%s: %d %q", action, code, body)
-		}
-	}
+	gazelle := func(action string, kv ...string) { t.Helper(); ocelotUpdate(t, e, action, kv...) }
 	unit3dPut := func(path string, body map[string]any) {
 		t.Helper()
 		b, _ := json.Marshal(body)
@@ -129,11 +93,6 @@ func TestRealClientsOnSiteURLs(t *testing.T) {
 		return f == ""
 	})
 
-	aria2 := func(extra ...string) []string {
-		return append([]string{"aria2c", "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
-			"--enable-peer-exchange=false", "--disable-ipv6=true", "--file-allocation=none", "--console-log-level=notice",
-			"--summary-interval=0", "--bt-stop-timeout=120"}, extra...)
-	}
 	seeder := start(t, dir, "aria2-seeder", aria2("--dir="+filepath.Join(dir, "seed"), "--check-integrity=true",
 		"--seed-ratio=0.0", "--listen-port="+strconv.Itoa(freePort(t)), tSeed)...)
 	// The leechers' first announce then hands them the seeder.
@@ -141,14 +100,7 @@ func TestRealClientsOnSiteURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the seeder's announce", 30*time.Second, func() bool {
-		for _, ev := range e.Sink.All() {
-			if ev.GetUserId() == uint64(seedMember.ID) && ev.GetResult() == events.Result_RESULT_ACCEPTED && ev.GetLeft() == 0 {
-				return true
-			}
-		}
-		return false
-	})
+	waitAnnounced(t, e, "the seeder's announce", 30*time.Second, uint64(seedMember.ID))
 	leechers := []*proc{
 		start(t, dir, "aria2-unit3d", aria2("--dir="+filepath.Join(dir, "dl-unit3d"), "--seed-time=0",
 			"--listen-port="+strconv.Itoa(freePort(t)), tUnit3d)...),
@@ -166,14 +118,7 @@ func TestRealClientsOnSiteURLs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the announce with nothing left of "+pk[:6], 60*time.Second, func() bool {
-			for _, ev := range e.Sink.All() {
-				if ev.GetUserId() == uint64(m.ID) && ev.GetResult() == events.Result_RESULT_ACCEPTED && ev.GetLeft() == 0 {
-					return true
-				}
-			}
-			return false
-		})
+		waitAnnounced(t, e, "the announce with nothing left of "+pk[:6], 60*time.Second, uint64(m.ID))
 	}
 	t.Logf("completions announced after %v", time.Since(t0).Round(time.Millisecond))
 	for _, l := range leechers {
@@ -232,6 +177,90 @@ func TestRealClientsOnSiteURLs(t *testing.T) {
 	t.Logf("members' announces accepted: gazelle seeder %d, unit3d leecher %d (raw %d B, credited %d B), nexusphp leecher %d (raw %d B)",
 		got[ids[pkSeed]].accepted, got[ids[pkUnit3d]].accepted, got[ids[pkUnit3d]].raw, got[ids[pkUnit3d]].credited,
 		got[ids[pkNexus]].accepted, got[ids[pkNexus]].raw)
+}
+
+// needClients skips (laptop) or fails (CI) when aria2c or mktorrent is missing.
+func needClients(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"aria2c", "mktorrent"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed (scripts/test-deps)", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+// writePayload writes size random bytes to path and returns their hash.
+func writePayload(t *testing.T, path string, size int) [32]byte {
+	t.Helper()
+	payload := make([]byte, size)
+	_, _ = rand.Read(payload)
+	if err := os.WriteFile(path, payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(payload)
+}
+
+// mktorrent makes dir/name.torrent of dir/seed/payload.bin with announce
+// (outside the info dict: every such file has the same info_hash).
+func mktorrent(t *testing.T, dir, name, announce string) string {
+	t.Helper()
+	path := filepath.Join(dir, name+".torrent")
+	out, err := exec.Command("mktorrent", "-p", "-l", "16", "-a", announce, "-o", path, filepath.Join(dir, "seed", "payload.bin")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mktorrent: %v\n%s", err, out)
+	}
+	return path
+}
+
+// infoHash is the info_hash of the .torrent file at path.
+func infoHash(t *testing.T, path string) [20]byte {
+	t.Helper()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := admin.ParseTorrent(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return meta.InfoHash
+}
+
+// ocelotUpdate sends Gazelle's update request (Ocelot's protocol) with the
+// key/value pairs kv, which the caller has escaped as Gazelle does.
+func ocelotUpdate(t *testing.T, e *controltest.Env, action string, kv ...string) {
+	t.Helper()
+	path := "/" + e2eSecret + "/update?action=" + action
+	for i := 0; i < len(kv); i += 2 {
+		path += "&" + kv[i] + "=" + kv[i+1]
+	}
+	if code, body := e.Get(path); code != 200 || body != "success" {
+		t.Fatalf("%s: %d %q", action, code, body)
+	}
+}
+
+// aria2 is an aria2c command line for the tests' swarms: no DHT, local
+// discovery or peer exchange (the tracker alone hands out peers).
+func aria2(extra ...string) []string {
+	return append([]string{"aria2c", "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
+		"--enable-peer-exchange=false", "--disable-ipv6=true", "--file-allocation=none", "--console-log-level=notice",
+		"--summary-interval=0", "--bt-stop-timeout=120"}, extra...)
+}
+
+// waitAnnounced waits for an accepted announce of member with nothing left.
+func waitAnnounced(t *testing.T, e *controltest.Env, what string, within time.Duration, member uint64) {
+	t.Helper()
+	waitFor(t, what, within, func() bool {
+		for _, ev := range e.Sink.All() {
+			if ev.GetUserId() == member && ev.GetResult() == events.Result_RESULT_ACCEPTED && ev.GetLeft() == 0 {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // escape is PHP's rawurlencode, as Gazelle encodes an info_hash.

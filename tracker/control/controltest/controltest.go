@@ -105,16 +105,30 @@ func (e *Env) Eventually(what string, cond func() bool) {
 	}
 }
 
-// Sink keeps every event in memory.
+// Sink keeps every event in memory, and publishes it to the sink it
+// forwards to, if any.
 type Sink struct {
-	mu  sync.Mutex
-	evs []*events.Announce
+	mu   sync.Mutex
+	evs  []*events.Announce
+	next core.Sink
 }
 
 // Publish implements core.Sink.
 func (s *Sink) Publish(ev *events.Announce) {
 	s.mu.Lock()
 	s.evs = append(s.evs, ev)
+	next := s.next
+	s.mu.Unlock()
+	if next != nil {
+		next.Publish(ev)
+	}
+}
+
+// Forward makes every later event also go to next (the event stream to
+// Kafka, for a test that runs the pipeline behind the tracker).
+func (s *Sink) Forward(next core.Sink) {
+	s.mu.Lock()
+	s.next = next
 	s.mu.Unlock()
 }
 

@@ -1,0 +1,205 @@
+package control_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ratioguard/ratioguard/ingest/ingesttest"
+	"github.com/ratioguard/ratioguard/ingest/site"
+	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/testenv"
+	"github.com/ratioguard/ratioguard/schemas/events"
+	"github.com/ratioguard/ratioguard/tracker/control"
+	"github.com/ratioguard/ratioguard/tracker/control/controltest"
+	"github.com/ratioguard/ratioguard/tracker/control/ocelot"
+	"github.com/ratioguard/ratioguard/tracker/stream"
+)
+
+// The whole cycle with Gazelle and real clients: the site (scripted as
+// Gazelle's app does it) creates a member's and a torrent's rows in its
+// MariaDB and tells the tracker with Ocelot's add_user and add_torrent; aria2
+// seeds with the uploader's passkey, another aria2 downloads with the
+// downloader's; the tracker's events go to Kafka and the write-back lands
+// them in Gazelle's tables: each member's credited totals (equal to the
+// tracker's credited deltas) in users_leech_stats, both peers in
+// xbt_files_users, the snatch, the swarm in torrents_leech_stats.
+func TestGazelleCycleWithRealClients(t *testing.T) {
+	needClients(t)
+	e := controltest.Start(t, func(r chi.Router, svc *control.Service) {
+		ocelot.New(svc, ocelot.Config{SiteSecret: e2eSecret}, svc.Log()).Mount(r)
+	})
+	k, maria := testenv.Kafka(t, 1), testenv.MariaDB(t)
+	schema, err := os.ReadFile(filepath.Join("..", "..", "ingest", "site", "testdata", "gazelle.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	maria.Exec(t, string(schema))
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+
+	// The tracker's events go to Kafka; the write-back runs behind it.
+	producer, err := stream.New(ctx, stream.Config{Brokers: k.Brokers, Topic: k.Topic, SpoolDir: t.TempDir()}, prometheus.NewRegistry(), e.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Sink.Forward(producer)
+	met, err := site.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stopWriteback := context.WithCancel(ctx)
+	written := make(chan error, 1)
+	go func() {
+		written <- site.Run(wctx, site.Config{
+			Engines: config.Engines{PostgresURL: e.PG.URL, KafkaBrokers: strings.Join(k.Brokers, ",")},
+			Site:    site.SiteGazelle, SiteDSN: maria.DSN, Topic: k.Topic, FlushInterval: 100 * time.Millisecond,
+			Log: e.Log, Metrics: met,
+		})
+	}()
+	defer func() {
+		stopWriteback()
+		if err := <-written; err != nil {
+			t.Errorf("write-back: %v", err)
+		}
+	}()
+
+	dir := t.TempDir()
+	for _, d := range []string{"seed", "dl"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const size = 1<<20 + 777
+	want := writePayload(t, filepath.Join(dir, "seed", "payload.bin"), size)
+	const (
+		pkUp, pkDown            = "gazelleuploadergazelleuploader41", "gazelledownloadergazelledownld42"
+		siteUp, siteDown, siteT = 41, 42, 701
+	)
+	tUp := mktorrent(t, dir, "up", e.Announce+"/"+pkUp+"/announce")
+	tDown := mktorrent(t, dir, "down", e.Announce+"/"+pkDown+"/announce")
+	ih := infoHash(t, tUp)
+
+	// Gazelle: the members' and the torrent's rows (as registration and the
+	// upload create them), then the tracker is told.
+	if _, err := maria.DB.ExecContext(ctx, "INSERT INTO users_leech_stats (UserID) VALUES (?), (?)", siteUp, siteDown); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := maria.DB.ExecContext(ctx, "INSERT INTO torrents_leech_stats (TorrentID) VALUES (?)", siteT); err != nil {
+		t.Fatal(err)
+	}
+	ocelotUpdate(t, e, "add_user", "passkey", pkUp, "id", strconv.Itoa(siteUp), "visible", "1")
+	ocelotUpdate(t, e, "add_user", "passkey", pkDown, "id", strconv.Itoa(siteDown), "visible", "1")
+	ocelotUpdate(t, e, "add_torrent", "info_hash", escape(ih[:]), "id", strconv.Itoa(siteT), "freetorrent", "0")
+	member := map[string]uint64{}
+	for _, pk := range []string{pkUp, pkDown} {
+		m, err := e.Service.Member(ctx, control.MemberRef{Passkey: pk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		member[pk] = uint64(m.ID)
+	}
+
+	seeder := start(t, dir, "aria2-seeder", aria2("--dir="+filepath.Join(dir, "seed"), "--check-integrity=true",
+		"--seed-ratio=0.0", "--listen-port="+strconv.Itoa(freePort(t)), tUp)...)
+	waitAnnounced(t, e, "the seeder's announce", 30*time.Second, member[pkUp])
+	leecher := start(t, dir, "aria2-leecher", aria2("--dir="+filepath.Join(dir, "dl"), "--seed-time=0",
+		"--listen-port="+strconv.Itoa(freePort(t)), tDown)...)
+	waitFile(t, filepath.Join(dir, "dl", "payload.bin"), want, 90*time.Second)
+	waitAnnounced(t, e, "the leecher's completion", 60*time.Second, member[pkDown])
+	leecher.wait(t) // --seed-time=0: it stops, with its stopped announce
+	seeder.stop(t)
+	// aria2 may exit before the tracker has answered its stopped announce.
+	waitFor(t, "both clients' stopped announces", 10*time.Second, func() bool {
+		stopped := map[uint64]bool{}
+		for _, ev := range e.Sink.All() {
+			stopped[ev.GetUserId()] = stopped[ev.GetUserId()] || ev.GetEvent() == events.Event_EVENT_STOPPED
+		}
+		return stopped[member[pkUp]] && stopped[member[pkDown]]
+	})
+
+	// What the tracker credited each member, and the topic's end offsets
+	// once the producer has written every event.
+	credited := map[uint64][2]uint64{}
+	accepted := 0
+	for _, ev := range e.Sink.All() {
+		if ev.GetResult() == events.Result_RESULT_ACCEPTED {
+			accepted++
+			c := credited[ev.GetUserId()]
+			credited[ev.GetUserId()] = [2]uint64{c[0] + ev.GetCreditedUploaded(), c[1] + ev.GetCreditedDownloaded()}
+		}
+	}
+	published := int64(len(e.Sink.All()))
+	var ends map[int32]int64
+	for total := int64(0); total < published; {
+		if st := producer.Stats(); ctx.Err() != nil || st.Dropped > 0 {
+			t.Fatalf("%d of %d events on the topic; producer %+v", total, published, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if ends, err = ingesttest.EndOffsets(ctx, k.Brokers, k.Topic); err != nil {
+			t.Fatal(err)
+		}
+		total = 0
+		for _, o := range ends {
+			total += max(o, 0)
+		}
+	}
+	err = ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
+		return site.StoredOffsets(ctx, maria.DB, site.SiteGazelle, k.Topic)
+	})
+	if err != nil {
+		t.Fatalf("the write-back did not store the topic: %v", err)
+	}
+	if err := met.Ready(ctx); err != nil {
+		t.Errorf("write-back not ready after storing every batch: %v", err)
+	}
+
+	// Gazelle's tables.
+	for pk, id := range map[string]int{pkUp: siteUp, pkDown: siteDown} {
+		var up, down uint64
+		if err := maria.DB.QueryRowContext(ctx, "SELECT Uploaded, Downloaded FROM users_leech_stats WHERE UserID = ?", id).Scan(&up, &down); err != nil {
+			t.Fatal(err)
+		}
+		if c := credited[member[pk]]; up != c[0] || down != c[1] {
+			t.Errorf("site member %d: uploaded %d, downloaded %d; the tracker credited %d, %d", id, up, down, c[0], c[1])
+		}
+	}
+	if c := credited[member[pkUp]]; c[0] < size || c[1] != 0 {
+		t.Errorf("uploader credited %d up, %d down; want at least %d up, 0 down", c[0], c[1], size)
+	}
+	if c := credited[member[pkDown]]; c[1] < size {
+		t.Errorf("downloader credited %d down; want at least %d", c[1], size)
+	}
+	for _, id := range []int{siteUp, siteDown} {
+		var active, remaining int64
+		var peerID, agent string
+		err := maria.DB.QueryRowContext(ctx, "SELECT active, remaining, peer_id, useragent FROM xbt_files_users WHERE fid = ? AND uid = ?", siteT, id).
+			Scan(&active, &remaining, &peerID, &agent)
+		if err != nil {
+			t.Fatalf("site member %d's peer on torrent %d: %v", id, siteT, err)
+		}
+		if active != 0 || remaining != 0 || !strings.HasPrefix(peerID, "A2-") || !strings.HasPrefix(agent, "aria2/") {
+			t.Errorf("site member %d's peer: active %d remaining %d peer_id %q agent %q; want a stopped aria2 with nothing left", id, active, remaining, peerID, agent)
+		}
+	}
+	var seeders, leechers, snatched int64
+	if err := maria.DB.QueryRowContext(ctx, "SELECT Seeders, Leechers, Snatched FROM torrents_leech_stats WHERE TorrentID = ?", siteT).Scan(&seeders, &leechers, &snatched); err != nil {
+		t.Fatal(err)
+	}
+	if seeders != 0 || leechers != 0 || snatched != 1 {
+		t.Errorf("torrent %d: seeders %d leechers %d snatched %d; want 0 0 1 (both stopped, one completion)", siteT, seeders, leechers, snatched)
+	}
+	var snatches int64
+	if err := maria.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM xbt_snatched WHERE uid = ? AND fid = ?", siteDown, siteT).Scan(&snatches); err != nil || snatches != 1 {
+		t.Errorf("downloader's snatches: %d (%v); want 1", snatches, err)
+	}
+	t.Logf("%d announces accepted (%d events); uploader credited %d B up, downloader %d B down", accepted, published,
+		credited[member[pkUp]][0], credited[member[pkDown]][1])
+}
