@@ -359,31 +359,31 @@ type balanceCache struct {
 }
 
 // swarmBalance returns the fit of the window: computed in every full pass,
-// once per hour of incremental passes.
-func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) (map[uint64]*balanceVerdict, error) {
+// once per hour of incremental passes (fresh says this call computed it).
+func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) (verdicts map[uint64]*balanceVerdict, fresh bool, err error) {
 	from, until := w.From.Truncate(time.Hour).Unix(), w.Until.Truncate(time.Hour).Unix()
 	if incremental(w) && env.balance != nil && env.balance.from == from && env.balance.until == until {
-		return env.balance.verdicts, nil
+		return env.balance.verdicts, false, nil
 	}
 	cells, err := balanceCells(ctx, env, w, c.BalanceBucket.Duration)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	sizes, err := torrentSizes(ctx, env, nil)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	v := solveBalance(cells, sizes, balanceNoise{Rel: c.BalanceNoiseRel, SizeShare: c.BalanceNoiseSize, Floor: float64(c.BalanceNoiseFloor)}, 200)
 	start, err := historyStart(ctx, env)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	bar := youngHistoryBar(w, start)
 	for _, x := range v {
 		x.Bar = bar
 	}
 	env.balance = &balanceCache{from: from, until: until, verdicts: v}
-	return v, nil
+	return v, true, nil
 }
 
 // youngHistoryBar raises the z thresholds of a window the announce history

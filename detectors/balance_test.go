@@ -190,3 +190,36 @@ func TestYoungHistoryBar(t *testing.T) {
 		t.Error("the same verdict fires on a window a quarter covered (bar 2)")
 	}
 }
+
+// The members the swarm-balance fit blames are triggered by the pass that
+// makes the fit, once per clock hour; the passes that reuse it have nothing
+// new to say about them.
+func TestFitBlamedMembersTriggeredOncePerFit(t *testing.T) {
+	f := newFixture(t)
+	const gib = 1 << 30
+	f.sizes(map[uint64]uint64{30: 10 * gib})
+	// Member 9 claims 2 MiB/s for 30 hours on a torrent nobody downloads.
+	f.session(session{user: 9, torrent: 30, peer: "-qB4620-fit", start: until.Add(-30 * time.Hour), n: 61, every: 30 * time.Minute,
+		upRate: wobble(2 << 20)})
+	f.write()
+	triggered := func(at time.Time) bool {
+		t.Helper()
+		ids, err := FakedUpload{}.Triggers(t.Context(), f.env, Window{From: at.Add(-7 * 24 * time.Hour), Until: at, ActiveSince: at.Add(-5 * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return containsID(ids, 9)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{until.Add(-10 * time.Minute), true}, // the hour's first pass: a new fit
+		{until.Add(-5 * time.Minute), false}, // same hour: the fit is reused
+		{until, true},                        // the next hour: a new fit
+	} {
+		if got := triggered(c.at); got != c.want {
+			t.Errorf("pass at %s: member 9 triggered %v, want %v", c.at.Format(time.TimeOnly), got, c.want)
+		}
+	}
+}

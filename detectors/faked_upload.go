@@ -172,7 +172,7 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 
 	// Swarm balance (fitted once per pass; an incremental pass reuses the
 	// fit Triggers made).
-	bal, err := swarmBalance(ctx, env, w, c)
+	bal, _, err := swarmBalance(ctx, env, w, c)
 	if err != nil {
 		return nil, err
 	}
@@ -276,12 +276,14 @@ func (FakedUpload) Triggers(ctx context.Context, env *Env, w Window) ([]uint64, 
 		return nil, err
 	}
 	out = append(out, col...)
-	bal, err := swarmBalance(ctx, env, w, c)
+	// The members the fit blames, when this pass made the fit: the passes
+	// that reuse it (the rest of the clock hour) have re-evaluated them.
+	bal, newFit, err := swarmBalance(ctx, env, w, c)
 	if err != nil {
 		return nil, err
 	}
 	for id, v := range bal {
-		if balanceFires(v, c) {
+		if newFit && balanceFires(v, c) {
 			out = append(out, id)
 		}
 	}
