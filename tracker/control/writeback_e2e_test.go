@@ -12,7 +12,9 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ratioguard/ratioguard/ingest/consumer"
 	"github.com/ratioguard/ratioguard/ingest/ingesttest"
+	"github.com/ratioguard/ratioguard/ingest/ledger"
 	"github.com/ratioguard/ratioguard/ingest/site"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/testenv"
@@ -28,8 +30,9 @@ import (
 // MariaDB and tells the tracker with Ocelot's add_user and add_torrent; aria2
 // seeds with the uploader's passkey, another aria2 downloads with the
 // downloader's; the tracker's events go to Kafka and the write-back lands
-// them in Gazelle's tables: each member's credited totals (equal to the
-// tracker's credited deltas) in users_leech_stats, both peers in
+// them in Gazelle's tables: each member's credited totals (equal to what
+// the ledger credited over the same topic, and to the tracker's events) in
+// users_leech_stats, both peers in
 // xbt_files_users, the snatch, the swarm in torrents_leech_stats.
 func TestGazelleCycleWithRealClients(t *testing.T) {
 	needClients(t)
@@ -64,10 +67,19 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 			Log: e.Log, Metrics: met,
 		})
 	}()
+	// The ledger reads the same topic: the site must show what it credited.
+	ledgered := make(chan error, 1)
+	go func() {
+		ledgered <- consumer.Run(wctx, consumer.Config{Brokers: k.Brokers, Topic: k.Topic, Linger: 100 * time.Millisecond, Log: e.Log},
+			ledger.New(e.PG.Pool, 0, e.Log))
+	}()
 	defer func() {
 		stopWriteback()
 		if err := <-written; err != nil {
 			t.Errorf("write-back: %v", err)
+		}
+		if err := <-ledgered; err != nil {
+			t.Errorf("ledger: %v", err)
 		}
 	}()
 
@@ -153,9 +165,11 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 	}
 	err = ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
 		return site.StoredOffsets(ctx, maria.DB, site.SiteGazelle, k.Topic)
+	}, func(ctx context.Context) (map[int32]int64, error) {
+		return ledger.StoredOffsets(ctx, e.PG.Pool, k.Topic)
 	})
 	if err != nil {
-		t.Fatalf("the write-back did not store the topic: %v", err)
+		t.Fatalf("the write-back and the ledger did not store the topic: %v", err)
 	}
 	if err := met.Ready(ctx); err != nil {
 		t.Errorf("write-back not ready after storing every batch: %v", err)
@@ -167,8 +181,13 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 		if err := maria.DB.QueryRowContext(ctx, "SELECT Uploaded, Downloaded FROM users_leech_stats WHERE UserID = ?", id).Scan(&up, &down); err != nil {
 			t.Fatal(err)
 		}
-		if c := credited[member[pk]]; up != c[0] || down != c[1] {
-			t.Errorf("site member %d: uploaded %d, downloaded %d; the tracker credited %d, %d", id, up, down, c[0], c[1])
+		var lup, ldown uint64
+		if err := e.PG.Pool.QueryRow(ctx, `SELECT coalesce(sum(credited_uploaded), 0)::bigint, coalesce(sum(credited_downloaded), 0)::bigint
+			FROM ledger_user_torrents WHERE user_id = $1`, member[pk]).Scan(&lup, &ldown); err != nil {
+			t.Fatal(err)
+		}
+		if c := credited[member[pk]]; up != lup || down != ldown || c != [2]uint64{lup, ldown} {
+			t.Errorf("site member %d: uploaded %d, downloaded %d; the ledger credited %d, %d; the tracker's events %d, %d", id, up, down, lup, ldown, c[0], c[1])
 		}
 	}
 	if c := credited[member[pkUp]]; c[0] < size || c[1] != 0 {
