@@ -172,7 +172,7 @@ func (s *Store) ResetPassword(ctx context.Context, actor Staff, id int64) (strin
 		return "", fmt.Errorf("new password: %w", err)
 	}
 	password := base64.RawURLEncoding.EncodeToString(raw)
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}

@@ -54,7 +54,7 @@ func (s *Store) CreateStaff(ctx context.Context, name, password, role string) (S
 	if role != "moderator" && role != "admin" {
 		return Staff{}, InputError{fmt.Sprintf("role must be moderator or admin, not %q", role)}
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return Staff{}, fmt.Errorf("hash password: %w", err)
 	}

@@ -36,6 +36,7 @@ func TestEveryRouteEnforcesItsRole(t *testing.T) {
 	pg := testenv.Postgres(t)
 	ctx := context.Background()
 	store := NewStore(pg.Pool)
+	CheapPasswordHashes(store)
 	mod, err := store.CreateStaff(ctx, "mod", "correct horse battery", RoleModerator)
 	if err != nil {
 		t.Fatal(err)

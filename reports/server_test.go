@@ -51,6 +51,7 @@ func setupWith(t *testing.T, opts reports.Options) fixture {
 		t.Fatal(err)
 	}
 	store := reports.NewStore(pg.Pool)
+	reports.CheapPasswordHashes(store)
 	if _, err := store.CreateStaff(ctx, "mod", "correct horse battery", "moderator"); err != nil {
 		t.Fatal(err)
 	}

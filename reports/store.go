@@ -228,10 +228,11 @@ func contains(list []string, s string) bool {
 // Store reads and reviews cheat reports in Postgres.
 type Store struct {
 	pool *pgxpool.Pool
+	cost int // bcrypt cost of the password hashes it makes (passwordCost; tests lower it)
 }
 
 // NewStore returns a Store over pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, cost: passwordCost} }
 
 // List returns reports matching f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]Report, error) {
