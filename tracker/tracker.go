@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ratioguard/ratioguard/tracker/conntimeout"
 	"github.com/ratioguard/ratioguard/tracker/core"
 	"github.com/ratioguard/ratioguard/tracker/frontend"
 	"github.com/ratioguard/ratioguard/tracker/policy"
@@ -135,17 +136,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.Wrap != nil {
 		h = s.cfg.Wrap(h)
 	}
+	// The connections' time limits (a request within 5 s of its first
+	// byte, an answer written within 10 s, 2 min idle) are kept by
+	// conntimeout's sweeper, not by net/http's per-request deadlines: those
+	// cost five runtime timer updates per announce (docs/BENCHMARKS.md,
+	// "Server CPU per announce").
 	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		Handler:        h,
+		MaxHeaderBytes: 16 << 10,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	limited := conntimeout.New(ln, conntimeout.Limits{Request: 5 * time.Second, Write: 10 * time.Second, Idle: 2 * time.Minute})
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limited) }()
 	s.serving.Store(true)
 	defer s.serving.Store(false)
 	s.log.Info("tracker listening", "addr", ln.Addr().String())
