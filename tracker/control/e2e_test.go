@@ -76,18 +76,11 @@ func TestRealClientsOnSiteURLs(t *testing.T) {
 
 	// The sites' control requests.
 	gazelle := func(action string, kv ...string) { t.Helper(); ocelotUpdate(t, e, action, kv...) }
-	unit3dPut := func(path string, body map[string]any) {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		if code, ans := e.Send(http.MethodPut, "/announce/"+e2eKey+"/"+path, "application/json", bytes.NewReader(b)); code != 200 {
-			t.Fatalf("PUT %s: %d %q", path, code, ans)
-		}
-	}
 	gazelle("add_user", "passkey", pkSeed, "id", "1", "visible", "1")
 	gazelle("add_user", "passkey", pkNexus, "id", "3", "visible", "1")
 	gazelle("add_torrent", "info_hash", escape(ih[:]), "id", strconv.Itoa(siteTorID), "freetorrent", "0")
-	unit3dPut("users", map[string]any{"id": 2, "group_id": 1, "passkey": pkUnit3d, "can_download": true, "num_seeding": 0, "num_leeching": 0})
-	unit3dPut("freeleech-tokens", map[string]any{"user_id": 2, "torrent_id": siteTorID})
+	unit3dPut(t, e, "users", map[string]any{"id": 2, "group_id": 1, "passkey": pkUnit3d, "can_download": true, "num_seeding": 0, "num_leeching": 0})
+	unit3dPut(t, e, "freeleech-tokens", map[string]any{"user_id": 2, "torrent_id": siteTorID})
 	e.Eventually("the sites' members and torrent at announce", func() bool {
 		f, _ := e.Do(controltest.Announce{Path: "/announce/" + pkUnit3d, InfoHash: ih, PeerID: "-qB4650-probeprobe01", Left: size, Event: "stopped"})
 		return f == ""
@@ -239,6 +232,16 @@ func ocelotUpdate(t *testing.T, e *controltest.Env, action string, kv ...string)
 	}
 	if code, body := e.Get(path); code != 200 || body != "success" {
 		t.Fatalf("%s: %d %q", action, code, body)
+	}
+}
+
+// unit3dPut sends UNIT3D's PUT request (UNIT3D-Announce's protocol) with
+// body as JSON.
+func unit3dPut(t *testing.T, e *controltest.Env, path string, body map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	if code, ans := e.Send(http.MethodPut, "/announce/"+e2eKey+"/"+path, "application/json", bytes.NewReader(b)); code != 200 {
+		t.Fatalf("PUT %s: %d %q", path, code, ans)
 	}
 }
 

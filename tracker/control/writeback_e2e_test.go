@@ -2,6 +2,8 @@ package control_test
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,25 +24,93 @@ import (
 	"github.com/ratioguard/ratioguard/tracker/control"
 	"github.com/ratioguard/ratioguard/tracker/control/controltest"
 	"github.com/ratioguard/ratioguard/tracker/control/ocelot"
+	"github.com/ratioguard/ratioguard/tracker/control/unit3d"
 	"github.com/ratioguard/ratioguard/tracker/stream"
 )
 
-// The whole cycle with Gazelle and real clients: the site (scripted as
-// Gazelle's app does it) creates a member's and a torrent's rows in its
-// MariaDB and tells the tracker with Ocelot's add_user and add_torrent; aria2
-// seeds with the uploader's passkey, another aria2 downloads with the
-// downloader's; the tracker's events go to Kafka and the write-back lands
-// them in Gazelle's tables: each member's credited totals (equal to what
-// the ledger credited over the same topic, and to the tracker's events) in
-// users_leech_stats, both peers in
-// xbt_files_users, the snatch, the swarm in torrents_leech_stats.
-func TestGazelleCycleWithRealClients(t *testing.T) {
-	needClients(t)
-	e := controltest.Start(t, func(r chi.Router, svc *control.Service) {
+// cycleSite is what the cycle test does the way one site does it.
+type cycleSite struct {
+	name   string // site.SiteGazelle or site.SiteUNIT3D
+	schema string // ingest/site/testdata/<schema>
+	mount  func(t *testing.T, r chi.Router, svc *control.Service)
+	// rows creates the site's rows of members cycleUp and cycleDown and of
+	// torrent cycleTorrent, as the site's app does at registration and
+	// upload.
+	rows []string
+	// register tells the tracker, through the site's control protocol.
+	register func(t *testing.T, e *controltest.Env, ih [20]byte, pkUp, pkDown string)
+	announce string // the announce URL's path, %s the passkey
+	// Queries of the site's tables: a member's credited totals (id); a
+	// peer's active, left, peer_id and agent (torrent, member); a torrent's
+	// seeders, leechers and completions (torrent); completions of a
+	// member (member, torrent).
+	user, peer, torrent, snatches string
+}
+
+// The site ids of the cycle: the uploader, the downloader, the torrent.
+const cycleUp, cycleDown, cycleTorrent = 41, 42, 701
+
+var cycleSites = []cycleSite{{
+	name: site.SiteGazelle, schema: "gazelle.sql",
+	mount: func(_ *testing.T, r chi.Router, svc *control.Service) {
 		ocelot.New(svc, ocelot.Config{SiteSecret: e2eSecret}, svc.Log()).Mount(r)
-	})
+	},
+	rows: []string{"INSERT INTO users_leech_stats (UserID) VALUES (41), (42)", "INSERT INTO torrents_leech_stats (TorrentID) VALUES (701)"},
+	register: func(t *testing.T, e *controltest.Env, ih [20]byte, pkUp, pkDown string) {
+		ocelotUpdate(t, e, "add_user", "passkey", pkUp, "id", strconv.Itoa(cycleUp), "visible", "1")
+		ocelotUpdate(t, e, "add_user", "passkey", pkDown, "id", strconv.Itoa(cycleDown), "visible", "1")
+		ocelotUpdate(t, e, "add_torrent", "info_hash", escape(ih[:]), "id", strconv.Itoa(cycleTorrent), "freetorrent", "0")
+	},
+	announce: "/%s/announce",
+	user:     "SELECT Uploaded, Downloaded FROM users_leech_stats WHERE UserID = ?",
+	peer:     "SELECT active, remaining, peer_id, useragent FROM xbt_files_users WHERE fid = ? AND uid = ?",
+	torrent:  "SELECT Seeders, Leechers, Snatched FROM torrents_leech_stats WHERE TorrentID = ?",
+	snatches: "SELECT COUNT(*) FROM xbt_snatched WHERE uid = ? AND fid = ?",
+}, {
+	name: site.SiteUNIT3D, schema: "unit3d.sql",
+	mount: func(t *testing.T, r chi.Router, svc *control.Service) {
+		h, err := unit3d.New(svc, e2eKey, svc.Log())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Mount(r)
+	},
+	rows: []string{"INSERT INTO users (id) VALUES (41), (42)", "INSERT INTO torrents (id) VALUES (701)"},
+	register: func(t *testing.T, e *controltest.Env, ih [20]byte, pkUp, pkDown string) {
+		for id, pk := range map[int]string{cycleUp: pkUp, cycleDown: pkDown} {
+			unit3dPut(t, e, "users", map[string]any{"id": id, "group_id": 1, "passkey": pk, "can_download": true, "num_seeding": 0, "num_leeching": 0})
+		}
+		unit3dPut(t, e, "torrents", map[string]any{"id": cycleTorrent, "status": 1, "info_hash": hex.EncodeToString(ih[:]), "is_deleted": false,
+			"seeders": 0, "leechers": 0, "times_completed": 0, "download_factor": 100, "upload_factor": 100})
+	},
+	announce: "/announce/%s",
+	user:     "SELECT uploaded, downloaded FROM users WHERE id = ?",
+	peer:     "SELECT active, `left`, peer_id, agent FROM peers WHERE torrent_id = ? AND user_id = ?",
+	torrent:  "SELECT seeders, leechers, times_completed FROM torrents WHERE id = ?",
+	snatches: "SELECT COUNT(*) FROM history WHERE user_id = ? AND torrent_id = ? AND completed_at IS NOT NULL",
+}}
+
+// The whole cycle with each site and real clients: the site (scripted as
+// its app does it) creates two members' and a torrent's rows in its MariaDB
+// and tells the tracker through its control protocol (Gazelle: Ocelot's
+// add_user and add_torrent; UNIT3D: UNIT3D-Announce's PUT users and
+// torrents); aria2 seeds with the uploader's passkey, another aria2
+// downloads with the downloader's, each on the site's announce URL; the
+// tracker's events go to Kafka and the write-back lands them in the site's
+// tables: each member's credited totals (equal to what the ledger credited
+// over the same topic, and to the tracker's events), both peers (stopped),
+// the completion, an empty swarm.
+func TestSiteCycleWithRealClients(t *testing.T) {
+	needClients(t)
+	for _, s := range cycleSites {
+		t.Run(s.name, func(t *testing.T) { siteCycle(t, s) })
+	}
+}
+
+func siteCycle(t *testing.T, s cycleSite) {
+	e := controltest.Start(t, func(r chi.Router, svc *control.Service) { s.mount(t, r, svc) })
 	k, maria := testenv.Kafka(t, 1), testenv.MariaDB(t)
-	schema, err := os.ReadFile(filepath.Join("..", "..", "ingest", "site", "testdata", "gazelle.sql"))
+	schema, err := os.ReadFile(filepath.Join("..", "..", "ingest", "site", "testdata", s.schema))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +133,7 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 	go func() {
 		written <- site.Run(wctx, site.Config{
 			Engines: config.Engines{PostgresURL: e.PG.URL, KafkaBrokers: strings.Join(k.Brokers, ",")},
-			Site:    site.SiteGazelle, SiteDSN: maria.DSN, Topic: k.Topic, FlushInterval: 100 * time.Millisecond,
+			Site:    s.name, SiteDSN: maria.DSN, Topic: k.Topic, FlushInterval: 100 * time.Millisecond,
 			Log: e.Log, Metrics: met,
 		})
 	}()
@@ -91,25 +161,16 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 	}
 	const size = 1<<20 + 777
 	want := writePayload(t, filepath.Join(dir, "seed", "payload.bin"), size)
-	const (
-		pkUp, pkDown            = "gazelleuploadergazelleuploader41", "gazelledownloadergazelledownld42"
-		siteUp, siteDown, siteT = 41, 42, 701
-	)
-	tUp := mktorrent(t, dir, "up", e.Announce+"/"+pkUp+"/announce")
-	tDown := mktorrent(t, dir, "down", e.Announce+"/"+pkDown+"/announce")
+	const pkUp, pkDown = "siteuploadersiteuploadersiteup41", "sitedownloadersitedownloadersd42"
+	tUp := mktorrent(t, dir, "up", e.Announce+fmt.Sprintf(s.announce, pkUp))
+	tDown := mktorrent(t, dir, "down", e.Announce+fmt.Sprintf(s.announce, pkDown))
 	ih := infoHash(t, tUp)
-
-	// Gazelle: the members' and the torrent's rows (as registration and the
-	// upload create them), then the tracker is told.
-	if _, err := maria.DB.ExecContext(ctx, "INSERT INTO users_leech_stats (UserID) VALUES (?), (?)", siteUp, siteDown); err != nil {
-		t.Fatal(err)
+	for _, q := range s.rows {
+		if _, err := maria.DB.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := maria.DB.ExecContext(ctx, "INSERT INTO torrents_leech_stats (TorrentID) VALUES (?)", siteT); err != nil {
-		t.Fatal(err)
-	}
-	ocelotUpdate(t, e, "add_user", "passkey", pkUp, "id", strconv.Itoa(siteUp), "visible", "1")
-	ocelotUpdate(t, e, "add_user", "passkey", pkDown, "id", strconv.Itoa(siteDown), "visible", "1")
-	ocelotUpdate(t, e, "add_torrent", "info_hash", escape(ih[:]), "id", strconv.Itoa(siteT), "freetorrent", "0")
+	s.register(t, e, ih, pkUp, pkDown)
 	member := map[string]uint64{}
 	for _, pk := range []string{pkUp, pkDown} {
 		m, err := e.Service.Member(ctx, control.MemberRef{Passkey: pk})
@@ -164,7 +225,7 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 		}
 	}
 	err = ingesttest.WaitCaughtUp(ctx, ends, func(ctx context.Context) (map[int32]int64, error) {
-		return site.StoredOffsets(ctx, maria.DB, site.SiteGazelle, k.Topic)
+		return site.StoredOffsets(ctx, maria.DB, s.name, k.Topic)
 	}, func(ctx context.Context) (map[int32]int64, error) {
 		return ledger.StoredOffsets(ctx, e.PG.Pool, k.Topic)
 	})
@@ -175,10 +236,10 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 		t.Errorf("write-back not ready after storing every batch: %v", err)
 	}
 
-	// Gazelle's tables.
-	for pk, id := range map[string]int{pkUp: siteUp, pkDown: siteDown} {
+	// The site's tables.
+	for pk, id := range map[string]int{pkUp: cycleUp, pkDown: cycleDown} {
 		var up, down uint64
-		if err := maria.DB.QueryRowContext(ctx, "SELECT Uploaded, Downloaded FROM users_leech_stats WHERE UserID = ?", id).Scan(&up, &down); err != nil {
+		if err := maria.DB.QueryRowContext(ctx, s.user, id).Scan(&up, &down); err != nil {
 			t.Fatal(err)
 		}
 		var lup, ldown uint64
@@ -196,27 +257,27 @@ func TestGazelleCycleWithRealClients(t *testing.T) {
 	if c := credited[member[pkDown]]; c[1] < size {
 		t.Errorf("downloader credited %d down; want at least %d", c[1], size)
 	}
-	for _, id := range []int{siteUp, siteDown} {
+	for _, id := range []int{cycleUp, cycleDown} {
 		var active, remaining int64
 		var peerID, agent string
-		err := maria.DB.QueryRowContext(ctx, "SELECT active, remaining, peer_id, useragent FROM xbt_files_users WHERE fid = ? AND uid = ?", siteT, id).
+		err := maria.DB.QueryRowContext(ctx, s.peer, cycleTorrent, id).
 			Scan(&active, &remaining, &peerID, &agent)
 		if err != nil {
-			t.Fatalf("site member %d's peer on torrent %d: %v", id, siteT, err)
+			t.Fatalf("site member %d's peer on torrent %d: %v", id, cycleTorrent, err)
 		}
 		if active != 0 || remaining != 0 || !strings.HasPrefix(peerID, "A2-") || !strings.HasPrefix(agent, "aria2/") {
 			t.Errorf("site member %d's peer: active %d remaining %d peer_id %q agent %q; want a stopped aria2 with nothing left", id, active, remaining, peerID, agent)
 		}
 	}
 	var seeders, leechers, snatched int64
-	if err := maria.DB.QueryRowContext(ctx, "SELECT Seeders, Leechers, Snatched FROM torrents_leech_stats WHERE TorrentID = ?", siteT).Scan(&seeders, &leechers, &snatched); err != nil {
+	if err := maria.DB.QueryRowContext(ctx, s.torrent, cycleTorrent).Scan(&seeders, &leechers, &snatched); err != nil {
 		t.Fatal(err)
 	}
 	if seeders != 0 || leechers != 0 || snatched != 1 {
-		t.Errorf("torrent %d: seeders %d leechers %d snatched %d; want 0 0 1 (both stopped, one completion)", siteT, seeders, leechers, snatched)
+		t.Errorf("torrent %d: seeders %d leechers %d snatched %d; want 0 0 1 (both stopped, one completion)", cycleTorrent, seeders, leechers, snatched)
 	}
 	var snatches int64
-	if err := maria.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM xbt_snatched WHERE uid = ? AND fid = ?", siteDown, siteT).Scan(&snatches); err != nil || snatches != 1 {
+	if err := maria.DB.QueryRowContext(ctx, s.snatches, cycleDown, cycleTorrent).Scan(&snatches); err != nil || snatches != 1 {
 		t.Errorf("downloader's snatches: %d (%v); want 1", snatches, err)
 	}
 	t.Logf("%d announces accepted (%d events); uploader credited %d B up, downloader %d B down", accepted, published,
