@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ratioguard/ratioguard/enforce/store"
 )
 
 func (f *fixture) report(kind, subject string, status string, verdict []string, reverseUp *int64) int64 {
@@ -144,5 +146,33 @@ func TestBadVerdictIsRecordedNotLost(t *testing.T) {
 	f.scalar(&msg, `SELECT COALESCE(enforce_error, '') FROM cheat_reports WHERE id = $1`, id)
 	if msg != "" {
 		t.Fatalf("error kept after success: %q", msg)
+	}
+}
+
+// A review amended after a pass read it (and before the pass took the
+// report's lock) is not carried out as it was: the pass leaves it, and the
+// next one carries out the amended verdict.
+func TestAmendedVerdictIsCarriedOutAsAmended(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Bonus.PointsPerHour = 0
+	u := f.user("kim", "member")
+	f.totals(u, 50*gib, 20*gib)
+	id := f.report("user", fmt.Sprint(u), "confirmed", []string{"reverse_credit"}, i64(40*gib))
+	s := store.New(f.pg.Pool, f.cfg)
+	snap, err := s.Load(f.ctx, t0)
+	if err != nil || len(snap.Reports) != 1 {
+		t.Fatalf("snapshot: %+v, %v", snap, err)
+	}
+	// Staff amend the reversal to 5 GiB while the pass holds the old one.
+	f.exec(`UPDATE cheat_reports SET reverse_uploaded = $2 WHERE id = $1`, id, int64(5*gib))
+	applied, err := s.Apply(f.ctx, store.VerdictChange{Report: snap.Reports[0]}, t0)
+	if err != nil || applied {
+		t.Fatalf("stale verdict applied: %v, %v", applied, err)
+	}
+	f.run()
+	var up float64
+	f.scalar(&up, `SELECT credited_uploaded::float8 FROM ledger_user_totals WHERE user_id = $1`, u)
+	if up != 45*gib {
+		t.Fatalf("credited upload %g GiB, want 45 (the amended 5 GiB reversed, not the 40 first confirmed)", up/gib)
 	}
 }

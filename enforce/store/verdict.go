@@ -80,6 +80,14 @@ func (c VerdictChange) Rows() []Row {
 	return rows
 }
 
+// sameVerdict says whether two verdicts hold the same actions.
+func sameVerdict(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
 func deref(p *int64) int64 {
 	if p == nil {
 		return 0
@@ -92,14 +100,21 @@ func (c VerdictChange) apply(ctx context.Context, tx pgx.Tx, a *applier) ([]Audi
 	if err := r.Check(); err != nil {
 		return nil, err
 	}
-	var still bool
-	err := tx.QueryRow(ctx, `SELECT TRUE FROM cheat_reports WHERE id = $1 AND status = 'confirmed' AND enforced_at IS NULL
-		FOR UPDATE`, r.ID).Scan(&still)
+	// Under the report's lock, the verdict must still be the one this pass
+	// planned: a review amended (or reopened) since is carried out by the
+	// next pass as it now stands, never as it was.
+	var verdict []string
+	var ru, rd *int64
+	err := tx.QueryRow(ctx, `SELECT verdict, reverse_uploaded::bigint, reverse_downloaded::bigint FROM cheat_reports
+		WHERE id = $1 AND status = 'confirmed' AND enforced_at IS NULL FOR UPDATE`, r.ID).Scan(&verdict, &ru, &rd)
 	if err == pgx.ErrNoRows {
 		return nil, nil // already carried out (or no longer confirmed)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock report %d: %w", r.ID, err)
+	}
+	if !sameVerdict(verdict, r.Verdict) || deref(ru) != deref(r.ReverseUploaded) || deref(rd) != deref(r.ReverseDownloaded) {
+		return nil, nil
 	}
 	uid := *r.UserID
 	why := fmt.Sprintf("cheating confirmed: report #%d (%s)", r.ID, r.Detector)
