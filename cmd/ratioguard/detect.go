@@ -12,6 +12,7 @@ import (
 	"github.com/ratioguard/ratioguard/detectors"
 	"github.com/ratioguard/ratioguard/detectors/quality"
 	"github.com/ratioguard/ratioguard/internal/config"
+	"github.com/ratioguard/ratioguard/internal/pgconn"
 )
 
 func runDetect(ctx context.Context, env *cliEnv, args []string) error {
@@ -53,7 +54,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return usageError{err.Error()}
 	}
 	if *describe {
-		return detectors.WriteMarkdown(env.stdout, cfg, ds)
+		return detectors.WriteMarkdown(env.stdout, describedConfig(ctx, env, eng, cfg), ds)
 	}
 	var from, to time.Time
 	if *since != "" {
@@ -102,6 +103,14 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer closeStores()
+	// The thresholds admins stored in Postgres apply over the file's, now
+	// and (Scheduler.Reload) at the start of every scheduled pass.
+	base := cfg
+	if eff, err := detectors.EffectiveConfig(ctx, pg, base); err != nil {
+		env.log.Error("detector settings not applied; using the config file's thresholds", "err", err)
+	} else {
+		cfg = eff
+	}
 	// openRunner opens a runner for a group of detectors; its close is
 	// bounded and logged.
 	openRunner := func(group []detectors.Detector) (*detectors.Runner, func(), error) {
@@ -159,7 +168,7 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 			Runner:   r,
 			Interval: *interval,
 			Key:      key,
-			Reload:   r.ReloadExemptions,
+			Reload:   r.Reloader(base, env.log),
 			Metrics:  metrics,
 			OnPass: func(stats []detectors.RunStats, err error) {
 				if err != nil {
@@ -189,6 +198,26 @@ func runDetect(ctx context.Context, env *cliEnv, args []string) error {
 	err = schedule(detectors.WithPriority(ctx, 1), runner, "scheduler", every)
 	stop()
 	return errors.Join(err, <-errc)
+}
+
+// describedConfig is cfg with the thresholds stored in Postgres applied,
+// as a scheduled pass would use them; without a reachable Postgres (or with
+// invalid stored thresholds) it is cfg, and the log says why.
+func describedConfig(ctx context.Context, env *cliEnv, eng config.Engines, cfg *detectors.Config) *detectors.Config {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	pg, err := pgconn.Connect(ctx, eng.PostgresURL)
+	if err != nil {
+		env.log.Warn("thresholds stored in Postgres not read; describing the config file's", "err", err)
+		return cfg
+	}
+	defer pg.Close()
+	eff, err := detectors.EffectiveConfig(ctx, pg, cfg)
+	if err != nil {
+		env.log.Warn("thresholds stored in Postgres not applied; describing the config file's", "err", err)
+		return cfg
+	}
+	return eff
 }
 
 func names(ds []detectors.Detector) []string {

@@ -1,0 +1,1 @@
+SELECT section, overrides FROM detector_settings
