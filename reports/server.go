@@ -23,6 +23,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ratioguard/ratioguard/detectors"
 	"github.com/ratioguard/ratioguard/tracker/control"
 )
 
@@ -50,6 +51,8 @@ type Server struct {
 	// control changes client rules, seedbox ranges and site promotions the
 	// way the site's control protocols do (tracker/control).
 	control *control.Service
+	// detectorFile is detect's config under the thresholds admins store.
+	detectorFile *detectors.Config
 
 	countsMu sync.Mutex // the header's and the queue's report counts, recounted every countsTTL
 	counts   map[string]int64
@@ -67,6 +70,10 @@ type Options struct {
 	// Activity reads IP, client and daily history from ClickHouse for the
 	// member, torrent and search pages; nil leaves those sections out.
 	Activity *Activity
+	// DetectorConfig is detect's config before the console's overrides
+	// (defaults ← its config file), shown and validated against on the
+	// detector thresholds page; nil: the defaults.
+	DetectorConfig *detectors.Config
 }
 
 // Sign-in limits: failures per client address, and per account from any
@@ -122,10 +129,15 @@ func NewServer(store *Store, log *slog.Logger, opts Options) (*Server, error) {
 		}
 		pages[name] = t
 	}
+	file := opts.DetectorConfig
+	if file == nil {
+		file = detectors.DefaultConfig()
+	}
 	return &Server{store: store, log: log, pages: pages, secure: opts.SecureCookies, trust: opts.TrustedProxies, activity: opts.Activity,
-		control: control.New(store.pool, nil, log),
-		limit:   newLoginLimiter(maxFailsPerAddr, failWindowPerAddr),
-		perAcc:  newLoginLimiter(maxFailsPerAccount, failWindowAccount)}, nil
+		detectorFile: file,
+		control:      control.New(store.pool, nil, log),
+		limit:        newLoginLimiter(maxFailsPerAddr, failWindowPerAddr),
+		perAcc:       newLoginLimiter(maxFailsPerAccount, failWindowAccount)}, nil
 }
 
 // Handler returns the routes.
@@ -165,7 +177,7 @@ type route struct {
 // routes is every endpoint of the UI and API, each with its role: Handler
 // mounts exactly these, and a test walks the router against them.
 func (s *Server) routes() []route {
-	return append(s.baseRoutes(), s.settingRoutes()...)
+	return append(append(s.baseRoutes(), s.settingRoutes()...), s.thresholdRoutes()...)
 }
 
 func (s *Server) baseRoutes() []route {

@@ -236,7 +236,7 @@ func (s *Server) settingNames() [][2]string {
 	for _, set := range s.settings() {
 		out = append(out, [2]string{set.name, set.title})
 	}
-	return append(out, [2]string{"staff", "Staff accounts"}, [2]string{"tokens", "API tokens"})
+	return append(out, [2]string{"thresholds", "Detector thresholds"}, [2]string{"staff", "Staff accounts"}, [2]string{"tokens", "API tokens"})
 }
 
 func formFields(r *http.Request, set setting) fields {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ratioguard/ratioguard/detectors"
 	"github.com/ratioguard/ratioguard/internal/chconn"
 	"github.com/ratioguard/ratioguard/internal/config"
 	"github.com/ratioguard/ratioguard/internal/pgconn"
@@ -21,12 +22,17 @@ func runReports(ctx context.Context, env *cliEnv, args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (serve behind HTTPS)")
 	adminAddr := adminFlag(fs, defaultReportsAdmin)
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed (the sign-in limit counts per client behind them)")
+	detectorCfg := fs.String("detector-config", "", "detect's --config file (JSON; default built-in): the detector thresholds page shows its values and validates overrides over them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	trusted, err := parsePrefixes(*proxies)
 	if err != nil {
 		return err
+	}
+	detectorFile, err := detectors.LoadConfig(*detectorCfg)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	adm, stopAdmin, err := startAdmin(ctx, env, fs, "reports", *adminAddr)
 	if err != nil {
@@ -44,7 +50,7 @@ func runReports(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return nil
 	})
-	opts := reports.Options{SecureCookies: *secure, TrustedProxies: trusted}
+	opts := reports.Options{SecureCookies: *secure, TrustedProxies: trusted, DetectorConfig: detectorFile}
 	// ClickHouse holds members' IP, client and daily history; without it the
 	// staff UI still serves everything Postgres holds and says what is missing.
 	if ch, err := chconn.Connect(ctx, eng.ClickHouseURL); err != nil {
