@@ -124,17 +124,7 @@ func TestStoredThresholdAppliesAtNextPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Torrents = nil // no ClickHouse in this test
-	for i, name := range []string{"a", "b"} {
-		id := mk(name, &inviter)
-		det := []string{"multi_ip", "account_selling"}[i]
-		if _, err := r.Store.Upsert(ctx, userFinding(det, uint64(id), Window{From: until.Add(-time.Hour), Until: until},
-			[]Signal{{Name: "x", Fired: true, Weight: 1, Strength: 1}}, 1, "bad invitee")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := pg.Pool.Exec(ctx, `UPDATE cheat_reports SET status = 'confirmed', reviewed_at = now()`); err != nil {
-		t.Fatal(err)
-	}
+	confirmBadInvitees(t, r.Store, func(name string) int64 { return mk(name, &inviter) })
 	var logs bytes.Buffer
 	s := &Scheduler{Runner: r, Interval: time.Minute, Reload: r.Reloader(base, slog.New(slog.NewTextHandler(&logs, nil)))}
 	pass := func(at time.Time) RunStats {
@@ -175,5 +165,24 @@ func TestStoredThresholdAppliesAtNextPass(t *testing.T) {
 	ov, err := LoadOverrides(ctx, pg.Pool)
 	if err != nil || string(ov["invite_tree"]["min_bad_invitees"]) != "3" || len(ov) != 2 {
 		t.Errorf("LoadOverrides = %v, %v", ov, err)
+	}
+}
+
+// confirmBadInvitees adds two invitees (named by invitee) reported by two
+// detectors, reports staff then confirmed: verdicts, which invite_tree
+// counts by default.
+func confirmBadInvitees(t *testing.T, st *Store, invitee func(name string) int64) {
+	t.Helper()
+	ctx := context.Background()
+	for i, name := range []string{"a", "b"} {
+		id := invitee(name)
+		det := []string{"multi_ip", "account_selling"}[i]
+		if _, err := st.Upsert(ctx, userFinding(det, uint64(id), Window{From: until.Add(-time.Hour), Until: until},
+			[]Signal{{Name: "x", Fired: true, Weight: 1, Strength: 1}}, 1, "bad invitee")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.PG.Exec(ctx, `UPDATE cheat_reports SET status = 'confirmed', reviewed_at = now()`); err != nil {
+		t.Fatal(err)
 	}
 }

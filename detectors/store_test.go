@@ -68,18 +68,7 @@ func TestInviteTreeAndRunnerExemptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, name := range []string{"a", "b"} {
-		id := mk(name, "member", &inviter)
-		det := []string{"multi_ip", "account_selling"}[i]
-		if _, err := r.Store.Upsert(ctx, userFinding(det, uint64(id), Window{From: until.Add(-time.Hour), Until: until},
-			[]Signal{{Name: "x", Fired: true, Weight: 1, Strength: 1}}, 1, "bad invitee")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Staff confirmed both: verdicts, which invite_tree counts by default.
-	if _, err := pg.Pool.Exec(ctx, `UPDATE cheat_reports SET status = 'confirmed', reviewed_at = now()`); err != nil {
-		t.Fatal(err)
-	}
+	confirmBadInvitees(t, r.Store, func(name string) int64 { return mk(name, "member", &inviter) })
 	r.Torrents = nil // no ClickHouse in this test
 	stats, found, err := r.Pass(ctx, time.Time{}, until, time.Time{})
 	if err != nil {
