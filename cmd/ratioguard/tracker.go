@@ -46,7 +46,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	createTopic := fs.Int("create-topic", 0, "create the topic with this many partitions if it does not exist (0: expect it to exist, see ratioguard migrate)")
 	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; default off)")
 	queueSize := fs.Int("queue-size", defaultTrackerQueue, "events held in memory on their way to Kafka; beyond, they go to the disk spool")
-	batchTimeout := fs.Duration("batch-timeout", stream.DefaultBatchTimeout, "how long a Kafka write waits for its partition batches to fill before sending them (events reach Kafka about this much later; longer: fewer, larger produce requests)")
+	batchTimeout := fs.Duration("batch-timeout", stream.DefaultBatchTimeout, "how long a Kafka write waits for its partition batches to fill before sending them (events reach Kafka about this much later; the writer sends at most ~1000 events per wait, so a longer wait lowers the announce rate that Kafka keeps up with)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent(), "Go GC target percentage; 0 leaves it to GOGC (default 400 when GOGC is unset: the live heap is small, so collections run a quarter as often on the hot path; GOMEMLIMIT caps memory as usual)")
 	if err := fs.Parse(args); err != nil {
 		return err

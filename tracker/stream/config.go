@@ -24,11 +24,11 @@ type Config struct {
 	// BatchTimeout is kafka-go's per-partition batch timeout: a synchronous
 	// write of a batch smaller than the writer's batch size waits this long
 	// before it is sent, while later events gather in the queue for the next
-	// write. Default 20ms (kafka-go's own default is a full second; never
-	// leave it implicit): an event reaches Kafka within about that much
-	// later, and each produce request carries ~4× the events it did at 5ms,
-	// which took the tracker's CPU per announce down (docs/BENCHMARKS.md,
-	// "Server CPU per announce").
+	// write. Default 5ms (kafka-go's own default is a full second; never
+	// leave it implicit). It also bounds the writer's throughput to about
+	// BatchSize events per BatchTimeout: at 20ms the queue overflowed to the
+	// spool at 30k announces/s (docs/BENCHMARKS.md, "Server CPU per
+	// announce").
 	BatchTimeout time.Duration
 	// WriteTimeout bounds one batch write, including the acknowledgements
 	// from all in-sync replicas; default 10s.
@@ -65,7 +65,7 @@ type Config struct {
 const (
 	DefaultQueueSize          = 16384
 	DefaultBatchSize          = 1000
-	DefaultBatchTimeout       = 20 * time.Millisecond
+	DefaultBatchTimeout       = 5 * time.Millisecond
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultRetryMin           = 100 * time.Millisecond
 	DefaultRetryMax           = 5 * time.Second
