@@ -177,9 +177,9 @@ func (th Threshold) isUnsigned() bool {
 // unknown section or field, a value of the wrong type or a config Validate
 // refuses is an error naming the setting. base is not modified.
 func Apply(base *Config, ov Overrides) (*Config, error) {
-	known := map[string]bool{}
+	known := map[string]Threshold{}
 	for _, th := range Thresholds() {
-		known[th.Key] = true
+		known[th.Key] = th
 	}
 	js, err := json.Marshal(base)
 	if err != nil {
@@ -200,10 +200,10 @@ func Apply(base *Config, ov Overrides) (*Config, error) {
 			if section == SectionReport {
 				key = field
 			}
-			if !known[key] {
+			th, ok := known[key]
+			if !ok {
 				return nil, fmt.Errorf("detector setting %s: not a threshold", key)
 			}
-			th, _ := LookupThreshold(key)
 			dst := reflect.ValueOf(cfg).Elem().FieldByIndex(th.index)
 			dec := json.NewDecoder(strings.NewReader(string(raw)))
 			if err := dec.Decode(dst.Addr().Interface()); err != nil {

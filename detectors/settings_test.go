@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -184,5 +185,41 @@ func confirmBadInvitees(t *testing.T, st *Store, invitee func(name string) int64
 	}
 	if _, err := st.PG.Exec(ctx, `UPDATE cheat_reports SET status = 'confirmed', reviewed_at = now()`); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkReloadBeforePass is what a scheduled pass spends before its
+// detectors: re-reading exemptions (what every pass did already: the
+// baseline) and, now, the stored thresholds too (three sections overridden).
+func BenchmarkReloadBeforePass(b *testing.B) {
+	pg := testenv.Postgres(b)
+	ctx := context.Background()
+	if _, err := pg.Pool.Exec(ctx, `INSERT INTO detector_settings (section, overrides, updated_by) VALUES
+		('report', '{"report_threshold": 0.6}', 'bench'), ('multi_ip', '{"max_sites": 2, "max_gap": "90m"}', 'bench'),
+		('invite_tree', '{"count_open": ["high", "critical"]}', 'bench')`); err != nil {
+		b.Fatal(err)
+	}
+	base := DefaultConfig()
+	r, err := NewRunner(ctx, base, pg.Pool, nil, nil, All())
+	if err != nil {
+		b.Fatal(err)
+	}
+	reload := r.Reloader(base, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.Run("exemptions", func(b *testing.B) {
+		for b.Loop() {
+			if err := r.ReloadExemptions(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("thresholds+exemptions", func(b *testing.B) {
+		for b.Loop() {
+			if err := reload(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if r.Env.Config.MultiIP.MaxSites != 2 {
+		b.Errorf("overrides not applied: max_sites %d", r.Env.Config.MultiIP.MaxSites)
 	}
 }
