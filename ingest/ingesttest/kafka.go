@@ -12,8 +12,12 @@ import (
 // Produce writes msgs to topic in order (keyed, so a key's messages keep
 // their order within its partition), acknowledged by all replicas.
 func Produce(ctx context.Context, brokers []string, topic string, msgs []Msg) error {
+	// Patient: the restart tests stop the broker under it, and a broker
+	// SIGKILLed on a loaded machine takes tens of seconds to come back
+	// (franz-go's default gives up initialising the producer id after 30 s).
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(4<<20), kgo.MaxBufferedRecords(200_000))
+		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(4<<20), kgo.MaxBufferedRecords(200_000),
+		kgo.RetryTimeout(3*time.Minute), kgo.RequestRetries(1000))
 	if err != nil {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
