@@ -111,7 +111,7 @@ func (th Threshold) Format(cfg *Config) string {
 	case "duration":
 		return v.Interface().(Duration).String()
 	case "number":
-		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+		return strconv.FormatFloat(v.Float(), 'f', -1, 64) // 104857600, not 1.048576e+08
 	case "integer":
 		if v.Kind() == reflect.Uint64 {
 			return strconv.FormatUint(v.Uint(), 10)

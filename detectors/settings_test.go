@@ -82,8 +82,10 @@ func TestThresholdsParseFormatApply(t *testing.T) {
 	if base.ReportThreshold != 0.5 || len(base.CloudLeech.OfflineClients) != 4 {
 		t.Error("Apply modified its base")
 	}
-	if th, _ := LookupThreshold("multi_ip.max_gap"); th.Format(cfg) != "1h30m0s" {
-		t.Errorf("Format(max_gap) = %q", th.Format(cfg))
+	for key, want := range map[string]string{"multi_ip.max_gap": "1h30m0s", "faked_upload.max_rate": "104857600", "invite_tree.max_chance": "0.0001"} {
+		if th, _ := LookupThreshold(key); th.Format(cfg) != want {
+			t.Errorf("Format(%s) = %q, want %q", key, th.Format(cfg), want)
+		}
 	}
 	if got := ChangedThresholds(base, cfg); strings.Join(got, ",") != "report_threshold,faked_upload.min_rate_bytes,multi_ip.max_gap,cloud_leech.offline_clients" {
 		t.Errorf("ChangedThresholds = %v", got)
