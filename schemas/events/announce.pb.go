@@ -151,6 +151,9 @@ const (
 	Refusal_REFUSAL_LEECHING_DISABLED Refusal = 9
 	Refusal_REFUSAL_PORT_BANNED       Refusal = 10
 	Refusal_REFUSAL_RATE_LIMITED      Refusal = 11
+	// A new leech session of a member who already leeches as many sessions as
+	// their class's download slots allow (UNIT3D's group download_slots).
+	Refusal_REFUSAL_DOWNLOAD_SLOTS Refusal = 12
 )
 
 // Enum value maps for Refusal.
@@ -168,6 +171,7 @@ var (
 		9:  "REFUSAL_LEECHING_DISABLED",
 		10: "REFUSAL_PORT_BANNED",
 		11: "REFUSAL_RATE_LIMITED",
+		12: "REFUSAL_DOWNLOAD_SLOTS",
 	}
 	Refusal_value = map[string]int32{
 		"REFUSAL_NONE":              0,
@@ -182,6 +186,7 @@ var (
 		"REFUSAL_LEECHING_DISABLED": 9,
 		"REFUSAL_PORT_BANNED":       10,
 		"REFUSAL_RATE_LIMITED":      11,
+		"REFUSAL_DOWNLOAD_SLOTS":    12,
 	}
 )
 
@@ -672,7 +677,7 @@ const file_announce_proto_rawDesc = "" +
 	"\x06Result\x12\x16\n" +
 	"\x12RESULT_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fRESULT_ACCEPTED\x10\x01\x12\x12\n" +
-	"\x0eRESULT_REFUSED\x10\x02*\xc7\x02\n" +
+	"\x0eRESULT_REFUSED\x10\x02*\xe3\x02\n" +
 	"\aRefusal\x12\x10\n" +
 	"\fREFUSAL_NONE\x10\x00\x12\x15\n" +
 	"\x11REFUSAL_MALFORMED\x10\x01\x12\x1b\n" +
@@ -686,7 +691,8 @@ const file_announce_proto_rawDesc = "" +
 	"\x19REFUSAL_LEECHING_DISABLED\x10\t\x12\x17\n" +
 	"\x13REFUSAL_PORT_BANNED\x10\n" +
 	"\x12\x18\n" +
-	"\x14REFUSAL_RATE_LIMITED\x10\vB8Z6github.com/ratioguard/ratioguard/schemas/events;eventsb\x06proto3"
+	"\x14REFUSAL_RATE_LIMITED\x10\v\x12\x1a\n" +
+	"\x16REFUSAL_DOWNLOAD_SLOTS\x10\fB8Z6github.com/ratioguard/ratioguard/schemas/events;eventsb\x06proto3"
 
 var (
 	file_announce_proto_rawDescOnce sync.Once

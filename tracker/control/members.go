@@ -282,6 +282,9 @@ func (s *Service) PutClass(ctx context.Context, actor string, c Class) error {
 	if c.UploadPercent == 0 {
 		return fmt.Errorf("%w: a class cannot be neutral leech", ErrInvalid)
 	}
+	if c.DownloadSlots != nil && *c.DownloadSlots < 0 {
+		return fmt.Errorf("%w: download_slots %d is negative (null: unlimited, 0: seeding only)", ErrInvalid, *c.DownloadSlots)
+	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if c.SiteGroupID != nil {
 			var old string

@@ -115,6 +115,8 @@ const (
 	msgTooManyPeers  = "too many of your clients are on this torrent (limit %d): stop one of them"
 	msgNoLeeching    = "leeching is disabled on your account: you may still seed, but not download"
 	msgTooOften      = "you are announcing too often: the minimum interval is %d s"
+	// msgDownloadSlots is UNIT3D-Announce's text for the same limit.
+	msgDownloadSlots = "Download slot limit reached"
 )
 
 func (c *Core) refuse(ans *Answer, ev *events.Announce, code events.Refusal, msg string) {
@@ -237,11 +239,19 @@ func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, t
 			ans.Complete, ans.Incomplete = 0, 0
 			return events.Refusal_REFUSAL_NONE, ""
 		}
-		s = newSwarm()
+		s = newSwarm(c.swarms.leeching)
 		sh.swarms[tor.ID] = s
 	}
 	ev.Seeders, ev.Leechers = uint32(len(s.seeders)), uint32(len(s.leechers))
 	pos, found := s.find(h, user.ID, pid)
+
+	// Download slots: a leech session the member does not hold yet (a new
+	// one, or a seeding one going back to leeching) needs a free slot.
+	if !stopped && !seeder && user.DownloadSlots != nil && (!found || s.at(pos).flags&flagSeeder != 0) &&
+		c.swarms.leeching.get(user.ID) >= int(*user.DownloadSlots) {
+		c.dropIfEmpty(sh, tor.ID, s)
+		return events.Refusal_REFUSAL_DOWNLOAD_SLOTS, msgDownloadSlots
+	}
 
 	// The location check (IP cap): the session's other-family address, if
 	// any, makes a dual-stack announce the same location.

@@ -61,7 +61,7 @@ func (c *Core) learn(r *Request, user, torrent uint64, snatch bool, t uint32) {
 		if stopped {
 			return
 		}
-		s = newSwarm()
+		s = newSwarm(c.swarms.leeching)
 		sh.swarms[torrent] = s
 	}
 	defer c.dropIfEmpty(sh, torrent, s)

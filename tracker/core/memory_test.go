@@ -25,7 +25,7 @@ func TestSwarmMemoryPerPeer(t *testing.T) {
 		case tid%10 == 0:
 			size = 200
 		}
-		s := newSwarm()
+		s := newSwarm(nil)
 		st.shard(tid).swarms[tid] = s
 		for i := 0; i < size && n < peers; i++ {
 			p := peer{user: uint64(n%300000 + 1), seen: 1, port: 6881, flags: flagIs4}

@@ -270,7 +270,7 @@ func (c *Core) readSwarms(d *stateDecoder, move func(uint32) uint32, cnt *StateC
 		}
 		s := sh.swarms[id]
 		if s == nil && n > 0 {
-			s = newSwarm()
+			s = newSwarm(c.swarms.leeching)
 			sh.swarms[id] = s
 			cnt.Torrents++
 		}

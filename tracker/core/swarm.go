@@ -47,10 +47,13 @@ type swarm struct {
 	perUser    map[uint64]uint8 // sessions per member; nil while the swarm is small (scan instead)
 	alt        map[uint64]altAddr
 	collisions int
+	// leeching is the store's count of leech sessions per member (nil:
+	// not counted), kept by insert, remove and move.
+	leeching *leechCounts
 }
 
-func newSwarm() *swarm {
-	return &swarm{index: map[uint64]int32{}}
+func newSwarm(leeching *leechCounts) *swarm {
+	return &swarm{index: map[uint64]int32{}, leeching: leeching}
 }
 
 // perUserThreshold is the swarm size above which sessions per member are
@@ -126,6 +129,7 @@ func (s *swarm) insert(h uint64, p peer) int32 {
 	} else {
 		s.leechers = append(s.leechers, p)
 		pos = int32(len(s.leechers) - 1)
+		s.leeching.add(p.user, 1)
 	}
 	if p.flags&flagUnindexed == 0 {
 		s.index[h] = pos
@@ -154,6 +158,9 @@ func (s *swarm) remove(h uint64, pos int32, seed maphash.Seed) {
 	}
 	if p.flags&flagHasAlt != 0 {
 		delete(s.alt, h)
+	}
+	if pos >= 0 {
+		s.leeching.add(p.user, -1)
 	}
 	if s.perUser != nil {
 		if n := s.perUser[p.user]; n <= 1 {
@@ -195,10 +202,12 @@ func (s *swarm) move(h uint64, pos int32, seed maphash.Seed, seeder bool) int32 
 		p.flags |= flagSeeder
 		s.seeders = append(s.seeders, p)
 		np = int32(-len(s.seeders))
+		s.leeching.add(p.user, -1)
 	} else {
 		p.flags &^= flagSeeder
 		s.leechers = append(s.leechers, p)
 		np = int32(len(s.leechers) - 1)
+		s.leeching.add(p.user, 1)
 	}
 	if p.flags&flagUnindexed == 0 {
 		s.index[h] = np
@@ -220,12 +229,13 @@ type swarmShard struct {
 
 // swarmStore is the sharded set of swarms.
 type swarmStore struct {
-	shards []swarmShard
-	seed   maphash.Seed
+	shards   []swarmShard
+	seed     maphash.Seed
+	leeching *leechCounts
 }
 
 func newSwarmStore(n int) *swarmStore {
-	st := &swarmStore{shards: make([]swarmShard, n), seed: maphash.MakeSeed()}
+	st := &swarmStore{shards: make([]swarmShard, n), seed: maphash.MakeSeed(), leeching: newLeechCounts()}
 	for i := range st.shards {
 		st.shards[i].swarms = map[uint64]*swarm{}
 		st.shards[i].snatches = map[uint64]uint32{}

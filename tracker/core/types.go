@@ -42,6 +42,10 @@ type User struct {
 	// PersonalFreeleechUntil (zero: no end).
 	PersonalFreeleech      bool
 	PersonalFreeleechUntil time.Time
+	// DownloadSlots, when set, is how many leech sessions the member may
+	// have at once over every torrent (their class's download slots;
+	// UNIT3D's group download_slots); nil: unlimited.
+	DownloadSlots *uint32
 }
 
 // Torrent is a registered torrent with its promotion.

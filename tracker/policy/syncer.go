@@ -133,10 +133,15 @@ func (s *Syncer) loadUsers(ctx context.Context, id *int64) ([]userRow, error) {
 			hasClass      bool
 			dl, up        int32
 			personalUntil *time.Time
+			slots         *int32
 		)
 		err := r.Scan(&id, &pk, &u.Enabled, &u.DisabledReason, &u.CanLeech,
-			&hasClass, &dl, &up, &u.PersonalFreeleech, &personalUntil)
+			&hasClass, &dl, &up, &u.PersonalFreeleech, &personalUntil, &slots)
 		u.ID = uint64(id)
+		if slots != nil && *slots >= 0 {
+			n := uint32(*slots)
+			u.DownloadSlots = &n
+		}
 		if p := (core.Promotion{Name: "class", DownloadPercent: uint32(dl), UploadPercent: uint32(up)}); hasClass && !p.IsNone() {
 			u.ClassPromotion = &p
 		}

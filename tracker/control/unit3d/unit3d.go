@@ -501,9 +501,8 @@ func (h *Handler) putGroup(w http.ResponseWriter, r *http.Request) {
 	if g.IsDoubleUpload {
 		c.UploadPercent = 200
 	}
-	if g.DownloadSlots != nil && *g.DownloadSlots > 0 {
-		c.DownloadSlots = g.DownloadSlots
-	}
+	// null: unlimited; 0: seeding only (UNIT3D-Announce's Some(0)).
+	c.DownloadSlots = g.DownloadSlots
 	h.done(w, r, h.svc.PutClass(r.Context(), actor, c))
 }
 

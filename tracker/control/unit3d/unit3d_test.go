@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ratioguard/ratioguard/schemas/events"
 	"github.com/ratioguard/ratioguard/tracker/control"
 	"github.com/ratioguard/ratioguard/tracker/control/controltest"
 )
@@ -62,7 +63,7 @@ func TestUnit3dDrivesTheTracker(t *testing.T) {
 	}
 	// Groups first (as a fresh UNIT3D's sync would), a member of an
 	// unknown group, then the group.
-	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 3, "slug": "user", "download_slots": 0, "is_immune": false, "is_freeleech": false, "is_double_upload": false})
+	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 3, "slug": "user", "download_slots": nil, "is_immune": false, "is_freeleech": false, "is_double_upload": false})
 	ok(t, e, http.MethodPut, "users", map[string]any{"id": 1001, "group_id": 3, "passkey": pk, "can_download": true, "num_seeding": 0, "num_leeching": 0})
 	ok(t, e, http.MethodPut, "users", map[string]any{"id": 1002, "group_id": 9, "passkey": pk2, "can_download": true, "num_seeding": 0, "num_leeching": 0})
 	ok(t, e, http.MethodPut, "torrents", map[string]any{"id": 501, "status": 1, "info_hash": hex.EncodeToString(ih[:]), "is_deleted": false,
@@ -85,9 +86,36 @@ func TestUnit3dDrivesTheTracker(t *testing.T) {
 	ok(t, e, http.MethodDelete, "freeleech-tokens", map[string]any{"user_id": 1001, "torrent_id": 501})
 
 	// The group's factors: double upload for its members.
-	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 3, "slug": "user", "download_slots": 0, "is_immune": false, "is_freeleech": false, "is_double_upload": true})
+	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 3, "slug": "user", "download_slots": nil, "is_immune": false, "is_freeleech": false, "is_double_upload": true})
 	up := uint64(0)
 	e.Eventually("group double upload", func() bool { up += 1000; _, _, u := ann(pk, down, up); return u == 2000 })
+
+	// The group's download slots: with one, the member leeching 501 may
+	// not start on 502 (UNIT3D-Announce's "Download slot limit reached");
+	// 501 goes on; without a limit again (null), 502 is accepted.
+	ih2 := ih
+	ih2[19] = 8
+	ok(t, e, http.MethodPut, "torrents", map[string]any{"id": 502, "status": 1, "info_hash": hex.EncodeToString(ih2[:]), "is_deleted": false,
+		"seeders": 0, "leechers": 0, "times_completed": 0, "download_factor": 100, "upload_factor": 100})
+	ann2 := func() string {
+		t.Helper()
+		f, _ := e.Do(controltest.Announce{Path: "/announce/" + pk, InfoHash: ih2, Left: 1000})
+		return f
+	}
+	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 3, "slug": "user", "download_slots": 1, "is_immune": false, "is_freeleech": false, "is_double_upload": true})
+	e.Eventually("download slots", func() bool { return ann2() == "Download slot limit reached" })
+	if f, _, _ := ann(pk, down, up); f != "" {
+		t.Fatalf("the leech session held refused: %q", f)
+	}
+	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 3, "slug": "user", "download_slots": 0, "is_immune": false, "is_freeleech": false, "is_double_upload": true})
+	if n := e.Count("SELECT count(*) FROM member_classes WHERE class = 'user' AND download_slots = 0"); n != 1 {
+		t.Fatal("download_slots 0 not kept as 0 (seeding only)")
+	}
+	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 3, "slug": "user", "download_slots": nil, "is_immune": false, "is_freeleech": false, "is_double_upload": true})
+	e.Eventually("download slots lifted", func() bool { return ann2() == "" })
+	if _, ev := e.Do(controltest.Announce{Path: "/announce/" + pk, InfoHash: ih2, Left: 1000, Event: "stopped"}); ev.GetResult() != events.Result_RESULT_ACCEPTED {
+		t.Fatal("stop on 502 refused")
+	}
 
 	// The member of group 9 follows its group once it is known.
 	ok(t, e, http.MethodPut, "groups", map[string]any{"id": 9, "slug": "power-user", "download_slots": 0, "is_immune": true, "is_freeleech": true, "is_double_upload": false})
@@ -200,6 +228,7 @@ func TestUnit3dBadInput(t *testing.T) {
 		{"DELETE", "/announce/" + apikey + "/blacklisted-agents", `{"peer_id_prefix": "-NO"}`, 404, `no client rule with prefix "-NO"`},
 		{"PUT", "/announce/" + apikey + "/groups", `{"id": 3}`, 400, "missing field slug"},
 		{"PUT", "/announce/" + apikey + "/groups", `{"id": 3, "slug": " spaced"}`, 400, "spaces around it"},
+		{"PUT", "/announce/" + apikey + "/groups", `{"id": 3, "slug": "user", "download_slots": -1}`, 400, "download_slots -1 is negative"},
 		{"PUT", "/announce/" + apikey + "/featured-torrents", `{}`, 400, "missing field torrent_id"},
 		{"DELETE", "/announce/" + apikey + "/featured-torrents", `{"torrent_id": 8}`, 404, "torrent with site id 8"},
 		{"DELETE", "/announce/" + apikey + "/personal-freeleech", `{"user_id": "x"}`, 400, "not a positive integer"},

@@ -1,8 +1,9 @@
 -- Members as the tracker needs them, with their class's promotion and their
--- personal freeleech; $1 NULL loads all, else one id.
+-- personal freeleech and their class's download slots (NULL: unlimited); $1
+-- NULL loads all, else one id.
 SELECT u.id, u.passkey, u.enabled, coalesce(u.disabled_reason, ''), u.can_leech,
        mc.class IS NOT NULL, coalesce(mc.download_percent, 100), coalesce(mc.upload_percent, 100),
-       pf.user_id IS NOT NULL, pf.until
+       pf.user_id IS NOT NULL, pf.until, mc.download_slots
 FROM users u
 LEFT JOIN member_classes mc ON mc.class = u.class
 LEFT JOIN personal_freeleech pf ON pf.user_id = u.id
