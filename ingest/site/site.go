@@ -8,7 +8,7 @@
 // through users.site_id and torrents.site_id in Postgres; announces of a
 // member or torrent without one are skipped and counted. For Gazelle it
 // also calls the site back to expire freeleech tokens that a completion
-// used up, as Ocelot does (tools.php?type=expiretoken). See docs/SITES.md.
+// used up, as Ocelot does (tools.php?type=expiretoken). See docs/INTEGRATION.md.
 package site
 
 import (
