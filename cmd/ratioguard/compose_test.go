@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ratioguard/ratioguard/internal/config"
 )
 
 // composeFile is the subset of docker-compose.yml the test checks.
@@ -25,6 +27,7 @@ type composeFile struct {
 			Condition string `yaml:"condition"`
 		} `yaml:"depends_on"`
 		Healthcheck map[string]any `yaml:"healthcheck"`
+		Profiles    []string       `yaml:"profiles"`
 		Networks    map[string]struct {
 			IPv4 string `yaml:"ipv4_address"`
 		} `yaml:"networks"`
@@ -174,9 +177,30 @@ func TestDockerComposeIsConsistent(t *testing.T) {
 			t.Errorf(".dockerignore does not exclude %s", want)
 		}
 	}
-	for _, long := range []string{"migrate", "tracker", "ingest", "detect", "enforce", "reports"} {
+	for _, long := range []string{"migrate", "tracker", "ingest", "detect", "enforce", "reports", "writeback"} {
 		if !covered[long] {
 			t.Errorf("no compose service runs `ratioguard %s`", long)
+		}
+	}
+	checkWriteback(t, c)
+}
+
+// checkWriteback: the write-back runs only under a profile (it needs a
+// site's database, which the file does not have) and takes the site's
+// settings from the environment variables the binary reads.
+func checkWriteback(t *testing.T, c composeFile) {
+	t.Helper()
+	for name, s := range c.Services {
+		if len(s.Command) == 0 || s.Command[0] != "writeback" {
+			continue
+		}
+		if len(s.Profiles) == 0 {
+			t.Errorf("service %s runs without a profile: it fails without a site's database", name)
+		}
+		for _, env := range []string{config.EnvSite, config.EnvSiteDSN, envSiteURL, envSiteKey} {
+			if _, ok := s.Environment[env]; !ok {
+				t.Errorf("service %s does not pass %s", name, env)
+			}
 		}
 	}
 }
