@@ -48,6 +48,11 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// querier reads rows: a transaction or the pool.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // RemovedReason is the disabled_reason of a member the site removed: the
 // announce tells it, and adding the member again restores only such a
 // member (never one disabled by enforcement or staff).

@@ -140,13 +140,69 @@ func (s *Service) Member(ctx context.Context, r MemberRef) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	var m Member
-	err = tx.QueryRow(ctx, query("member"), id).Scan(&m.ID, &m.SiteID, &m.Name, &m.Passkey, &m.Class, &m.Enabled,
-		&m.DisabledReason, &m.CanLeech, &m.PersonalFreeleech, &m.PersonalFreeleechUntil, &m.SiteGroupID)
+	ms, err := listMembers(ctx, tx, &id, MemberFilter{Limit: 1})
+	if err == nil && len(ms) == 0 {
+		err = pgx.ErrNoRows
+	}
 	if err != nil {
 		return Member{}, fmt.Errorf("read %s: %w", r, err)
 	}
-	return m, nil
+	return ms[0], nil
+}
+
+// MemberFilter selects the members of a list; a nil field selects any.
+type MemberFilter struct {
+	Class   *string
+	Enabled *bool
+	// Removed: removed by the site (disabled with RemovedReason), or not.
+	Removed *bool
+	// After pages: only ids above it (the last id of the previous page).
+	After int64
+	// Limit is the most members returned (1..MaxPage).
+	Limit int
+}
+
+// MaxPage is the most rows a list returns at once.
+const MaxPage = 1000
+
+// Members lists members by id ascending: a page of at most f.Limit, and
+// whether more follow (ask again with After the page's last id).
+func (s *Service) Members(ctx context.Context, f MemberFilter) (page []Member, more bool, err error) {
+	if err := checkPage(f.After, f.Limit); err != nil {
+		return nil, false, err
+	}
+	f.Limit++
+	page, err = listMembers(ctx, s.pool, nil, f)
+	if err != nil {
+		return nil, false, fmt.Errorf("list members: %w", err)
+	}
+	if more = len(page) == f.Limit; more {
+		page = page[:len(page)-1]
+	}
+	return page, more, nil
+}
+
+func checkPage(after int64, limit int) error {
+	if after < 0 {
+		return Invalidf("after %d is negative", after)
+	}
+	if limit < 1 || limit > MaxPage {
+		return Invalidf("limit %d is not within 1..%d", limit, MaxPage)
+	}
+	return nil
+}
+
+func listMembers(ctx context.Context, q querier, id *int64, f MemberFilter) ([]Member, error) {
+	rows, err := q.Query(ctx, query("members"), id, f.Class, f.Enabled, f.Removed, RemovedReason, f.After, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) {
+		var m Member
+		err := r.Scan(&m.ID, &m.SiteID, &m.Name, &m.Passkey, &m.Class, &m.Enabled,
+			&m.DisabledReason, &m.CanLeech, &m.PersonalFreeleech, &m.PersonalFreeleechUntil, &m.SiteGroupID)
+		return m, err
+	})
 }
 
 // SetPersonalFreeleech gives the member personal freeleech until until

@@ -146,16 +146,56 @@ func (s *Service) Torrent(ctx context.Context, r TorrentRef) (Torrent, error) {
 	if err != nil {
 		return Torrent{}, err
 	}
-	var (
-		t  Torrent
-		ih []byte
-	)
-	err = tx.QueryRow(ctx, query("torrent"), id).Scan(&t.ID, &t.SiteID, &ih, &t.Name, &t.Size, &t.Promotion.Name,
-		&t.Promotion.DownloadPercent, &t.Promotion.UploadPercent, &t.Promotion.Until, &t.Featured, &t.Moderation,
-		&t.DeletedAt, &t.DeletedReason)
+	ts, err := listTorrents(ctx, tx, &id, TorrentFilter{Limit: 1})
+	if err == nil && len(ts) == 0 {
+		err = pgx.ErrNoRows
+	}
 	if err != nil {
 		return Torrent{}, fmt.Errorf("read %s: %w", r, err)
 	}
-	t.InfoHash = hex.EncodeToString(ih)
-	return t, nil
+	return ts[0], nil
+}
+
+// TorrentFilter selects the torrents of a list; a nil field selects any.
+type TorrentFilter struct {
+	Deleted *bool
+	// After pages: only ids above it (the last id of the previous page).
+	After int64
+	// Limit is the most torrents returned (1..MaxPage).
+	Limit int
+}
+
+// Torrents lists torrents by id ascending: a page of at most f.Limit, and
+// whether more follow (ask again with After the page's last id).
+func (s *Service) Torrents(ctx context.Context, f TorrentFilter) (page []Torrent, more bool, err error) {
+	if err := checkPage(f.After, f.Limit); err != nil {
+		return nil, false, err
+	}
+	f.Limit++
+	page, err = listTorrents(ctx, s.pool, nil, f)
+	if err != nil {
+		return nil, false, fmt.Errorf("list torrents: %w", err)
+	}
+	if more = len(page) == f.Limit; more {
+		page = page[:len(page)-1]
+	}
+	return page, more, nil
+}
+
+func listTorrents(ctx context.Context, q querier, id *int64, f TorrentFilter) ([]Torrent, error) {
+	rows, err := q.Query(ctx, query("torrents"), id, f.Deleted, f.After, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Torrent, error) {
+		var (
+			t  Torrent
+			ih []byte
+		)
+		err := r.Scan(&t.ID, &t.SiteID, &ih, &t.Name, &t.Size, &t.Promotion.Name,
+			&t.Promotion.DownloadPercent, &t.Promotion.UploadPercent, &t.Promotion.Until, &t.Featured, &t.Moderation,
+			&t.DeletedAt, &t.DeletedReason)
+		t.InfoHash = hex.EncodeToString(ih)
+		return t, err
+	})
 }

@@ -22,6 +22,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +81,7 @@ type route struct {
 
 // routes are the API, each declared once.
 var routes = []route{
+	{"GET", "/members", "members:read", (*Handler).listMembers},
 	{"POST", "/members", "members:write", (*Handler).putMember},
 	{"GET", "/members/{member}", "members:read", (*Handler).getMember},
 	{"PATCH", "/members/{member}", "members:write", (*Handler).patchMember},
@@ -88,6 +91,7 @@ var routes = []route{
 	{"DELETE", "/members/{member}/personal-freeleech", "promotions:write", (*Handler).deletePersonal},
 	{"POST", "/members/{member}/seedboxes", "rules:write", (*Handler).addSeedbox},
 	{"DELETE", "/seedboxes/{id}", "rules:write", (*Handler).deleteSeedbox},
+	{"GET", "/torrents", "torrents:read", (*Handler).listTorrents},
 	{"POST", "/torrents", "torrents:write", (*Handler).putTorrent},
 	{"GET", "/torrents/{torrent}", "torrents:read", (*Handler).getTorrent},
 	{"DELETE", "/torrents/{torrent}", "torrents:write", (*Handler).deleteTorrent},
@@ -331,6 +335,110 @@ func (h *Handler) putMember(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, code, m)
 }
 
+// DefaultPage is a list's page size when the request gives no limit.
+const DefaultPage = 100
+
+// listQuery is a list request's query: the filters it names (each
+// allowed once, no other parameter) and its page (after, limit).
+type listQuery struct {
+	v     url.Values
+	after int64
+	limit int
+}
+
+// parseList checks r's query against the filters a list has.
+func parseList(r *http.Request, filters ...string) (*listQuery, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, control.Invalidf("query: %v", err)
+	}
+	q := &listQuery{v: v, limit: DefaultPage}
+	for k, vals := range v {
+		if k != "after" && k != "limit" && !slices.Contains(filters, k) {
+			return nil, control.Invalidf("unknown query parameter %q (filters: %s; pages: after, limit)", control.Clip(k), strings.Join(filters, ", "))
+		}
+		if len(vals) != 1 {
+			return nil, control.Invalidf("query parameter %s given %d times", k, len(vals))
+		}
+	}
+	if s := v.Get("after"); s != "" {
+		if q.after, err = strconv.ParseInt(s, 10, 64); err != nil || q.after < 0 {
+			return nil, control.Invalidf("after %q is not an id (0 or more)", control.Clip(s))
+		}
+	}
+	if s := v.Get("limit"); s != "" {
+		if q.limit, err = strconv.Atoi(s); err != nil || q.limit < 1 || q.limit > control.MaxPage {
+			return nil, control.Invalidf("limit %q is not within 1..%d", control.Clip(s), control.MaxPage)
+		}
+	}
+	return q, nil
+}
+
+// boolFilter is filter name's value: nil when absent.
+func (q *listQuery) boolFilter(name string) (*bool, error) {
+	s, ok := q.v[name]
+	if !ok {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(s[0])
+	if err != nil {
+		return nil, control.Invalidf("%s %q is not true or false", name, control.Clip(s[0]))
+	}
+	return &b, nil
+}
+
+// stringFilter is filter name's value: nil when absent; an empty value is refused.
+func (q *listQuery) stringFilter(name string) (*string, error) {
+	s, ok := q.v[name]
+	if !ok {
+		return nil, nil
+	}
+	if s[0] == "" {
+		return nil, control.Invalidf("%s is empty", name)
+	}
+	return &s[0], nil
+}
+
+// Page is a list's answer: Next, when set, is the after of the next page.
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  *int64 `json:"next_after,omitempty"`
+}
+
+func page[T any](items []T, more bool, id func(T) int64) Page[T] {
+	p := Page[T]{Items: items}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	if more && len(items) > 0 {
+		n := id(items[len(items)-1])
+		p.Next = &n
+	}
+	return p
+}
+
+func (h *Handler) listMembers(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseList(r, "class", "enabled", "removed")
+	if err != nil {
+		return err
+	}
+	f := control.MemberFilter{After: q.after, Limit: q.limit}
+	if f.Class, err = q.stringFilter("class"); err != nil {
+		return err
+	}
+	if f.Enabled, err = q.boolFilter("enabled"); err != nil {
+		return err
+	}
+	if f.Removed, err = q.boolFilter("removed"); err != nil {
+		return err
+	}
+	ms, more, err := h.svc.Members(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page(ms, more, func(m control.Member) int64 { return m.ID }))
+}
+
 func (h *Handler) getMember(w http.ResponseWriter, r *http.Request) error {
 	ref, err := memberParam(r)
 	if err != nil {
@@ -495,6 +603,22 @@ func (h *Handler) putTorrent(w http.ResponseWriter, r *http.Request) error {
 		code = http.StatusCreated
 	}
 	return writeJSON(w, code, t)
+}
+
+func (h *Handler) listTorrents(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseList(r, "deleted")
+	if err != nil {
+		return err
+	}
+	f := control.TorrentFilter{After: q.after, Limit: q.limit}
+	if f.Deleted, err = q.boolFilter("deleted"); err != nil {
+		return err
+	}
+	ts, more, err := h.svc.Torrents(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page(ts, more, func(t control.Torrent) int64 { return t.ID }))
 }
 
 func (h *Handler) getTorrent(w http.ResponseWriter, r *http.Request) error {

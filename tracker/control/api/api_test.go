@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -337,5 +339,101 @@ func TestNativeAPIAuthAndBadInput(t *testing.T) {
 	code, _ := none.do("GET", "/openapi.json", ``)
 	if code != 200 {
 		t.Fatalf("openapi.json: %d", code)
+	}
+}
+
+// The lists page by id through every member and torrent, with the
+// filters a site needs; bad queries are a 400 naming the parameter.
+func TestNativeAPILists(t *testing.T) {
+	_, c := start(t)
+	// Before the first request: the handler caches the tokens it read.
+	reader, _, err := c.e.Service.CreateAPIToken(context.Background(), "test", "members-reader", []string{"members:read"}, Scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 7; i++ {
+		class := "user"
+		if i%3 == 0 {
+			class = "power-user"
+		}
+		c.must(201, "POST", "/members", fmt.Sprintf(`{"site_id": %d, "passkey": "ListListListListListListListLi%02d", "class": %q}`, 100+i, i, class))
+	}
+	c.must(200, "PATCH", "/members/site:102", `{"enabled": false, "disabled_reason": "staff"}`)
+	c.must(204, "DELETE", "/members/site:104", ``)
+	for i := 1; i <= 5; i++ {
+		c.must(201, "POST", "/torrents", fmt.Sprintf(`{"site_id": %d, "info_hash": "%040x", "name": "t%d", "size": 1000}`, 900+i, i, i))
+	}
+	c.must(204, "DELETE", "/torrents/site:903?reason=dupe", ``)
+
+	// siteIDs walks every page of path (limit 2) and returns the site ids.
+	siteIDs := func(path string) []int {
+		t.Helper()
+		var out []int
+		after := ""
+		for pages := 0; ; pages++ {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			v := c.must(200, "GET", path+sep+"limit=2"+after, ``)
+			items, _ := v["items"].([]any)
+			if len(items) > 2 || pages > 10 {
+				t.Fatalf("%s: page of %d, %d pages", path, len(items), pages)
+			}
+			for _, it := range items {
+				out = append(out, int(it.(map[string]any)["site_id"].(float64)))
+			}
+			next, more := v["next_after"].(float64)
+			if !more {
+				return out
+			}
+			after = fmt.Sprintf("&after=%d", int64(next))
+		}
+	}
+	for path, want := range map[string][]int{
+		"/members":                             {101, 102, 103, 104, 105, 106, 107},
+		"/members?class=power-user":            {103, 106},
+		"/members?enabled=false":               {102, 104},
+		"/members?enabled=true&class=user":     {101, 105, 107},
+		"/members?removed=true":                {104},
+		"/members?removed=false&enabled=false": {102},
+		"/torrents":                            {901, 902, 903, 904, 905},
+		"/torrents?deleted=true":               {903},
+		"/torrents?deleted=false":              {901, 902, 904, 905},
+		"/members?class=nobody":                nil,
+	} {
+		if got := siteIDs(path); !slices.Equal(got, want) {
+			t.Errorf("%s: site ids %v, want %v", path, got, want)
+		}
+	}
+	v := c.must(200, "GET", "/members?limit=1000", ``)
+	if items, _ := v["items"].([]any); len(items) != 7 || v["next_after"] != nil {
+		t.Errorf("one page of 1000: %d items, next_after %v", len(items), v["next_after"])
+	}
+	v = c.must(200, "GET", "/torrents?deleted=true", ``)
+	if items, _ := v["items"].([]any); len(items) != 1 || items[0].(map[string]any)["deleted_reason"] != "dupe" {
+		t.Errorf("deleted torrents %v", v)
+	}
+
+	for _, tc := range []struct {
+		c    client
+		path string
+		code int
+		msg  string
+	}{
+		{c, "/members?limit=0", 400, "limit \"0\" is not within 1..1000"},
+		{c, "/members?limit=1001", 400, "not within 1..1000"},
+		{c, "/members?after=-1", 400, "after \"-1\" is not an id"},
+		{c, "/members?enabled=maybe", 400, "enabled \"maybe\" is not true or false"},
+		{c, "/members?class=", 400, "class is empty"},
+		{c, "/members?deleted=true", 400, "unknown query parameter \"deleted\""},
+		{c, "/members?class=a&class=b", 400, "class given 2 times"},
+		{c, "/torrents?class=user", 400, "unknown query parameter \"class\""},
+		{client{t: t, e: c.e, token: reader}, "/torrents", 403, "lacks scope torrents:read"},
+	} {
+		code, v := tc.c.do("GET", tc.path, ``)
+		if msg, _ := v["error"].(string); code != tc.code || !strings.Contains(msg, tc.msg) {
+			t.Errorf("GET %s: %d %q, want %d with %q", tc.path, code, msg, tc.code, tc.msg)
+		}
 	}
 }
