@@ -230,9 +230,11 @@ func (cl *cluster) caughtUp(t *testing.T, i int) {
 // one topic of the real Kafka. A member active from three locations, each
 // on another instance, is refused a fourth location on any of them once
 // it learnt the others' announces; an address that sent the limit of
-// unknown passkeys spread over the instances is blocked by each; a session
-// that alternates between the instances is credited exactly what its
-// client reported, once.
+// unknown passkeys spread over the instances is blocked by each; a member
+// whose class has two download slots, leeching on two instances, is
+// refused a third torrent on each, and her stop on one frees the slot on
+// the others; a session that alternates between the instances is credited
+// exactly what its client reported, once.
 func TestThreeInstancesShareMembersAndSessions(t *testing.T) {
 	cl := startCluster(t, 3)
 	ctx := context.Background()
@@ -244,6 +246,14 @@ func TestThreeInstancesShareMembersAndSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// carol's class has two download slots (a UNIT3D group's download_slots).
+	if _, err := cl.pg.Pool.Exec(ctx, "INSERT INTO member_classes (class, download_slots) VALUES ('two-slots', 2)"); err != nil {
+		t.Fatal(err)
+	}
+	carol, err := admin.AddUser(ctx, cl.pg.Pool, "carol", "two-slots", "http://x")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ihs [][]byte
 	for i := range 4 {
 		ihs = append(ihs, cl.torrent(t, fmt.Sprintf("t%d", i)))
@@ -251,7 +261,8 @@ func TestThreeInstancesShareMembersAndSessions(t *testing.T) {
 	for i := range cl.nodes {
 		waitFor(t, "the policy to know the members and torrents", func() bool {
 			return cl.send(t, i, announce{passkey: alice.Passkey, ih: ihs[3], peer: "-qB4650-probe0000000", ip: "10.9.9.9", event: "stopped"}) == "" &&
-				cl.send(t, i, announce{passkey: bob.Passkey, ih: ihs[3], peer: "-qB4650-probe0000000", ip: "10.9.9.9", event: "stopped"}) == ""
+				cl.send(t, i, announce{passkey: bob.Passkey, ih: ihs[3], peer: "-qB4650-probe0000000", ip: "10.9.9.9", event: "stopped"}) == "" &&
+				cl.send(t, i, announce{passkey: carol.Passkey, ih: ihs[3], peer: "-qB4650-probe0000000", ip: "10.9.9.9", event: "stopped"}) == ""
 		})
 	}
 	// Three locations, one per instance; each instance learns the two others'.
@@ -269,6 +280,32 @@ func TestThreeInstancesShareMembersAndSessions(t *testing.T) {
 		if msg := cl.send(t, i, a); !strings.Contains(msg, "too many locations") {
 			t.Errorf("instance %d: fourth location answered %q, want a too-many-locations refusal", i, msg)
 		}
+	}
+
+	// Download slots: carol leeches on instances 0 and 1; once they
+	// learnt each other's, a third torrent is refused on every instance;
+	// her stop on instance 0 frees a slot everywhere.
+	for i := range 2 {
+		if msg := cl.send(t, i, announce{passkey: carol.Passkey, ih: ihs[i], peer: "-qB4650-carol0000000", ip: "10.3.3.3", event: "started"}); msg != "" {
+			t.Fatalf("carol's leech %d on instance %d refused: %s", i+1, i, msg)
+		}
+	}
+	third := func(i int) string {
+		t.Helper()
+		return cl.send(t, i, announce{passkey: carol.Passkey, ih: ihs[2], peer: fmt.Sprintf("-qB4650-carolthird_%d", i), ip: "10.3.3.3", event: "started"})
+	}
+	for i := range 3 {
+		cl.caughtUp(t, i)
+		if msg := third(i); !strings.Contains(msg, "Download slot limit reached") {
+			t.Errorf("instance %d: carol's third leech answered %q, want the download-slot refusal", i, msg)
+		}
+	}
+	if msg := cl.send(t, 0, announce{passkey: carol.Passkey, ih: ihs[0], peer: "-qB4650-carol0000000", ip: "10.3.3.3", event: "stopped"}); msg != "" {
+		t.Fatalf("carol's stop refused: %s", msg)
+	}
+	cl.caughtUp(t, 2)
+	if msg := third(2); msg != "" {
+		t.Errorf("instance 2: carol's leech after her stop on instance 0 answered %q, want accepted", msg)
 	}
 
 	// Unknown passkeys from one address, spread over the instances up to
