@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ratioguard/ratioguard/schemas/events"
+	"github.com/ratioguard/ratioguard/tracker/frontend"
 )
 
 // report is what a client said in one announce, seen at the HTTP level,
@@ -35,9 +35,9 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{sessions: map[string][]report{}} }
 
-func (rec *recorder) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r)
+func (rec *recorder) wrap(next frontend.Handler) frontend.Handler {
+	return frontend.HandlerFunc(func(w frontend.ResponseWriter, r *frontend.Request) {
+		next.ServeTracker(w, r)
 		passkey, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/announce")
 		if !ok {
 			return

@@ -1,8 +1,10 @@
 // Package tracker wires the announce server together: the policy cache and
 // its Postgres syncer (tracker/policy), the announce core (tracker/core), the
 // HTTP frontend (tracker/frontend) and the event sink (normally the Kafka
-// producer of tracker/stream). Run serves until its context ends and then
-// stops accepting requests, so the caller can drain the sink. Ready is the
+// producer of tracker/stream), served by the tracker's own HTTP/1.1 server
+// (tracker/wire) or by net/http (Config.HTTPServer). Serve answers until its
+// context ends and then stops accepting requests, so the caller can drain
+// the sink. Ready is the
 // tracker's readiness check, for /readyz on its admin address (internal/ops).
 package tracker
 
@@ -23,6 +25,7 @@ import (
 	"github.com/ratioguard/ratioguard/tracker/core"
 	"github.com/ratioguard/ratioguard/tracker/frontend"
 	"github.com/ratioguard/ratioguard/tracker/policy"
+	"github.com/ratioguard/ratioguard/tracker/wire"
 )
 
 // Config configures a tracker server.
@@ -34,14 +37,23 @@ type Config struct {
 	ExpireEvery time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on stop (default 10 s).
 	ShutdownTimeout time.Duration
-	// Wrap, when set, wraps the HTTP handler Serve answers with (access
-	// logs, request recording in tests).
-	Wrap func(http.Handler) http.Handler
+	// HTTPServer is the HTTP server of the announce listener: HTTPWire
+	// (tracker/wire, the default) or HTTPStd (net/http).
+	HTTPServer string
+	// Wrap, when set, wraps the handler Serve answers with (access logs,
+	// request recording in tests).
+	Wrap func(frontend.Handler) frontend.Handler
 	// Restore, when set, rebuilds the core's state (tracker/state) once the
 	// policy is loaded, before the first announce is answered; an error
 	// stops Serve.
 	Restore func(ctx context.Context, c *core.Core) error
 }
+
+// The HTTP servers of Config.HTTPServer.
+const (
+	HTTPWire = "wire"
+	HTTPStd  = "std"
+)
 
 // Server is a wired tracker.
 type Server struct {
@@ -83,6 +95,13 @@ func New(cfg Config, pool *pgxpool.Pool, sink core.Sink, reg prometheus.Register
 	if s.cfg.ShutdownTimeout <= 0 {
 		s.cfg.ShutdownTimeout = 10 * time.Second
 	}
+	switch s.cfg.HTTPServer {
+	case "":
+		s.cfg.HTTPServer = HTTPWire
+	case HTTPWire, HTTPStd:
+	default:
+		return nil, fmt.Errorf("tracker: unknown HTTP server %q (want %s or %s)", s.cfg.HTTPServer, HTTPWire, HTTPStd)
+	}
 	return s, nil
 }
 
@@ -103,7 +122,7 @@ func (s *Server) Ready(context.Context) error {
 	return nil
 }
 
-// Handler is the HTTP handler (for tests and embedding).
+// Handler is the net/http handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.frontend.Handler() }
 
 // Core is the announce core (for tests).
@@ -132,26 +151,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { _ = s.syncer.Run(bg) }()
 	go s.expireLoop(bg)
 
-	h := s.frontend.Handler()
+	var h frontend.Handler = s.frontend
 	if s.cfg.Wrap != nil {
 		h = s.cfg.Wrap(h)
 	}
 	// The connections' time limits (a request within 5 s of its first
 	// byte, an answer written within 10 s, 2 min idle) are kept by
-	// conntimeout's sweeper, not by net/http's per-request deadlines: those
-	// cost five runtime timer updates per announce (docs/BENCHMARKS.md,
-	// "Server CPU per announce").
-	srv := &http.Server{
-		Handler:        h,
-		MaxHeaderBytes: 16 << 10,
-		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	// conntimeout's sweeper, not by per-request deadlines: those cost five
+	// runtime timer updates per announce (docs/BENCHMARKS.md, "Server CPU
+	// per announce").
+	var srv interface {
+		Serve(net.Listener) error
+		Shutdown(context.Context) error
+	}
+	if s.cfg.HTTPServer == HTTPStd {
+		srv = wire.NewStd(h, s.log)
+	} else {
+		srv = wire.New(h, s.log.With("component", "http"))
 	}
 	limited := conntimeout.New(ln, conntimeout.Limits{Request: 5 * time.Second, Write: 10 * time.Second, Idle: 2 * time.Minute})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(limited) }()
 	s.serving.Store(true)
 	defer s.serving.Store(false)
-	s.log.Info("tracker listening", "addr", ln.Addr().String())
+	s.log.Info("tracker listening", "addr", ln.Addr().String(), "http_server", s.cfg.HTTPServer)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("tracker: serve: %w", err)

@@ -38,6 +38,7 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed")
 	fs.DurationVar(&cfg.Sync.Resync, "policy-resync", 5*time.Minute, "full policy reload period (changes also arrive by LISTEN/NOTIFY)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "wait for in-flight requests on stop")
+	fs.StringVar(&cfg.HTTPServer, "http-server", tracker.HTTPWire, "HTTP server of the announce listener: "+tracker.HTTPWire+" (the tracker's own, tracker/wire) or "+tracker.HTTPStd+" (net/http)")
 	topic := fs.String("topic", events.Topic, "Kafka topic of announce events")
 	spoolDir := fs.String("spool-dir", filepath.Join(".stack", "spool", "tracker"), "directory of the disk spool used while Kafka is unreachable")
 	stateDir := fs.String("state-dir", "", "directory of the swarm snapshots (restart without losing credit; one per instance; default: state/ beside --spool-dir)")
@@ -56,6 +57,9 @@ func runTracker(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if err := coreFlags(); err != nil {
 		return err
+	}
+	if cfg.HTTPServer != tracker.HTTPWire && cfg.HTTPServer != tracker.HTTPStd {
+		return usageError{fmt.Sprintf("--http-server must be %s or %s, got %q", tracker.HTTPWire, tracker.HTTPStd, cfg.HTTPServer)}
 	}
 	var err error
 	if cfg.Frontend.TrustedProxies, err = parsePrefixes(*proxies); err != nil {

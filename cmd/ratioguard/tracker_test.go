@@ -31,6 +31,15 @@ func TestTrackerFlagParsing(t *testing.T) {
 	}
 }
 
+// --http-server names the tracker's own server or net/http, nothing else.
+func TestTrackerHTTPServerFlag(t *testing.T) {
+	env, _, _ := testEnv()
+	err := runTracker(context.Background(), env, []string{"--http-server", "fasthttp", "--kafka-brokers", "127.0.0.1:1"})
+	if _, ok := err.(usageError); !ok || !strings.Contains(err.Error(), "--http-server") {
+		t.Fatalf("err = %v; want a usage error naming --http-server", err)
+	}
+}
+
 func TestUserAndTorrentAdd(t *testing.T) {
 	pg := testenv.Postgres(t)
 	env, out, errb := testEnv()

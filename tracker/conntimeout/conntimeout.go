@@ -10,7 +10,8 @@
 // bookkeeping is a few atomic stores per request; limits are kept to
 // within one tick (Limits.Tick).
 //
-// Serve the listener with an http.Server whose own timeouts are zero.
+// Serve the listener with tracker/wire's server, or with an http.Server
+// whose own timeouts are zero.
 package conntimeout
 
 import (

@@ -1,13 +1,18 @@
 // Package frontend owns the tracker's HTTP face: GET /{passkey}/announce and
-// /{passkey}/scrape (BEP 3, 7, 23, 48) over chi, and the forms the sites'
-// .torrent files carry besides Ocelot's (UNIT3D's /announce/{passkey},
-// NexusPHP's /announce.php?passkey= and /scrape.php), the query parser that keeps
-// raw info_hash/peer_id bytes and the order of parameter names, bencoded
+// /{passkey}/scrape (BEP 3, 7, 23, 48), and the forms the sites' .torrent
+// files carry besides Ocelot's (UNIT3D's /announce/{passkey}, NexusPHP's
+// /announce.php?passkey= and /scrape.php), the query parser that keeps raw
+// info_hash/peer_id bytes and the order of parameter names, bencoded
 // answers, the client address (X-Forwarded-For / X-Real-IP only from trusted
 // proxies) and the announce metrics (served with the tracker's other
 // operations endpoints on its admin address, internal/ops: never on the
 // public one). Every refusal, malformed request and panic is answered with
-// HTTP 200 and a bencoded failure reason.
+// HTTP 200 and a bencoded failure reason; only a method other than GET (405)
+// and a request with a body (413) get another status.
+//
+// The frontend reads a request through a small view (Request) and answers
+// through ResponseWriter, so that any HTTP server can carry it: the
+// tracker's own (tracker/wire) and net/http (HTTPHandler).
 package frontend
 
 import (
@@ -20,7 +25,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ratioguard/ratioguard/tracker/bencode"
@@ -34,14 +38,14 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// Frontend serves the tracker's HTTP endpoints.
+// Frontend serves the tracker's HTTP endpoints. It is a Handler; Handler
+// returns it for net/http.
 type Frontend struct {
 	core    *core.Core
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
 	pool    sync.Pool
-	router  chi.Router
 	handler http.Handler
 }
 
@@ -54,6 +58,16 @@ type state struct {
 	hashes [][20]byte
 }
 
+// Failure reasons of the requests that are not announces or scrapes.
+const (
+	msgNotFound   = "not a tracker URL: use the announce URL from your .torrent (http://host/PASSKEY/announce)"
+	msgNotGet     = "the tracker only answers GET requests"
+	msgBody       = "the tracker does not accept request bodies"
+	msgInternal   = "internal tracker error: please retry later"
+	statusNotGet  = http.StatusMethodNotAllowed
+	statusHasBody = http.StatusRequestEntityTooLarge
+)
+
 // New builds the frontend. reg receives the announce metrics.
 func New(c *core.Core, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Frontend, error) {
 	m, err := newMetrics(reg, c)
@@ -64,62 +78,64 @@ func New(c *core.Core, cfg Config, reg prometheus.Registerer, log *slog.Logger) 
 	f.pool.New = func() any {
 		return &state{out: make([]byte, 0, 2048), ans: core.Answer{Peers: make([]core.Peer, 0, 64)}}
 	}
-	r := chi.NewRouter()
-	// GET announces never reach chi: route answers every URL this pattern
-	// matches (AnnounceRoute). The pattern is registered so that other
-	// methods on it get the MethodNotAllowed answer.
-	r.Get("/{passkey}/announce", func(w http.ResponseWriter, _ *http.Request) {
-		writeFailure(w, "internal tracker error: please retry later")
-	})
-	r.Get("/{passkey}/scrape", f.scrape)
-	r.Get("/scrape.php", f.scrape)
-	// UNIT3D's and NexusPHP's announce URLs, answered by route like
-	// Ocelot's; registered for the MethodNotAllowed answer.
-	r.Get("/announce/{passkey}", func(w http.ResponseWriter, _ *http.Request) {
-		writeFailure(w, "internal tracker error: please retry later")
-	})
-	r.Get("/announce.php", func(w http.ResponseWriter, _ *http.Request) {
-		writeFailure(w, "internal tracker error: please retry later")
-	})
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeFailure(w, "not a tracker URL: use the announce URL from your .torrent (http://host/PASSKEY/announce)")
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-		writeFailure(w, "the tracker only answers GET requests")
-	})
-	f.router = r
-	f.handler = f.recoverer(http.HandlerFunc(f.route))
+	f.handler = HTTPHandler(f)
 	return f, nil
 }
 
-// Handler returns the HTTP handler.
+// Handler returns the frontend as a net/http handler (HTTPHandler).
 func (f *Frontend) Handler() http.Handler { return f.handler }
 
-// route answers GET /{passkey}/announce directly (the hot path: chi's
-// routing context costs three allocations per request) and everything else
-// through chi.
-func (f *Frontend) route(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet && f.announce(w, r) {
-		return
+// ServeTracker answers a request: an announce or a scrape in any of the
+// sites' URL forms, else a failure reason — HTTP 200 for every URL, 405 for
+// a method other than GET, 413 for a request with a body (the transport
+// closes the connection after it). A panic is answered with a failure
+// reason too.
+func (f *Frontend) ServeTracker(w ResponseWriter, r *Request) {
+	defer f.recoverPanic(w, r)
+	switch {
+	case r.Body:
+		writeFailure(w, statusHasBody, msgBody)
+	case r.Method != http.MethodGet:
+		writeFailure(w, statusNotGet, msgNotGet)
+	default:
+		if pk, ok := AnnounceRoute(&r.URL); ok {
+			f.announce(w, r, pk)
+		} else if pk, ok := scrapeRoute(&r.URL); ok {
+			f.scrape(w, r, pk)
+		} else {
+			writeFailure(w, http.StatusOK, msgNotFound)
+		}
 	}
-	f.router.ServeHTTP(w, r)
 }
 
 // AnnounceRoute returns the passkey of an announce URL, in the forms the
 // sites' .torrent files carry: Ocelot's (Gazelle) "/PASSKEY/announce",
 // UNIT3D's "/announce/PASSKEY" and NexusPHP's "/announce.php?passkey=PASSKEY"
 // — in the decoded path, else in the raw path when the URL has one (a
-// passkey with an escaped slash: chi routes on the raw path then). Every
-// other URL is answered by chi (scrape, not found).
+// passkey with an escaped slash).
 func AnnounceRoute(u *url.URL) (passkey string, ok bool) {
-	if pk, ok := announcePasskey(u.Path); ok {
+	return route(u, "/announce", "/announce.php", true)
+}
+
+// scrapeRoute returns the passkey of a scrape URL: "/PASSKEY/scrape" or
+// NexusPHP's "/scrape.php?passkey=PASSKEY", read as AnnounceRoute reads
+// announce URLs.
+func scrapeRoute(u *url.URL) (passkey string, ok bool) {
+	return route(u, "/scrape", "/scrape.php", false)
+}
+
+// route matches "/PASSKEY"+suffix (and "/announce/PASSKEY" when unit3d)
+// in the decoded path, else in the raw one, and php with the passkey in
+// the query.
+func route(u *url.URL, suffix, php string, unit3d bool) (string, bool) {
+	if pk, ok := pathPasskey(u.Path, suffix, unit3d); ok {
 		return pk, true
 	}
-	if u.Path == "/announce.php" {
+	if u.Path == php {
 		return queryPasskey(u.RawQuery)
 	}
 	if u.RawPath != "" {
-		return announcePasskey(u.RawPath)
+		return pathPasskey(u.RawPath, suffix, unit3d)
 	}
 	return "", false
 }
@@ -141,9 +157,14 @@ func (p *Parser) Parse(u *url.URL, userAgent string, addr netip.Addr, r *core.Re
 	if !ok {
 		return false
 	}
-	*r = core.Request{Passkey: pk, Addr: addr, UserAgent: userAgent}
-	r.Malformed = parseAnnounce(u.RawQuery, r, &p.ps)
+	p.parse(pk, u.RawQuery, userAgent, addr, r)
 	return true
+}
+
+// parse fills r from an announce under passkey pk with query q.
+func (p *Parser) parse(pk, q, userAgent string, addr netip.Addr, r *core.Request) {
+	*r = core.Request{Passkey: pk, Addr: addr, UserAgent: userAgent}
+	r.Malformed = parseAnnounce(q, r, &p.ps)
 }
 
 // ParseTarget parses a request line's target (path with query, or an
@@ -199,16 +220,19 @@ func plainTarget(t string) (path, query string, ok bool) {
 }
 
 // announcePasskey returns PASSKEY of "/PASSKEY/announce" or
-// "/announce/PASSKEY" (a non-empty segment without a slash, as chi's
-// {passkey} matches).
-func announcePasskey(path string) (string, bool) {
-	if rest, ok := strings.CutPrefix(path, "/announce/"); ok {
+// "/announce/PASSKEY" (a non-empty segment without a slash).
+func announcePasskey(path string) (string, bool) { return pathPasskey(path, "/announce", true) }
+
+// pathPasskey returns PASSKEY of "/PASSKEY"+suffix, or of
+// "/announce/PASSKEY" when unit3d (a non-empty segment without a slash).
+func pathPasskey(path, suffix string, unit3d bool) (string, bool) {
+	if rest, ok := strings.CutPrefix(path, "/announce/"); ok && unit3d {
 		if rest == "" || strings.IndexByte(rest, '/') >= 0 {
 			return "", false
 		}
 		return rest, true
 	}
-	rest, ok := strings.CutSuffix(path, "/announce")
+	rest, ok := strings.CutSuffix(path, suffix)
 	if !ok || len(rest) < 2 || rest[0] != '/' || strings.IndexByte(rest[1:], '/') >= 0 {
 		return "", false
 	}
@@ -234,68 +258,46 @@ func queryPasskey(q string) (string, bool) {
 	return "", true
 }
 
-var textPlain = []string{"text/plain"}
-
-func writeAnswer(w http.ResponseWriter, b []byte) {
-	w.Header()["Content-Type"] = textPlain
-	_, _ = w.Write(b)
+func writeFailure(w ResponseWriter, status int, msg string) {
+	w.WriteAnswer(status, bencode.AppendFailure(nil, msg))
 }
 
-func writeFailure(w http.ResponseWriter, msg string) {
-	writeAnswer(w, bencode.AppendFailure(nil, msg))
-}
-
-// recoverer turns a panic into a failure reason with HTTP 200.
-func (f *Frontend) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				f.metrics.panics.Inc()
-				f.log.Error("panic while answering", "path", RedactPath(r.URL.Path), "panic", v)
-				writeFailure(w, "internal tracker error: please retry later")
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// announce answers r if it is an announce (false: it is not, nothing written).
-func (f *Frontend) announce(w http.ResponseWriter, r *http.Request) bool {
-	if _, ok := AnnounceRoute(r.URL); !ok {
-		return false
+// recoverPanic turns a panic into a failure reason with HTTP 200.
+func (f *Frontend) recoverPanic(w ResponseWriter, r *Request) {
+	if v := recover(); v != nil {
+		f.metrics.panics.Inc()
+		f.log.Error("panic while answering", "path", RedactPath(r.URL.Path), "panic", v)
+		writeFailure(w, http.StatusOK, msgInternal)
 	}
+}
+
+// announce answers an announce under passkey pk.
+func (f *Frontend) announce(w ResponseWriter, r *Request, pk string) {
 	start := time.Now()
 	st := f.pool.Get().(*state)
-	st.parser.Parse(r.URL, r.Header.Get("User-Agent"), f.clientAddr(r), &st.req)
-	st.req.Headers = BrowserHeaders(r.Header)
+	st.parser.parse(pk, r.URL.RawQuery, r.UserAgent, f.clientAddr(r), &st.req)
+	st.req.Headers = r.Browser
 	f.core.Announce(&st.req, &st.ans)
 	ps := &st.parser.ps
 	st.out = appendAnswer(st.out[:0], &st.ans, ps.compact, ps.noPeerID)
-	writeAnswer(w, st.out)
+	w.WriteAnswer(http.StatusOK, st.out)
 	f.metrics.observe(&st.ans, time.Since(start))
 	st.req = core.Request{}
 	f.pool.Put(st)
-	return true
 }
 
-func (f *Frontend) scrape(w http.ResponseWriter, r *http.Request) {
+// scrape answers a scrape under passkey pk.
+func (f *Frontend) scrape(w ResponseWriter, r *Request, pk string) {
 	st := f.pool.Get().(*state)
 	defer f.pool.Put(st)
 	var bad string
 	st.hashes, bad = parseScrape(r.URL.RawQuery, st.hashes[:0])
 	if bad == "" {
-		pk := chi.URLParam(r, "passkey")
-		if r.URL.Path == "/scrape.php" {
-			pk, _ = queryPasskey(r.URL.RawQuery)
-		}
 		bad = f.core.CheckPasskey(pk, f.clientAddr(r))
 	}
 	f.metrics.scrapes.Inc()
 	if bad != "" {
-		writeFailure(w, bad)
+		writeFailure(w, http.StatusOK, bad)
 		return
 	}
 	b := append(st.out[:0], "d5:filesd"...)
@@ -318,7 +320,7 @@ func (f *Frontend) scrape(w http.ResponseWriter, r *http.Request) {
 	}
 	b = append(b, "ee"...)
 	st.out = b
-	writeAnswer(w, b)
+	w.WriteAnswer(http.StatusOK, b)
 }
 
 func dupBefore(hs [][20]byte, h [20]byte) bool {
@@ -430,23 +432,18 @@ var browserHeaders = []struct {
 }
 
 // clientAddr is the connection's address, or the address a trusted proxy names.
-func (f *Frontend) clientAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	addr := ap.Addr().Unmap()
-	if !f.trusted(addr) {
+func (f *Frontend) clientAddr(r *Request) netip.Addr {
+	addr := r.RemoteAddr.Addr().Unmap()
+	if !addr.IsValid() || !f.trusted(addr) {
 		return addr
 	}
-	if v := r.Header.Get("X-Real-IP"); v != "" {
+	if v := r.RealIP; v != "" {
 		if a, err := netip.ParseAddr(strings.TrimSpace(v)); err == nil {
 			return a.Unmap()
 		}
 	}
-	if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
+	if all := r.ForwardedFor; all != "" {
 		// Rightmost address not of a trusted proxy: the one our proxy saw.
-		all := strings.Join(v, ",")
 		for all != "" {
 			i := strings.LastIndexByte(all, ',')
 			part := strings.TrimSpace(all[i+1:])

@@ -30,7 +30,7 @@ func TestAnnouncePasskey(t *testing.T) {
 }
 
 // The direct announce route: a plain and a percent-escaped passkey reach
-// the core as the same member; other methods get chi's failure.
+// the core as the same member; other methods get 405 with a failure reason.
 func TestAnnounceRoutes(t *testing.T) {
 	e := newEnv(t, nil, policy.NewCache())
 	q := "?" + announceQuery("-qB4650-aaaaaaaaaaaa", 6881, 0, "")
@@ -48,7 +48,7 @@ func TestAnnounceRoutes(t *testing.T) {
 	r.RemoteAddr = "192.0.2.1:5000"
 	w := httptest.NewRecorder()
 	e.fe.Handler().ServeHTTP(w, r)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), "only answers GET") {
+	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET" || !strings.Contains(w.Body.String(), "only answers GET") {
 		t.Errorf("POST: %d %q", w.Code, w.Body.String())
 	}
 }
