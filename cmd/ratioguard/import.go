@@ -82,6 +82,11 @@ func printSiteSummary(w io.Writer, file string, s site.Summary) error {
 		t.Created, t.Updated, fields("name", t.Changed.Name, "size", t.Changed.Size, "promotion", t.Changed.Promotion,
 			"created_at", t.Changed.CreatedAt, "uploader", t.Changed.Uploader, "site_id", t.Changed.SiteID), t.Unchanged,
 		b.Set, b.Declaring, b.Added, b.Removed, b.Changed)
+	if err == nil && s.Secrets.Members > 0 {
+		r := s.Secrets
+		_, err = fmt.Fprintf(w, "report secrets: %d for %d members (%d written, %d removed; %d members' sets changed)\n",
+			r.Set, r.Members, r.Written, r.Removed, r.Changed)
+	}
 	return err
 }
 

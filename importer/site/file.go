@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -40,6 +41,9 @@ type Member struct {
 	// the control protocols and the write-back address members by it); nil
 	// keeps the member's.
 	SiteID *int64
+	// ReportSecrets is the member's whole set of NexusPHP tracker report
+	// secrets by site torrent id (0: every torrent; nil: left alone).
+	ReportSecrets *map[int64]string
 }
 
 // Torrent is one torrent record.
@@ -69,6 +73,9 @@ type memberJSON struct {
 	SeedboxCIDRs *[]string `json:"seedbox_cidrs"`
 	CreatedTS    *int64    `json:"created_ts"`
 	SiteID       *int64    `json:"site_id"`
+	// NexusPHP's torrent_secrets of the member: site torrent id ("0": every
+	// torrent) → secret.
+	ReportSecrets *map[string]string `json:"report_secrets"`
 }
 
 type torrentJSON struct {
@@ -334,6 +341,21 @@ func parseMember(i int, raw json.RawMessage, ps *problems) (Member, bool) {
 			bad("site_id", "%d is not a positive id", *j.SiteID)
 		}
 		m.SiteID = j.SiteID
+	}
+	if j.ReportSecrets != nil {
+		set := make(map[int64]string, len(*j.ReportSecrets))
+		for k, secret := range *j.ReportSecrets {
+			tid, err := strconv.ParseInt(k, 10, 64)
+			switch {
+			case err != nil || tid < 0 || strconv.FormatInt(tid, 10) != k:
+				bad("report_secrets", "key %q is not a site torrent id (0: every torrent)", k)
+			case secret == "" || len(secret) > 255:
+				bad("report_secrets["+k+"]", "the secret is %d bytes: 1 to 255", len(secret))
+			default:
+				set[tid] = secret
+			}
+		}
+		m.ReportSecrets = &set
 	}
 	return m, len(*ps) == before
 }

@@ -35,6 +35,7 @@ type Summary struct {
 	Members   MemberCounts  `json:"members"`
 	Torrents  TorrentCounts `json:"torrents"`
 	Seedboxes SeedboxCounts `json:"seedbox_ranges"`
+	Secrets   SecretCounts  `json:"report_secrets"`
 	Seconds   float64       `json:"seconds"`
 }
 
@@ -84,6 +85,16 @@ type SeedboxCounts struct {
 	Set       int `json:"set"`               // ranges declared after the import
 	Added     int `json:"added"`
 	Removed   int `json:"removed"`
+}
+
+// SecretCounts: NexusPHP report secrets of the members whose set the file
+// gives.
+type SecretCounts struct {
+	Members int `json:"members"`         // members whose set the file gives (possibly empty)
+	Changed int `json:"members_changed"` // of which the set changed
+	Set     int `json:"set"`             // secrets after the import
+	Written int `json:"written"`         // secrets added or changed
+	Removed int `json:"removed"`
 }
 
 // existingUser is a users row the file names.
@@ -140,6 +151,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, f *File, opt Options) (Summ
 		{"members", im.members},
 		{"inviters", im.invites},
 		{"seedbox ranges", im.seedboxes},
+		{"report secrets", im.reportSecrets},
 		{"torrents", im.torrents},
 	}
 	for _, st := range steps {
@@ -501,6 +513,72 @@ func (im *importer) seedboxes(ctx context.Context) error {
 		}
 	}
 	c.Added, c.Removed, c.Changed = len(addUsers), len(drop), len(changed)
+	return nil
+}
+
+// reportSecrets replaces the report secrets of every member whose record
+// gives them; a secret already as the file says is not written.
+func (im *importer) reportSecrets(ctx context.Context) error {
+	c := &im.s.Secrets
+	var users []int64
+	want := map[int64]map[int64]string{}
+	for _, m := range im.f.Members {
+		if m.ReportSecrets == nil {
+			continue
+		}
+		id := im.ids[m.Name]
+		users = append(users, id)
+		want[id] = *m.ReportSecrets
+		c.Members++
+		c.Set += len(*m.ReportSecrets)
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	rows, err := im.tx.Query(ctx, query("secrets_select"), users)
+	if err != nil {
+		return fmt.Errorf("import site: read report secrets: %w", err)
+	}
+	have := map[int64]map[int64]string{}
+	changed := map[int64]bool{}
+	var dropUsers, dropTorrents []int64
+	var user, tid int64
+	var secret string
+	_, err = pgx.ForEachRow(rows, []any{&user, &tid, &secret}, func() error {
+		if have[user] == nil {
+			have[user] = map[int64]string{}
+		}
+		have[user][tid] = secret
+		if _, keep := want[user][tid]; !keep {
+			dropUsers, dropTorrents = append(dropUsers, user), append(dropTorrents, tid)
+			changed[user] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import site: read report secrets: %w", err)
+	}
+	var wUsers, wTorrents []int64
+	var wSecrets []string
+	for _, u := range users {
+		for tid, secret := range want[u] {
+			if old, ok := have[u][tid]; !ok || old != secret {
+				wUsers, wTorrents, wSecrets = append(wUsers, u), append(wTorrents, tid), append(wSecrets, secret)
+				changed[u] = true
+			}
+		}
+	}
+	if len(dropUsers) > 0 {
+		if _, err := im.tx.Exec(ctx, query("secrets_delete"), dropUsers, dropTorrents); err != nil {
+			return fmt.Errorf("import site: remove %d report secrets: %w", len(dropUsers), err)
+		}
+	}
+	if len(wUsers) > 0 {
+		if _, err := im.tx.Exec(ctx, query("secrets_upsert"), wUsers, wTorrents, wSecrets); err != nil {
+			return fmt.Errorf("import site: write %d report secrets: %w", len(wUsers), err)
+		}
+	}
+	c.Written, c.Removed, c.Changed = len(wUsers), len(dropUsers), len(changed)
 	return nil
 }
 

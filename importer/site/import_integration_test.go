@@ -379,3 +379,60 @@ func TestImportDryRunWritesNothing(t *testing.T) {
 		t.Fatal("dry run changed the database")
 	}
 }
+
+// NexusPHP's report secrets: a member's set replaced by the file's, kept
+// when the file leaves it out, written only where it differs; a running
+// tracker's cache then accepts the member's authkeys.
+func TestImportReportSecrets(t *testing.T) {
+	pg := testenv.Postgres(t)
+	ctx := context.Background()
+	doc := testdata(t)
+	alice := doc["members"][0]
+	alice["site_id"] = 7
+	alice["report_secrets"] = map[string]string{"0": "abc", "55": "x"}
+	cache := policy.NewCache()
+	syncer := policy.NewSyncer(pg.Pool, cache, policy.SyncConfig{Resync: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = syncer.Run(sctx) }()
+	waitFor(t, "tracker load", func() bool { return syncer.Ready() == nil })
+
+	s := run(t, pg.Pool, load(t, doc))
+	if s.Secrets != (SecretCounts{Members: 1, Changed: 1, Set: 2, Written: 2}) {
+		t.Fatalf("first import: %+v", s.Secrets)
+	}
+	pk := user(t, pg.Pool, "alice").Passkey
+	// Hashids("abc").encode(20261203) = n7PM5G, Hashids("x") = xWGqaP.
+	waitFor(t, "the authkey accepted", func() bool { got, _ := cache.PasskeyByAuthkey("56|7|n7PM5G"); return got == pk })
+	if got, _ := cache.PasskeyByAuthkey("55|7|xWGqaP"); got != pk {
+		t.Errorf("torrent 55's secret: %q", got)
+	}
+
+	before := digest(t, pg.Pool)
+	fired := notifications(t, pg.Pool, func() { s = run(t, pg.Pool, load(t, doc)) })
+	if s.Secrets != (SecretCounts{Members: 1, Set: 2}) || fired != 0 || digest(t, pg.Pool) != before {
+		t.Errorf("re-import: %+v, %d notifications", s.Secrets, fired)
+	}
+	delete(alice, "report_secrets")
+	if s = run(t, pg.Pool, load(t, doc)); s.Secrets != (SecretCounts{}) {
+		t.Errorf("left out: %+v", s.Secrets)
+	}
+	alice["report_secrets"] = map[string]string{"0": "abc2"}
+	if s = run(t, pg.Pool, load(t, doc)); s.Secrets != (SecretCounts{Members: 1, Changed: 1, Set: 1, Written: 1, Removed: 1}) {
+		t.Errorf("replaced: %+v", s.Secrets)
+	}
+	waitFor(t, "the old secret refused", func() bool { _, ok := cache.PasskeyByAuthkey("56|7|n7PM5G"); return !ok })
+	var n int
+	if err := pg.Pool.QueryRow(ctx, "SELECT count(*) FROM report_secrets WHERE secret = 'abc2' AND torrent_site_id = 0").Scan(&n); err != nil || n != 1 {
+		t.Errorf("rows: %d, %v", n, err)
+	}
+
+	for _, bad := range []map[string]string{{"-1": "s"}, {"x": "s"}, {"01": "s"}, {"0": ""}} {
+		alice["report_secrets"] = bad
+		b, _ := json.Marshal(doc)
+		var inv *InvalidError
+		if _, err := Parse(strings.NewReader(string(b))); !errors.As(err, &inv) || !strings.Contains(err.Error(), "report_secrets") {
+			t.Errorf("report_secrets %v: %v", bad, err)
+		}
+	}
+}

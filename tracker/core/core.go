@@ -547,6 +547,18 @@ func (c *Core) Scrape(infoHash [20]byte) (ScrapeStats, bool) {
 	return st, true
 }
 
+// PasskeyByAuthkey returns the passkey a NexusPHP authkey stands for, or ""
+// when the policy does not know it (an announce under "" is refused as an
+// unknown passkey, and counts against its address like one).
+func (c *Core) PasskeyByAuthkey(authkey string) string {
+	if r, ok := c.policy.(AuthkeyResolver); ok {
+		if pk, ok := r.PasskeyByAuthkey(authkey); ok {
+			return pk
+		}
+	}
+	return ""
+}
+
 // CheckPasskey validates a scrape's passkey with the same rate limit as
 // announces; it returns the refusal message, or "".
 func (c *Core) CheckPasskey(passkey string, addr netip.Addr) string {

@@ -32,7 +32,10 @@ func (SystemClock) Now() time.Time { return time.Now() }
 // User is a member as the tracker needs it. Policy caches hand out immutable
 // values: a change replaces the pointer.
 type User struct {
-	ID             uint64
+	ID uint64
+	// SiteID is the site application's id of the member (0: none); NexusPHP's
+	// authkeys name members by it.
+	SiteID         uint64
 	Enabled        bool
 	DisabledReason string
 	CanLeech       bool
@@ -115,6 +118,13 @@ type Policy interface {
 	// Seedbox says whether addr lies in a seedbox range the member declared,
 	// and whether that range counts towards the IP cap.
 	Seedbox(userID uint64, addr netip.Addr) (declared, counts bool)
+}
+
+// AuthkeyResolver is implemented by a Policy that knows NexusPHP's tracker
+// report authkeys ("TORRENT|USER|HASH", announce.php?authkey=): it returns
+// the passkey of the member the authkey proves, or false.
+type AuthkeyResolver interface {
+	PasskeyByAuthkey(authkey string) (passkey string, ok bool)
 }
 
 // Request is a parsed announce. Slices point into the caller's buffers and

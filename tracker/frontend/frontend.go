@@ -1,7 +1,8 @@
 // Package frontend owns the tracker's HTTP face: GET /{passkey}/announce and
 // /{passkey}/scrape (BEP 3, 7, 23, 48), and the forms the sites' .torrent
 // files carry besides Ocelot's (UNIT3D's /announce/{passkey}, NexusPHP's
-// /announce.php?passkey= and /scrape.php), the query parser that keeps raw
+// /announce.php?passkey= and /scrape.php, or with ?authkey= instead of the
+// passkey, which the core's policy resolves), the query parser that keeps raw
 // info_hash/peer_id bytes and the order of parameter names, bencoded
 // answers, the client address (X-Forwarded-For / X-Real-IP only from trusted
 // proxies) and the announce metrics (served with the tracker's other
@@ -99,9 +100,9 @@ func (f *Frontend) ServeTracker(w ResponseWriter, r *Request) {
 		writeFailure(w, statusNotGet, msgNotGet)
 	default:
 		if pk, ok := AnnounceRoute(&r.URL); ok {
-			f.announce(w, r, pk)
+			f.announce(w, r, f.authkey(r, pk))
 		} else if pk, ok := scrapeRoute(&r.URL); ok {
-			f.scrape(w, r, pk)
+			f.scrape(w, r, f.authkey(r, pk))
 		} else {
 			writeFailure(w, http.StatusOK, msgNotFound)
 		}
@@ -241,21 +242,41 @@ func pathPasskey(path, suffix string, unit3d bool) (string, bool) {
 
 // queryPasskey returns the value of the first passkey parameter of a raw
 // query (NexusPHP's announce.php and scrape.php), percent-decoded; an
-// announce without one is still an announce, refused as an unknown passkey.
-func queryPasskey(q string) (string, bool) {
+// announce without one is still an announce, refused as an unknown passkey
+// unless it has an authkey (Frontend.authkey).
+func queryPasskey(q string) (string, bool) { return queryValue(q, "passkey"), true }
+
+// queryValue returns the value of the first parameter name of a raw query,
+// percent-decoded when it decodes ("" when absent).
+func queryValue(q, name string) string {
 	for len(q) > 0 {
 		var pair string
 		pair, q, _ = strings.Cut(q, "&")
-		name, val, _ := strings.Cut(pair, "=")
-		if name != "passkey" {
+		n, val, _ := strings.Cut(pair, "=")
+		if n != name {
 			continue
 		}
-		if pk, err := url.QueryUnescape(val); err == nil {
-			return pk, true
+		if v, err := url.QueryUnescape(val); err == nil {
+			return v
 		}
-		return val, true
+		return val
 	}
-	return "", true
+	return ""
+}
+
+// authkey is the passkey to answer under: pk, or when the URL has none
+// (NexusPHP's announce.php and scrape.php), the passkey its authkey
+// parameter stands for (NexusPHP wrote "?authkey=TORRENT|USER|HASH" into
+// the .torrent files it served from June 2021 to May 2023). An authkey
+// the policy does not accept leaves "": refused as an unknown passkey.
+func (f *Frontend) authkey(r *Request, pk string) string {
+	if pk != "" {
+		return pk
+	}
+	if ak := queryValue(r.URL.RawQuery, "authkey"); ak != "" {
+		return f.core.PasskeyByAuthkey(ak)
+	}
+	return ""
 }
 
 func writeFailure(w ResponseWriter, status int, msg string) {

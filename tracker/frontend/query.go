@@ -22,7 +22,7 @@ var knownParams = func() map[string]string {
 		"info_hash", "peer_id", "port", "uploaded", "downloaded", "left", "corrupt", "event",
 		"numwant", "key", "compact", "no_peer_id", "ip", "ipv4", "ipv6", "supportcrypto",
 		"requirecrypto", "redundant", "trackerid", "localip", "cryptoport", "azudp", "hide",
-		"azhttp", "azq", "azver", "azup", "passkey",
+		"azhttp", "azq", "azver", "azup", "passkey", "authkey",
 	} {
 		m[p] = p
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratioguard/ratioguard/tracker/core"
 	"github.com/ratioguard/ratioguard/tracker/policy"
 )
 
@@ -61,5 +62,34 @@ func TestSiteScrapeRoute(t *testing.T) {
 func TestRedactSitePaths(t *testing.T) {
 	if got := RedactPath("/announce/" + pk1); got != "/announce/0123…" {
 		t.Fatalf("RedactPath = %q", got)
+	}
+}
+
+// NexusPHP's authkey form (announce.php?authkey=TORRENT|USER|HASH, and
+// scrape.php derived from it) is the member the policy says it proves;
+// an authkey it refuses is an unknown passkey.
+func TestSiteAuthkeyRoutes(t *testing.T) {
+	cache := policy.NewCache()
+	e := newEnv(t, nil, cache)
+	cache.PutUser(pk2, &core.User{ID: 2, SiteID: 7, Enabled: true, CanLeech: true})
+	cache.SetReportSecrets(map[uint64]map[uint64]string{2: {0: "abc"}}) // Hashids("abc").encode(20261203) = n7PM5G
+	q := announceQuery("-qB4650-aaaaaaaaaaaa", 6881, 0, "")
+	for _, ak := range []string{"55|7|n7PM5G", "55%7C7%7Cn7PM5G"} {
+		code, body := e.get("/announce.php?authkey="+ak+"&"+q, "192.0.2.1:5000", nil)
+		if _, failed := decodeDict(t, body)["failure reason"]; code != 200 || failed {
+			t.Fatalf("authkey %s: %d %q, want an answer", ak, code, body)
+		}
+		if ev := e.sink.last(); ev.UserId != 2 {
+			t.Errorf("authkey %s: event for user %d, want 2", ak, ev.UserId)
+		}
+	}
+	_, body := e.get("/announce.php?authkey=55|7|n7PM5H&"+q, "192.0.2.9:5000", nil)
+	if msg, _ := decodeDict(t, body)["failure reason"].(string); !strings.Contains(msg, "unknown passkey") {
+		t.Errorf("a bad authkey: %q, want an unknown-passkey refusal", body)
+	}
+	ihq := "info_hash=" + url.QueryEscape(string(ih[:]))
+	_, body = e.get("/scrape.php?authkey=55|7|n7PM5G&"+ihq, "192.0.2.1:5000", nil)
+	if files, ok := decodeDict(t, body)["files"].(map[string]any); !ok || len(files) != 1 {
+		t.Errorf("scrape.php with an authkey: %q", body)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ratioguard/ratioguard/tracker/core"
+	"github.com/ratioguard/ratioguard/tracker/internal/hashids"
 )
 
 const shards = 64
@@ -30,10 +31,16 @@ type Cache struct {
 	idMu        sync.Mutex
 	userKeys    map[uint64]string
 	torrentKeys map[uint64][20]byte
+	// siteUsers maps members' site ids to their ids (NexusPHP's authkeys
+	// name members by site id); userSites is the reverse.
+	siteUsers, userSites map[uint64]uint64
 
 	clients   atomic.Pointer[core.ClientRules]
 	promos    atomic.Pointer[[]SitePromotion]
 	seedboxes atomic.Pointer[map[uint64][]SeedboxRange]
+	// secrets are NexusPHP's report secrets: member id → site torrent id
+	// (0: all) → the secret's Hashids.
+	secrets atomic.Pointer[map[uint64]map[uint64]*hashids.Hashids]
 }
 
 type userShard struct {
@@ -60,7 +67,8 @@ type SeedboxRange struct {
 
 // NewCache returns an empty cache that allows every client.
 func NewCache() *Cache {
-	c := &Cache{seed: maphash.MakeSeed(), userKeys: map[uint64]string{}, torrentKeys: map[uint64][20]byte{}}
+	c := &Cache{seed: maphash.MakeSeed(), userKeys: map[uint64]string{}, torrentKeys: map[uint64][20]byte{},
+		siteUsers: map[uint64]uint64{}, userSites: map[uint64]uint64{}}
 	for i := range c.users {
 		c.users[i].byKey = map[string]*core.User{}
 	}
@@ -71,6 +79,7 @@ func NewCache() *Cache {
 	c.clients.Store(empty)
 	c.promos.Store(&[]SitePromotion{})
 	c.seedboxes.Store(&map[uint64][]SeedboxRange{})
+	c.secrets.Store(&map[uint64]map[uint64]*hashids.Hashids{})
 	return c
 }
 
@@ -141,6 +150,7 @@ func (c *Cache) PutUser(passkey string, u *core.User) {
 		c.dropUserKey(old, u.ID)
 	}
 	c.userKeys[u.ID] = passkey
+	c.setSiteID(u)
 	sh := c.userShard(passkey)
 	sh.mu.Lock()
 	sh.byKey[passkey] = u
@@ -154,6 +164,21 @@ func (c *Cache) DeleteUser(id uint64) {
 	if old, ok := c.userKeys[id]; ok {
 		c.dropUserKey(old, id)
 		delete(c.userKeys, id)
+	}
+	c.setSiteID(&core.User{ID: id})
+}
+
+// setSiteID maps u's site id to u (none: forgets u's mapping). Call with
+// idMu held.
+func (c *Cache) setSiteID(u *core.User) {
+	if old, ok := c.userSites[u.ID]; ok && old != u.SiteID {
+		if c.siteUsers[old] == u.ID {
+			delete(c.siteUsers, old)
+		}
+		delete(c.userSites, u.ID)
+	}
+	if u.SiteID != 0 {
+		c.siteUsers[u.SiteID], c.userSites[u.ID] = u.ID, u.SiteID
 	}
 }
 
@@ -234,9 +259,13 @@ func (c *Cache) replaceAll(users map[string]*core.User, torrents map[[20]byte]*c
 		ub[i] = map[string]*core.User{}
 	}
 	userKeys := make(map[uint64]string, len(users))
+	siteUsers, userSites := map[uint64]uint64{}, map[uint64]uint64{}
 	for k, u := range users {
 		ub[maphash.String(c.seed, k)%shards][k] = u
 		userKeys[u.ID] = k
+		if u.SiteID != 0 {
+			siteUsers[u.SiteID], userSites[u.ID] = u.ID, u.SiteID
+		}
 	}
 	var tb [shards]map[[20]byte]*core.Torrent
 	for i := range tb {
@@ -257,5 +286,5 @@ func (c *Cache) replaceAll(users map[string]*core.User, torrents map[[20]byte]*c
 		c.torrents[i].byHash = tb[i]
 		c.torrents[i].mu.Unlock()
 	}
-	c.userKeys, c.torrentKeys = userKeys, torrentKeys
+	c.userKeys, c.torrentKeys, c.siteUsers, c.userSites = userKeys, torrentKeys, siteUsers, userSites
 }

@@ -33,6 +33,7 @@ var (
 	qSitePromotions = query("site_promotions")
 	qSeedboxes      = query("seedbox_ranges")
 	qTokens         = query("freeleech_tokens")
+	qReportSecrets  = query("report_secrets")
 )
 
 // SyncConfig tunes a Syncer.
@@ -101,6 +102,9 @@ func (s *Syncer) LoadAll(ctx context.Context) error {
 	if err := s.loadSeedboxes(ctx); err != nil {
 		return err
 	}
+	if err := s.loadReportSecrets(ctx); err != nil {
+		return err
+	}
 	byKey := make(map[string]*core.User, len(users))
 	for _, u := range users {
 		byKey[u.passkey] = u.user
@@ -134,10 +138,11 @@ func (s *Syncer) loadUsers(ctx context.Context, id *int64) ([]userRow, error) {
 			dl, up        int32
 			personalUntil *time.Time
 			slots         *int32
+			siteID        int64
 		)
 		err := r.Scan(&id, &pk, &u.Enabled, &u.DisabledReason, &u.CanLeech,
-			&hasClass, &dl, &up, &u.PersonalFreeleech, &personalUntil, &slots)
-		u.ID = uint64(id)
+			&hasClass, &dl, &up, &u.PersonalFreeleech, &personalUntil, &slots, &siteID)
+		u.ID, u.SiteID = uint64(id), uint64(siteID)
 		if slots != nil && *slots >= 0 {
 			n := uint32(*slots)
 			u.DownloadSlots = &n
@@ -300,6 +305,30 @@ func (s *Syncer) loadSeedboxes(ctx context.Context) error {
 	return nil
 }
 
+func (s *Syncer) loadReportSecrets(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, qReportSecrets)
+	if err != nil {
+		return fmt.Errorf("load report secrets: %w", err)
+	}
+	m := map[uint64]map[uint64]string{}
+	var (
+		user, torrent int64
+		secret        string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&user, &torrent, &secret}, func() error {
+		if m[uint64(user)] == nil {
+			m[uint64(user)] = map[uint64]string{}
+		}
+		m[uint64(user)][uint64(torrent)] = secret
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load report secrets: %w", err)
+	}
+	s.cache.SetReportSecrets(m)
+	return nil
+}
+
 // notification is the payload of the policy triggers.
 type notification struct {
 	Table string `json:"table"`
@@ -345,6 +374,8 @@ func (s *Syncer) apply(ctx context.Context, payload string) error {
 		return s.loadSitePromotions(ctx)
 	case "seedbox_ranges":
 		return s.loadSeedboxes(ctx)
+	case "report_secrets":
+		return s.loadReportSecrets(ctx)
 	default:
 		s.log.Warn("policy notification for an unknown table", "table", n.Table)
 	}

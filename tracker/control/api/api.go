@@ -89,6 +89,8 @@ var routes = []route{
 	{"POST", "/members/{member}/passkey", "members:write", (*Handler).newPasskey},
 	{"PUT", "/members/{member}/personal-freeleech", "promotions:write", (*Handler).putPersonal},
 	{"DELETE", "/members/{member}/personal-freeleech", "promotions:write", (*Handler).deletePersonal},
+	{"PUT", "/members/{member}/report-secret", "members:write", (*Handler).putReportSecret},
+	{"DELETE", "/members/{member}/report-secret", "members:write", (*Handler).deleteReportSecrets},
 	{"POST", "/members/{member}/seedboxes", "rules:write", (*Handler).addSeedbox},
 	{"DELETE", "/seedboxes/{id}", "rules:write", (*Handler).deleteSeedbox},
 	{"GET", "/torrents", "torrents:read", (*Handler).listTorrents},
@@ -533,6 +535,34 @@ func (h *Handler) deletePersonal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := h.svc.RemovePersonalFreeleech(r.Context(), actor(r), ref); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) putReportSecret(w http.ResponseWriter, r *http.Request) error {
+	ref, err := memberParam(r)
+	if err != nil {
+		return err
+	}
+	var b control.ReportSecret
+	if err := decode(r, &b); err != nil {
+		return err
+	}
+	if err := h.svc.SetReportSecret(r.Context(), actor(r), ref, b); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) deleteReportSecrets(w http.ResponseWriter, r *http.Request) error {
+	ref, err := memberParam(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.RemoveReportSecrets(r.Context(), actor(r), ref); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

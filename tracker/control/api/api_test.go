@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ratioguard/ratioguard/tracker/control"
 	"github.com/ratioguard/ratioguard/tracker/control/controltest"
+	"github.com/ratioguard/ratioguard/tracker/internal/hashids"
 )
 
 // The OpenAPI document and the router agree: every route the router
@@ -434,6 +436,84 @@ func TestNativeAPILists(t *testing.T) {
 		code, v := tc.c.do("GET", tc.path, ``)
 		if msg, _ := v["error"].(string); code != tc.code || !strings.Contains(msg, tc.msg) {
 			t.Errorf("GET %s: %d %q, want %d with %q", tc.path, code, msg, tc.code, tc.msg)
+		}
+	}
+}
+
+// NexusPHP's authkey announce form: once the site put the member's report
+// secret, announce.php?authkey=TORRENT|USER|HASH (HASH as NexusPHP's
+// TorrentRepository::getTrackerReportAuthKey makes it) is the member's, on
+// announce and scrape, within 2 s; another hash, a secret reset and the
+// secrets' removal are refused as an unknown passkey.
+func TestNexusPHPAuthkey(t *testing.T) {
+	e, c := start(t)
+	ih := [20]byte{0xab, 9, 8, 7}
+	m := c.must(201, "POST", "/members", `{"site_id": 4711, "passkey": "NexusNexusNexusNexusNexusNexus01"}`)
+	c.must(201, "POST", "/torrents", `{"site_id": 900, "info_hash": "`+hex.EncodeToString(ih[:])+`", "name": "nexus.iso", "size": 1000}`)
+	authkey := func(secret string) string {
+		t.Helper()
+		hash, err := hashids.New(secret).Encode(20230528) // date('Ymd') when the .torrent was downloaded
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "900|4711|" + hash
+	}
+	// The authkey as the .torrent file has it: "|" unescaped.
+	ann := func(ak string) (string, uint64) {
+		t.Helper()
+		f, ev := e.Do(controltest.Announce{Path: "/announce.php?authkey=" + ak, InfoHash: ih, Left: 10})
+		return f, ev.GetUserId()
+	}
+	scrape := func(ak string) string {
+		t.Helper()
+		resp, err := http.Get(e.Announce + "/scrape.php?authkey=" + url.QueryEscape(ak) + "&info_hash=" + url.QueryEscape(string(ih[:])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if f, _ := ann(authkey("OldSecretOldSec1")); !strings.Contains(f, "unknown passkey") {
+		t.Fatalf("an authkey before any secret: %q", f)
+	}
+	c.must(204, "PUT", "/members/site:4711/report-secret", `{"secret": "OldSecretOldSec1"}`)
+	e.Eventually("authkey accepted", func() bool { f, _ := ann(authkey("OldSecretOldSec1")); return f == "" })
+	if _, user := ann(authkey("OldSecretOldSec1")); int64(user) != int64(m["id"].(float64)) {
+		t.Fatalf("the authkey's announce is member %d's, want %v", user, m["id"])
+	}
+	if b := scrape(authkey("OldSecretOldSec1")); !strings.Contains(b, "5:files") {
+		t.Fatalf("scrape with the authkey: %q", b)
+	}
+	if f, _ := ann(authkey("AnotherSecret123")); !strings.Contains(f, "unknown passkey") {
+		t.Fatalf("another secret's hash: %q", f)
+	}
+	// NexusPHP's reset: a new secret for every torrent replaces the old.
+	c.must(204, "PUT", "/members/site:4711/report-secret", `{"secret": "NewSecretNewSec2", "replace": true}`)
+	e.Eventually("reset secret", func() bool {
+		fOld, _ := ann(authkey("OldSecretOldSec1"))
+		fNew, _ := ann(authkey("NewSecretNewSec2"))
+		return strings.Contains(fOld, "unknown passkey") && fNew == ""
+	})
+	// A secret for this torrent wins over the one for every torrent.
+	c.must(204, "PUT", "/members/site:4711/report-secret", `{"torrent_site_id": 900, "secret": "TorrentSecret900"}`)
+	e.Eventually("torrent secret", func() bool {
+		fAll, _ := ann(authkey("NewSecretNewSec2"))
+		fTor, _ := ann(authkey("TorrentSecret900"))
+		return strings.Contains(fAll, "unknown passkey") && fTor == ""
+	})
+	if n := e.Count("SELECT count(*) FROM audit_log WHERE action = 'control.report_secret.set' AND coalesce(after::text, '') NOT LIKE '%Secret%' AND coalesce(before::text, '') NOT LIKE '%Secret%'"); n != 3 {
+		t.Errorf("%d audit rows without the secret, want 3", n)
+	}
+	c.must(204, "DELETE", "/members/site:4711/report-secret", ``)
+	e.Eventually("secrets removed", func() bool { f, _ := ann(authkey("TorrentSecret900")); return strings.Contains(f, "unknown passkey") })
+	for _, tc := range []struct{ body, msg string }{
+		{`{"secret": ""}`, "secret is 0 bytes"},
+		{`{"secret": "s", "torrent_site_id": -1}`, "torrent_site_id -1 is negative"},
+		{`{"secrets": "s"}`, `unknown field "secrets"`},
+	} {
+		if code, v := c.do("PUT", "/members/site:4711/report-secret", tc.body); code != 400 || !strings.Contains(fmt.Sprint(v["error"]), tc.msg) {
+			t.Errorf("PUT report-secret %s: %d %v, want 400 with %q", tc.body, code, v, tc.msg)
 		}
 	}
 }

@@ -1,0 +1,1 @@
+DELETE FROM report_secrets WHERE user_id = $1
