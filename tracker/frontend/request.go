@@ -78,8 +78,8 @@ func HTTPHandler(h Handler) http.Handler {
 		x.req = Request{
 			Method:    r.Method,
 			URL:       *r.URL,
-			UserAgent: r.Header.Get("User-Agent"),
-			RealIP:    r.Header.Get("X-Real-IP"),
+			UserAgent: first(r.Header, "User-Agent"),
+			RealIP:    first(r.Header, "X-Real-Ip"),
 			Browser:   BrowserHeaders(r.Header),
 			Body:      r.ContentLength > 0 || len(r.TransferEncoding) > 0,
 		}
@@ -93,6 +93,15 @@ func HTTPHandler(h Handler) http.Handler {
 		*x = stdExchange{}
 		pool.Put(x)
 	})
+}
+
+// first is the first value of the header of canonical name key (Header.Get
+// would canonicalize the name, allocating for "X-Real-IP").
+func first(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // stdExchange is a request view and the net/http writer it answers to.
