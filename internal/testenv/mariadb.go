@@ -70,4 +70,3 @@ func (m Maria) Exec(t testing.TB, script string) {
 		t.Fatalf("run script in %s: %v", m.Database, err)
 	}
 }
-
