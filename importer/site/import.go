@@ -27,6 +27,20 @@ type Options struct {
 	DryRun bool
 	// Log receives one debug line per step (nil: discard).
 	Log *slog.Logger
+	// Changes lists every difference in Summary.Changes: each record
+	// created and each field an update changes, with its old and new value.
+	Changes bool
+}
+
+// Change is one difference an import makes (or, dry, would make) to one
+// record: Field "" is the record created; otherwise the field's old and
+// new value as text (report secrets are not shown, only that they change).
+type Change struct {
+	Record string `json:"record"` // members[3], torrents[0]
+	Name   string `json:"name"`   // the member's name or the torrent's info_hash
+	Field  string `json:"field,omitempty"`
+	Old    string `json:"old,omitempty"`
+	New    string `json:"new,omitempty"`
 }
 
 // Summary says what an import changed (or, for a dry run, would change).
@@ -37,6 +51,7 @@ type Summary struct {
 	Seedboxes SeedboxCounts `json:"seedbox_ranges"`
 	Secrets   SecretCounts  `json:"report_secrets"`
 	Seconds   float64       `json:"seconds"`
+	Changes   []Change      `json:"changes,omitempty"` // with Options.Changes
 }
 
 // MemberCounts counts the file's members by outcome; Changed says how many
@@ -140,7 +155,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, f *File, opt Options) (Summ
 	if _, err := tx.Exec(ctx, query("lock")); err != nil {
 		return Summary{}, fmt.Errorf("import site: wait for another import: %w", err)
 	}
-	im := &importer{tx: tx, f: f, log: log, s: Summary{DryRun: opt.DryRun}, updated: map[int64]bool{}}
+	im := &importer{tx: tx, f: f, log: log, s: Summary{DryRun: opt.DryRun}, updated: map[int64]bool{}, changes: opt.Changes}
 	if err := im.load(ctx); err != nil {
 		return Summary{}, err
 	}
@@ -180,6 +195,39 @@ type importer struct {
 	ids     map[string]int64         // by name, after members: every member the file names
 	updated map[int64]bool           // existing members the import changes
 	known   map[[20]byte]*existingTorrent
+	changes bool             // list every change in s.Changes
+	names   map[int64]string // by id, built from ids by nameOf
+}
+
+// change lists one difference of a record when Options.Changes asks.
+func (im *importer) change(r record, name, field string, old, new any) {
+	if !im.changes {
+		return
+	}
+	c := Change{Record: fmt.Sprintf("%s[%d]", r.kind, r.index), Name: name, Field: field}
+	if field != "" {
+		c.Old, c.New = text(old), text(new)
+	}
+	im.s.Changes = append(im.s.Changes, c)
+}
+
+// text shows a value of a Change.
+func text(v any) string {
+	switch v := v.(type) {
+	case *int64:
+		if v == nil {
+			return "none"
+		}
+		return fmt.Sprint(*v)
+	case *time.Time:
+		if v == nil {
+			return "none"
+		}
+		return v.UTC().Format(time.RFC3339)
+	case time.Time:
+		return v.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprint(v)
 }
 
 // load reads the rows the file names and checks what needs the database.
@@ -301,7 +349,9 @@ func (im *importer) members(ctx context.Context) error {
 	c := &im.s.Members
 	for _, m := range im.f.Members {
 		cur := im.users[m.Name]
+		rec := record{"members", m.Index}
 		if cur == nil {
+			im.change(rec, m.Name, "", nil, nil)
 			ins.names = append(ins.names, m.Name)
 			ins.keys = append(ins.keys, m.Passkey)
 			ins.classes = append(ins.classes, m.Class)
@@ -328,11 +378,17 @@ func (im *importer) members(ctx context.Context) error {
 				changed = true
 			}
 		}
-		count(m.Passkey != cur.passkey, &c.Changed.Passkey)
-		count(m.Class != cur.class, &c.Changed.Class)
-		count(enabled != cur.enabled, &c.Changed.Enabled)
-		count(!created.Equal(cur.created), &c.Changed.CreatedAt)
-		count(!sameID(siteID, cur.siteID), &c.Changed.SiteID)
+		diff := func(d bool, n *int, field string, old, new any) {
+			if d {
+				im.change(rec, m.Name, field, old, new)
+			}
+			count(d, n)
+		}
+		diff(m.Passkey != cur.passkey, &c.Changed.Passkey, "passkey", cur.passkey, m.Passkey)
+		diff(m.Class != cur.class, &c.Changed.Class, "class", cur.class, m.Class)
+		diff(enabled != cur.enabled, &c.Changed.Enabled, "enabled", cur.enabled, enabled)
+		diff(!created.Equal(cur.created), &c.Changed.CreatedAt, "created_at", cur.created, created)
+		diff(!sameID(siteID, cur.siteID), &c.Changed.SiteID, "site_id", cur.siteID, siteID)
 		if !changed {
 			continue
 		}
@@ -424,6 +480,9 @@ func (im *importer) invites(ctx context.Context) error {
 		if cur != nil {
 			im.s.Members.Changed.InvitedBy++
 			im.updated[cur.id] = true
+			if im.changes {
+				im.change(record{"members", m.Index}, m.Name, "invited_by", im.nameOf(have), im.nameOf(want))
+			}
 		}
 	}
 	im.s.Members.Updated = len(im.updated)
@@ -435,6 +494,37 @@ func (im *importer) invites(ctx context.Context) error {
 		return fmt.Errorf("import site: record who invited %d members: %w", len(ids), err)
 	}
 	return nil
+}
+
+// setChanges lists, in file order, the members whose set of field changed
+// (sizes: the set's old and new size as text).
+func (im *importer) setChanges(changed map[int64]bool, field string, sizes func(id int64) (string, string)) {
+	if !im.changes || len(changed) == 0 {
+		return
+	}
+	for _, m := range im.f.Members {
+		if id := im.ids[m.Name]; changed[id] && im.users[m.Name] != nil { // a member created: listed as such
+			old, new := sizes(id)
+			im.change(record{"members", m.Index}, m.Name, field, old, new)
+		}
+	}
+}
+
+// nameOf names a member by id for a Change ("" for id 0: nobody).
+func (im *importer) nameOf(id int64) string {
+	if id == 0 {
+		return `""`
+	}
+	if im.names == nil {
+		im.names = make(map[int64]string, len(im.ids))
+		for n, i := range im.ids {
+			im.names[i] = n
+		}
+	}
+	if n, ok := im.names[id]; ok {
+		return n
+	}
+	return fmt.Sprintf("member id %d", id)
 }
 
 // seedboxes replaces the declared set of every member whose record gives one.
@@ -469,9 +559,11 @@ func (im *importer) seedboxes(ctx context.Context) error {
 	have := map[int64]map[netip.Prefix]bool{}
 	changed := map[int64]bool{}
 	var drop []int64
+	before := map[int64]int{}
 	var id, user int64
 	var cidr string
 	_, err = pgx.ForEachRow(rows, []any{&id, &user, &cidr}, func() error {
+		before[user]++
 		p, err := netip.ParsePrefix(cidr)
 		if err != nil {
 			return fmt.Errorf("seedbox range %d %q: %w", id, cidr, err)
@@ -513,6 +605,9 @@ func (im *importer) seedboxes(ctx context.Context) error {
 		}
 	}
 	c.Added, c.Removed, c.Changed = len(addUsers), len(drop), len(changed)
+	im.setChanges(changed, "seedbox_cidrs", func(id int64) (string, string) {
+		return fmt.Sprintf("%d ranges", before[id]), fmt.Sprintf("%d ranges", len(want[id]))
+	})
 	return nil
 }
 
@@ -579,6 +674,9 @@ func (im *importer) reportSecrets(ctx context.Context) error {
 		}
 	}
 	c.Written, c.Removed, c.Changed = len(wUsers), len(dropUsers), len(changed)
+	im.setChanges(changed, "report_secrets", func(id int64) (string, string) {
+		return fmt.Sprintf("%d secrets", len(have[id])), fmt.Sprintf("%d secrets", len(want[id]))
+	})
 	return nil
 }
 
@@ -606,7 +704,9 @@ func (im *importer) torrents(ctx context.Context) error {
 			uploader = im.ids[*t.Uploader]
 		}
 		cur := im.known[t.InfoHash]
+		rec, label := record{"torrents", t.Index}, hex.EncodeToString(t.InfoHash[:])
 		if cur == nil {
+			im.change(rec, label, "", nil, nil)
 			promo, dl, up := "none", int32(100), int32(100)
 			if t.Promo != nil {
 				promo, dl, up = t.Promo.Name, int32(t.Promo.DownloadPercent), int32(t.Promo.UploadPercent)
@@ -646,12 +746,19 @@ func (im *importer) torrents(ctx context.Context) error {
 				changed = true
 			}
 		}
-		count(t.Name != cur.name, &c.Changed.Name)
-		count(t.Size != cur.size, &c.Changed.Size)
-		count(promo != cur.promo || dl != cur.dl || up != cur.up || !sameTime(until, cur.until), &c.Changed.Promotion)
-		count(!created.Equal(cur.created), &c.Changed.CreatedAt)
-		count(uploader != deref(cur.uploader), &c.Changed.Uploader)
-		count(!sameID(siteID, cur.siteID), &c.Changed.SiteID)
+		diff := func(d bool, n *int, field string, old, new any) {
+			if d {
+				im.change(rec, label, field, old, new)
+			}
+			count(d, n)
+		}
+		diff(t.Name != cur.name, &c.Changed.Name, "name", cur.name, t.Name)
+		diff(t.Size != cur.size, &c.Changed.Size, "size", cur.size, t.Size)
+		diff(promo != cur.promo || dl != cur.dl || up != cur.up || !sameTime(until, cur.until), &c.Changed.Promotion, "promotion",
+			promoText(cur.promo, cur.until), promoText(promo, until))
+		diff(!created.Equal(cur.created), &c.Changed.CreatedAt, "created_at", cur.created, created)
+		diff(uploader != deref(cur.uploader), &c.Changed.Uploader, "uploader", im.nameOf(deref(cur.uploader)), im.nameOf(uploader))
+		diff(!sameID(siteID, cur.siteID), &c.Changed.SiteID, "site_id", cur.siteID, siteID)
 		if !changed {
 			continue
 		}
@@ -692,6 +799,14 @@ func (im *importer) torrents(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// promoText shows a promotion and its end for a Change.
+func promoText(promo string, until *time.Time) string {
+	if until == nil {
+		return promo
+	}
+	return promo + " until " + text(until)
 }
 
 func sameTime(a, b *time.Time) bool {
