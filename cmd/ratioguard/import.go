@@ -13,9 +13,11 @@ import (
 )
 
 const importUsage = `usage: ratioguard import site FILE [--dry-run] [--json]
+       ratioguard import site --from gazelle|unit3d|nexusphp DSN [--dry-run] [--json] [--skip-invalid]
        ratioguard import announces [flags] FILE...
 
-  site       members and torrents from a site file (docs/IMPORT.md "Site file")
+  site       members and torrents from a site file (docs/IMPORT.md "Site file"),
+             or --from the site's own database (DSN: user:pass@tcp(host:3306)/db)
   announces  replay announce logs through the tracker into Kafka`
 
 // runImport is `ratioguard import site|announces`.
@@ -42,11 +44,19 @@ func importSite(ctx context.Context, env *cliEnv, args []string) error {
 	eng.RegisterFlags(fs)
 	dryRun := fs.Bool("dry-run", false, "check the file and print what would change, write nothing")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	from := fs.String("from", "", "read the site's own database (gazelle, unit3d or nexusphp); the argument is its DSN")
+	skipInvalid := fs.Bool("skip-invalid", false, "with --from: leave out (and list) the site's rows the checks refuse instead of importing nothing")
 	if err := fs.Parse(interleave(args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"import site takes exactly one FILE\n\n" + importUsage}
+		return usageError{"import site takes exactly one FILE (or, with --from, one DSN)\n\n" + importUsage}
+	}
+	if *from != "" {
+		return importSiteDB(ctx, env, eng.PostgresURL, *from, fs.Arg(0), siteDBOptions{dryRun: *dryRun, asJSON: *asJSON, skipInvalid: *skipInvalid})
+	}
+	if *skipInvalid {
+		return usageError{"--skip-invalid goes with --from\n\n" + importUsage}
 	}
 	f, err := site.ReadFile(fs.Arg(0))
 	if err != nil {

@@ -52,7 +52,9 @@ func interleave(args []string) []string {
 			flags = append(flags, a)
 			continue
 		}
-		if len(flags) > 0 && needsValue(flags[len(flags)-1]) {
+		// The value of the flag just before ("--from gazelle DSN": DSN is
+		// positional, since gazelle is the value).
+		if i > 0 && len(args[i-1]) > 1 && args[i-1][0] == '-' && needsValue(args[i-1]) {
 			flags = append(flags, a)
 			continue
 		}
@@ -63,7 +65,7 @@ func interleave(args []string) []string {
 
 // needsValue: a "--name" flag without "=value" that is not boolean takes the next argument.
 func needsValue(f string) bool {
-	for _, b := range []string{"-json", "--json", "-dry-run", "--dry-run", "-h", "--help", "-help"} {
+	for _, b := range []string{"-json", "--json", "-dry-run", "--dry-run", "-skip-invalid", "--skip-invalid", "-h", "--help", "-help"} {
 		if f == b {
 			return false
 		}

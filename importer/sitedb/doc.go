@@ -1,0 +1,15 @@
+// Package sitedb owns reading a running site application's own database
+// (Gazelle/OPS, UNIT3D, NexusPHP on MariaDB or MySQL) at cutover, for
+// `ratioguard import site --from gazelle|unit3d|nexusphp DSN`: it reads the
+// site's members (their existing passkeys, class or group names, enabled,
+// inviters, site ids, NexusPHP report secrets) and torrents (info_hash,
+// name, size, promotion and its end, uploader, site ids) and maps them to
+// the site file's records (docs/IMPORT.md "Site file").
+//
+// It owns only the reading and the mapping: the records are checked and
+// written by importer/site exactly as a site file is (site.Parse, then
+// site.Import in one transaction), so a cutover from the database and one
+// from a file refuse the same records and change the same rows. A record
+// the checks refuse is reported with the site's table and row id
+// ("users_main ID 12 \"bob\": passkey: ..."), never dropped silently.
+package sitedb

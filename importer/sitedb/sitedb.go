@@ -1,0 +1,171 @@
+package sitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Kind is the site application whose database is read.
+type Kind string
+
+// The site applications sitedb reads.
+const (
+	Gazelle  Kind = "gazelle"
+	Unit3d   Kind = "unit3d"
+	NexusPHP Kind = "nexusphp"
+)
+
+// ParseKind reads --from.
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(s); k {
+	case Gazelle, Unit3d, NexusPHP:
+		return k, nil
+	}
+	return "", fmt.Errorf("--from %q: not gazelle, unit3d or nexusphp", s)
+}
+
+// Row names the site's row a record was read from.
+type Row struct {
+	Table string // users_main, users, torrents
+	IDCol string // ID, id
+	ID    int64
+}
+
+func (r Row) String() string { return fmt.Sprintf("%s %s %d", r.Table, r.IDCol, r.ID) }
+
+// Member is one member as the site's database has it.
+type Member struct {
+	Row      Row
+	Name     string
+	Passkey  string
+	Class    string // the class or group name
+	Enabled  bool   // may announce, as the site's tracker decides
+	CanLeech bool   // read, not imported (the site file has no field for it)
+	Inviter  int64  // the inviter's site id; 0: nobody
+	Created  *time.Time
+	// ReportSecrets: NexusPHP's torrent_secrets by site torrent id (0: every
+	// torrent); nil for the other sites.
+	ReportSecrets map[int64]string
+}
+
+// Torrent is one torrent as the site's database has it.
+type Torrent struct {
+	Row        Row
+	InfoHash   []byte
+	Name       string
+	Size       int64
+	Promo      string // a site file promo: none, free, neutral, 50%, 2x, 25%+2x, ...
+	PromoUntil *time.Time
+	Created    *time.Time
+	Uploader   int64 // the uploader's site id; 0: nobody
+}
+
+// Snapshot is what Read found.
+type Snapshot struct {
+	Kind     Kind
+	Members  []Member
+	Torrents []Torrent
+	// Left lists the rows read and deliberately not imported, by reason
+	// (e.g. "torrents soft-deleted (deleted_at set): not registered") with
+	// their count.
+	Left map[string]int
+
+	records [2][]source // of the File last returned: members, torrents
+}
+
+func (s *Snapshot) leave(reason string) {
+	if s.Left == nil {
+		s.Left = map[string]int{}
+	}
+	s.Left[reason]++
+}
+
+// Open connects to the site's database (a go-sql-driver/mysql DSN, e.g.
+// user:pass@tcp(127.0.0.1:3306)/gazelle); times are read as UTC
+// time.Time whatever the DSN says.
+func Open(dsn string) (*sql.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("site database DSN: %w", err)
+	}
+	cfg.ParseTime = true
+	if cfg.Loc == nil {
+		cfg.Loc = time.UTC
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, fmt.Errorf("site database: %w", err)
+	}
+	return db, nil
+}
+
+// Read reads the site's members and torrents in one consistent snapshot
+// (a read-only REPEATABLE READ transaction).
+func Read(ctx context.Context, db *sql.DB, kind Kind, log *slog.Logger) (*Snapshot, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var r reader
+	switch kind {
+	case Gazelle:
+		r = gazelle{}
+	case Unit3d:
+		r = unit3d{}
+	case NexusPHP:
+		r = nexusphp{}
+	default:
+		return nil, fmt.Errorf("read site database: unknown site %q", kind)
+	}
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read %s database: %w", kind, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	s := &Snapshot{Kind: kind}
+	t0 := time.Now()
+	if err := r.members(ctx, tx, s); err != nil {
+		return nil, fmt.Errorf("read %s members: %w", kind, err)
+	}
+	log.Debug("read site database", "site", kind, "members", len(s.Members), "took", time.Since(t0))
+	t0 = time.Now()
+	if err := r.torrents(ctx, tx, s); err != nil {
+		return nil, fmt.Errorf("read %s torrents: %w", kind, err)
+	}
+	log.Debug("read site database", "site", kind, "torrents", len(s.Torrents), "took", time.Since(t0))
+	return s, nil
+}
+
+// reader reads one site application's schema.
+type reader interface {
+	members(ctx context.Context, tx *sql.Tx, s *Snapshot) error
+	torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error
+}
+
+// each runs q and calls scan for every row (scan reads it with rows.Scan).
+func each(ctx context.Context, tx *sql.Tx, q string, scan func(rows *sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// when is a nullable site time: NULL and MySQL's zero date are no time.
+func when(t sql.NullTime) *time.Time {
+	if !t.Valid || t.Time.IsZero() || t.Time.Year() < 1970 {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
