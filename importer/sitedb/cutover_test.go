@@ -22,7 +22,7 @@ func hash(n int) []byte {
 }
 
 // siteDB is a fresh MariaDB database with the tables of testdata/NAME.sql.
-func siteDB(t *testing.T, name string) *sql.DB {
+func siteDB(t testing.TB, name string) *sql.DB {
 	t.Helper()
 	m := testenv.MariaDB(t)
 	schema, err := os.ReadFile("testdata/" + name + ".sql")

@@ -1,0 +1,109 @@
+package sitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ratioguard/ratioguard/importer/site"
+	"github.com/ratioguard/ratioguard/internal/testenv"
+)
+
+// fillUnit3d writes members members (every tenth invited by the one
+// before, a few groups) and torrents torrents (a third with a promotion)
+// into a UNIT3D database, in multi-row INSERTs.
+func fillUnit3d(b *testing.B, db *sql.DB, members, torrents int) {
+	b.Helper()
+	exec := func(q string) {
+		if _, err := db.Exec(q); err != nil {
+			b.Fatalf("%.200s: %v", q, err)
+		}
+	}
+	exec("INSERT INTO `groups` (id, name, slug) VALUES (1, 'User', 'user'), (2, 'Power User', 'power-user'), (3, 'Uploader', 'uploader'), (4, 'Banned', 'banned')")
+	const batch = 2000
+	var rows []string
+	flush := func(head string) {
+		if len(rows) > 0 {
+			exec(head + strings.Join(rows, ","))
+			rows = rows[:0]
+		}
+	}
+	for i := 1; i <= members; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, 'member%06d', 'Pk%030d', %d, '2021-01-01 00:00:00')", i, i, i, 1+i%4))
+		if len(rows) == batch || i == members {
+			flush("INSERT INTO users (id, username, passkey, group_id, created_at) VALUES ")
+		}
+	}
+	for i := 2; i <= members; i += 10 {
+		rows = append(rows, fmt.Sprintf("(%d, %d)", i-1, i))
+	}
+	flush("INSERT INTO invites (user_id, accepted_by) VALUES ")
+	for i := 1; i <= torrents; i++ {
+		free, double := 0, 0
+		switch i % 6 {
+		case 1:
+			free = 100
+		case 2:
+			double = 1
+		}
+		rows = append(rows, fmt.Sprintf("(%d, 'Torrent %d', %d, %d, %d, %d, 1, '2022-02-02 00:00:00', UNHEX('%x'))",
+			i, i, 1<<20+i, 1+i%members, free, double, hash(i)))
+		if len(rows) == batch || i == torrents {
+			flush("INSERT INTO torrents (id, name, size, user_id, free, doubleup, status, created_at, info_hash) VALUES ")
+		}
+	}
+}
+
+// BenchmarkCutover times `import site --from unit3d` of 10,000 members and
+// 100,000 torrents into an empty Postgres (read the site's database, map
+// and check the records, one import transaction), then the resync that
+// finds nothing changed. Run with -benchtime=1x: each iteration is one
+// whole cutover into a fresh database.
+func BenchmarkCutover(b *testing.B) {
+	const members, torrents = 10_000, 100_000
+	db := siteDB(b, "unit3d")
+	t0 := time.Now()
+	fillUnit3d(b, db, members, torrents)
+	b.Logf("filled MariaDB with %d members and %d torrents in %.1f s", members, torrents, time.Since(t0).Seconds())
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		pg := testenv.Postgres(b)
+		b.StartTimer()
+		var total, first time.Duration
+		for pass := range 2 {
+			t0 := time.Now()
+			snap, err := Read(ctx, db, Unit3d, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			read := time.Since(t0)
+			f, _, err := snap.File(false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			check := time.Since(t0) - read
+			s, err := site.Import(ctx, pg.Pool, f, site.Options{Changes: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			took := time.Since(t0)
+			if pass == 0 {
+				first = took
+				if s.Members.Created != members || s.Torrents.Created != torrents {
+					b.Fatalf("cutover: %+v %+v", s.Members, s.Torrents)
+				}
+			} else if s.Members.Unchanged != members || s.Torrents.Unchanged != torrents || len(s.Changes) != 0 {
+				b.Fatalf("resync: %+v %+v, %d changes", s.Members, s.Torrents, len(s.Changes))
+			}
+			total += took
+			b.Logf("pass %d: read %.2f s, map and check %.2f s, import %.2f s, total %.2f s", pass+1, read.Seconds(), check.Seconds(),
+				s.Seconds, took.Seconds())
+		}
+		b.ReportMetric(first.Seconds(), "cutover-s")
+		b.ReportMetric((total - first).Seconds(), "resync-s")
+	}
+}
