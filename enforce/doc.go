@@ -20,13 +20,19 @@
 //   - Hit-and-run. A snatch (more than 10% of the torrent downloaded, raw)
 //     not seeded 72 h within 14 days of completion earns one warning, active
 //     28 days after the missed deadline or until the torrent is seeded 72 h.
-//     Three active warnings block leeching.
+//     Three active warnings block leeching. Snatches and seedtime are
+//     ratioguard's ledger plus the site's snatch history imported at cutover
+//     (view ledger_snatch_record): a snatch completed on the site is judged by
+//     the seeding done there plus what ratioguard observed since.
 //   - Ratio watch. Required ratio from Gazelle's table and the share of
 //     snatches seeded at least 72 h over the last 7 days; the week's seedtime
 //     is the cumulative ledger seedtime minus a daily sample taken by enforce
 //     (enforce_seed_samples). Below it: 14 days of watch; more than 10 GiB
 //     downloaded during the watch or the watch running out blocks leeching
-//     until the ratio is back.
+//     until the ratio is back. The figures are lifetime ones: a site member's
+//     opening balance (docs/IMPORT.md) is in the ledger totals. A site
+//     member whose past ratioguard neither observed nor was given (no
+//     opening balance, ledger_site_history) is never put on watch.
 //   - Seeding bonus. Whole hours of new seedtime per member × torrent
 //     (cursor in enforce_bonus_cursor) earn points_per_hour ×
 //     min(max(size_GiB^0.5, 0.1), 10) × (1 + 2/seeders), credited as one

@@ -140,6 +140,7 @@ func (p *planner) ratio(members []store.Member) []store.Change {
 		d := p.cfg.Ratio.Decide(rules.RatioInput{
 			Exempt:   rules.Exempt(m.Class, p.cfg.Ratio.ExemptClasses),
 			Uploaded: m.Uploaded, Downloaded: m.Downloaded, Snatches: m.Snatches, Seeded: m.Seeded, Watch: m.Watch,
+			UnseenPast: m.UnseenPast,
 		}, p.now)
 		if d.Action == rules.WatchKeep {
 			continue

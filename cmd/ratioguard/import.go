@@ -97,6 +97,18 @@ func printSiteSummary(w io.Writer, file string, s site.Summary) error {
 		_, err = fmt.Fprintf(w, "report secrets: %d for %d members (%d written, %d removed; %d members' sets changed)\n",
 			r.Set, r.Members, r.Written, r.Removed, r.Changed)
 	}
+	if h := s.History; err == nil && h.Openings > 0 {
+		_, err = fmt.Fprintf(w, "opening balances: %d (%d written, %d revised by the difference, %d kept, %d unchanged)\n",
+			h.Openings, h.OpeningsWritten, h.OpeningsRevised, h.OpeningsKept, h.Openings-h.OpeningsWritten-h.OpeningsRevised-h.OpeningsKept)
+	}
+	if h := s.History; err == nil && h.SnatchMembers > 0 {
+		_, err = fmt.Fprintf(w, "site snatches:  %d of %d members (%d written, %d removed)\n",
+			h.Snatches, h.SnatchMembers, h.SnatchesWritten, h.SnatchesRemoved)
+	}
+	if h := s.History; err == nil && h.MembersKept > 0 {
+		_, err = fmt.Fprintf(w, "kept:           %d members' opening or snatches differ from the file and were kept (ratioguard credited them since; docs/IMPORT.md)\n",
+			h.MembersKept)
+	}
 	return err
 }
 

@@ -9,6 +9,9 @@ type Snatch struct {
 	Seedtime    time.Duration // total seeding time on this torrent
 	Started     time.Time     // completion time, or first announce if never completed
 	Warned      bool          // a warning already exists for this snatch
+	// FromSite: the site's snatch history says it was completed there (the
+	// site may not say how much was downloaded).
+	FromSite bool
 }
 
 // IsSnatch: more than MinDownloadedPercent of the torrent was downloaded.
@@ -31,7 +34,7 @@ func (c HnRConfig) Seeded(seedtime time.Duration) bool { return seedtime >= c.Se
 // warning, unless the warning would already have expired (old history when
 // enforcement is switched on does not punish anyone).
 func (c HnRConfig) ShouldWarn(s Snatch, now time.Time) bool {
-	return !s.Warned && c.IsSnatch(s.Downloaded, s.TorrentSize) && !c.Seeded(s.Seedtime) &&
+	return !s.Warned && (s.FromSite || c.IsSnatch(s.Downloaded, s.TorrentSize)) && !c.Seeded(s.Seedtime) &&
 		!now.Before(c.Deadline(s.Started)) && now.Before(c.Expiry(s.Started))
 }
 

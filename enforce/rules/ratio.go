@@ -81,6 +81,10 @@ type RatioInput struct {
 	Snatches   int
 	Seeded     int
 	Watch      Watch
+	// UnseenPast: the figures cover only part of the member's record (a
+	// site member whose opening balance was not imported): never a reason
+	// to start a watch.
+	UnseenPast bool
 }
 
 // RatioDecision is the rule's verdict and the figures behind it.
@@ -104,7 +108,7 @@ func (c RatioConfig) Decide(in RatioInput, now time.Time) RatioDecision {
 			d.Action = WatchClearExempt
 		}
 	case in.Watch.State == WatchNone:
-		if d.Below {
+		if d.Below && !in.UnseenPast {
 			d.Action = WatchStart
 		}
 	case !d.Below:

@@ -68,6 +68,7 @@ func TestWatchStateMachine(t *testing.T) {
 		{"disabled, back above: restore", with(above, Watch{State: WatchDisabled, EndsAt: now.Add(-time.Hour)}), WatchRestore},
 		{"exempt on watch: clear", RatioInput{Exempt: true, Downloaded: 30 * GiB, Watch: watch}, WatchClearExempt},
 		{"exempt below: nothing", RatioInput{Exempt: true, Downloaded: 30 * GiB}, WatchKeep},
+		{"below, past unseen: nothing", RatioInput{Uploaded: 1 * GiB, Downloaded: 30 * GiB, Snatches: 10, UnseenPast: true}, WatchKeep},
 	}
 	for _, tc := range cases {
 		if got := c.Decide(tc.in, now).Action; got != tc.want {
@@ -98,6 +99,11 @@ func TestHitAndRun(t *testing.T) {
 	small.Downloaded = 100 // exactly 10%: not a snatch
 	if c.ShouldWarn(small, start.Add(15*24*time.Hour)) {
 		t.Error("warned for a download of 10%")
+	}
+	site := small
+	site.FromSite = true // completed on the site, whatever it says was downloaded
+	if !c.ShouldWarn(site, start.Add(15*24*time.Hour)) {
+		t.Error("no warning for a snatch the site says was completed")
 	}
 	warned := s
 	warned.Warned = true

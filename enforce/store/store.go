@@ -44,6 +44,10 @@ type Member struct {
 	HoldReason     string
 	ActiveWarnings int
 	CheatBlocks    int
+	// UnseenPast: the member had a past on the site that ratioguard
+	// neither observed nor was given (no opening balance imported): the
+	// ratio rule does not judge them.
+	UnseenPast bool
 }
 
 // Candidate is a snatch that may earn a hit-and-run warning.
@@ -125,7 +129,7 @@ func (s *Store) Load(ctx context.Context, now time.Time) (*Snapshot, error) {
 				var started, ends *time.Time
 				if err := r.Scan(&m.ID, &m.Name, &m.Class, &m.Enabled, &m.CanLeech, &m.Uploaded, &m.Downloaded,
 					&m.Snatches, &m.Seeded, &state, &started, &ends, &m.Watch.DownloadedAtStart,
-					&m.Held, &m.HoldReason, &m.ActiveWarnings, &m.CheatBlocks); err != nil {
+					&m.Held, &m.HoldReason, &m.ActiveWarnings, &m.CheatBlocks, &m.UnseenPast); err != nil {
 					return err
 				}
 				m.Watch.State = rules.WatchState(state)
@@ -144,7 +148,7 @@ func (s *Store) Load(ctx context.Context, now time.Time) (*Snapshot, error) {
 				var c Candidate
 				var seed int64
 				if err := r.Scan(&c.UserID, &c.Member, &c.TorrentID, &c.Torrent, &c.TorrentSize, &c.Downloaded,
-					&seed, &c.Started); err != nil {
+					&seed, &c.Started, &c.FromSite); err != nil {
 					return err
 				}
 				c.Seedtime = time.Duration(seed) * time.Second

@@ -4,7 +4,11 @@
 // instance), validates every record before anything is written, and in one
 // transaction creates or updates members by name (passkey, class, enabled,
 // who invited them, join time, declared seedbox ranges) and torrents by
-// info_hash (name, size, promotion, upload time, uploader).
+// info_hash (name, size, promotion, upload time, uploader). A member's past
+// on the site comes with it: an opening balance (lifetime uploaded,
+// downloaded, seedtime, bonus) entered in the ledger as adjustments with
+// reason "opening balance", once per member and revision, and the snatch
+// history kept beside ratioguard's ledger for hit-and-run (history.go).
 //
 // Members keep the passkeys the site gave them (32 characters of
 // [0-9A-Za-z]) and the site's own class names; which classes are exempt from

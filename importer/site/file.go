@@ -44,6 +44,12 @@ type Member struct {
 	// ReportSecrets is the member's whole set of NexusPHP tracker report
 	// secrets by site torrent id (0: every torrent; nil: left alone).
 	ReportSecrets *map[int64]string
+	// Opening is the member's lifetime record on the site (nil: none in
+	// this record). JSON "opening".
+	Opening *Opening
+	// Snatches is the member's whole snatch history on the site (nil: left
+	// alone). JSON "snatches".
+	Snatches *[]Snatch
 }
 
 // Torrent is one torrent record.
@@ -76,6 +82,8 @@ type memberJSON struct {
 	// NexusPHP's torrent_secrets of the member: site torrent id ("0": every
 	// torrent) → secret.
 	ReportSecrets *map[string]string `json:"report_secrets"`
+	Opening       *json.RawMessage   `json:"opening"`
+	Snatches      *[]json.RawMessage `json:"snatches"`
 }
 
 type torrentJSON struct {
@@ -356,6 +364,12 @@ func parseMember(i int, raw json.RawMessage, ps *problems) (Member, bool) {
 			}
 		}
 		m.ReportSecrets = &set
+	}
+	if j.Opening != nil {
+		m.Opening = parseOpening(*j.Opening, bad)
+	}
+	if j.Snatches != nil {
+		m.Snatches = parseSnatches(*j.Snatches, bad)
 	}
 	return m, len(*ps) == before
 }

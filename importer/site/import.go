@@ -50,6 +50,7 @@ type Summary struct {
 	Torrents  TorrentCounts `json:"torrents"`
 	Seedboxes SeedboxCounts `json:"seedbox_ranges"`
 	Secrets   SecretCounts  `json:"report_secrets"`
+	History   HistoryCounts `json:"site_history"`
 	Seconds   float64       `json:"seconds"`
 	Changes   []Change      `json:"changes,omitempty"` // with Options.Changes
 }
@@ -168,6 +169,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, f *File, opt Options) (Summ
 		{"seedbox ranges", im.seedboxes},
 		{"report secrets", im.reportSecrets},
 		{"torrents", im.torrents},
+		{"site history", im.history},
 	}
 	for _, st := range steps {
 		t0 := time.Now()

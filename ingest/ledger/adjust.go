@@ -33,9 +33,12 @@ type Adjustment struct {
 	CreditedUploaded   int64
 	CreditedDownloaded int64
 	BonusPoints        float64
-	Reason             string // required
-	ReportID           int64  // 0: none; with one, the adjustment is applied once per member and torrent
-	Actor              string // required: staff name or job
+	// Seedtime is seconds added to the member's total seedtime (an opening
+	// balance's lifetime seedtime on the site); never tied to a torrent.
+	Seedtime int64
+	Reason   string // required
+	ReportID int64  // 0: none; with one, the adjustment is applied once per member and torrent
+	Actor    string // required: staff name or job
 	// Key, when set, makes the adjustment idempotent: a repeated call with
 	// the same key and the same adjustment changes nothing and returns the
 	// first one's id with applied=false; the same key with another
@@ -70,7 +73,7 @@ func Adjust(ctx context.Context, pool *pgxpool.Pool, a Adjustment) (id int64, ap
 		key = &a.Key
 	}
 	err = tx.QueryRow(ctx, insertAdjustmentSQL, a.UserID, nullable(a.TorrentID), a.CreditedUploaded,
-		a.CreditedDownloaded, a.BonusPoints, a.Reason, nullable(a.ReportID), a.Actor, key).Scan(&id)
+		a.CreditedDownloaded, a.BonusPoints, a.Reason, nullable(a.ReportID), a.Actor, key, a.Seedtime).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) && a.Key != "" {
 		return a.existingByKey(ctx, tx)
 	}
@@ -85,7 +88,7 @@ func Adjust(ctx context.Context, pool *pgxpool.Pool, a Adjustment) (id int64, ap
 		return 0, false, fmt.Errorf("record adjustment for user %d: %w", a.UserID, err)
 	}
 	var negative bool
-	if err := tx.QueryRow(ctx, adjustTotalsSQL, a.UserID, a.CreditedUploaded, a.CreditedDownloaded, a.BonusPoints).Scan(&negative); err != nil {
+	if err := tx.QueryRow(ctx, adjustTotalsSQL, a.UserID, a.CreditedUploaded, a.CreditedDownloaded, a.BonusPoints, a.Seedtime).Scan(&negative); err != nil {
 		return 0, false, fmt.Errorf("adjust totals of user %d: %w", a.UserID, err)
 	}
 	if negative {
@@ -118,7 +121,7 @@ func (a Adjustment) existingByKey(ctx context.Context, tx pgx.Tx) (int64, bool, 
 		found = true
 	)
 	err := tx.QueryRow(ctx, adjustmentByKeySQL, a.Key).Scan(&id, &prev.UserID, &prev.TorrentID,
-		&prev.CreditedUploaded, &prev.CreditedDownloaded, &prev.BonusPoints, &prev.Reason)
+		&prev.CreditedUploaded, &prev.CreditedDownloaded, &prev.BonusPoints, &prev.Reason, &prev.Seedtime)
 	if errors.Is(err, pgx.ErrNoRows) {
 		found = false // another unique index refused it: a report already applied
 	} else if err != nil {
@@ -128,7 +131,7 @@ func (a Adjustment) existingByKey(ctx context.Context, tx pgx.Tx) (int64, bool, 
 		return 0, false, fmt.Errorf("%w: key %q", ErrKeyReused, a.Key)
 	}
 	if prev.UserID != a.UserID || prev.TorrentID != a.TorrentID || prev.CreditedUploaded != a.CreditedUploaded ||
-		prev.CreditedDownloaded != a.CreditedDownloaded || prev.BonusPoints != a.BonusPoints || prev.Reason != a.Reason {
+		prev.CreditedDownloaded != a.CreditedDownloaded || prev.BonusPoints != a.BonusPoints || prev.Reason != a.Reason || prev.Seedtime != a.Seedtime {
 		return id, false, fmt.Errorf("%w: key %q is adjustment %d", ErrKeyReused, a.Key, id)
 	}
 	return id, false, nil
@@ -142,8 +145,10 @@ func (a Adjustment) validate() error {
 		return fmt.Errorf("%w: a reason is required", ErrInvalidAdjustment)
 	case strings.TrimSpace(a.Actor) == "":
 		return fmt.Errorf("%w: an actor is required", ErrInvalidAdjustment)
-	case a.CreditedUploaded == 0 && a.CreditedDownloaded == 0 && a.BonusPoints == 0:
+	case a.CreditedUploaded == 0 && a.CreditedDownloaded == 0 && a.BonusPoints == 0 && a.Seedtime == 0:
 		return fmt.Errorf("%w: nothing to adjust", ErrInvalidAdjustment)
+	case a.Seedtime != 0 && a.TorrentID != 0:
+		return fmt.Errorf("%w: seedtime is adjusted on the member's total, not on a torrent", ErrInvalidAdjustment)
 	case a.TorrentID < 0 || a.ReportID < 0:
 		return fmt.Errorf("%w: negative torrent or report id", ErrInvalidAdjustment)
 	}

@@ -4,7 +4,10 @@
 -- sample at least $2 old. Without such a sample (the first week after
 -- enforcement starts) it counts as seeded if it is being seeded now (an
 -- announce with left=0 in the last $4 seconds) or gained $3 since its oldest
--- sample. $1 is now.
+-- sample. Snatches and seeding are ratioguard's plus the site's imported
+-- history (ledger_snatch_record). unseen_past: a member the site import
+-- brought, who joined before ratioguard observed them, without an opening
+-- balance — their ratio before observed_from is unknown. $1 is now.
 WITH snatch AS (
     SELECT ut.user_id,
            count(*) AS snatches,
@@ -15,7 +18,7 @@ WITH snatch AS (
                ELSE (ut.last_left = 0 AND ut.last_announce_at >= $1::timestamptz - make_interval(secs => $4))
                     OR ut.seedtime_seconds - COALESCE(young.seedtime_seconds, ut.seedtime_seconds) >= $3
            END) AS seeded
-    FROM ledger_user_torrents ut
+    FROM ledger_snatch_record ut
     JOIN torrents t ON t.id = ut.torrent_id AND t.deleted_at IS NULL
     LEFT JOIN LATERAL (
         SELECT s.seedtime_seconds FROM enforce_seed_samples s
@@ -40,8 +43,10 @@ SELECT u.id, u.name, u.class, u.enabled, u.can_leech,
        COALESCE(sn.snatches, 0)::int, COALESCE(sn.seeded, 0)::int,
        COALESCE(w.state, ''), w.started_at, w.ends_at, COALESCE(w.downloaded_at_start, 0)::float8,
        h.user_id IS NOT NULL, COALESCE(h.reason, ''),
-       COALESCE(hw.active, 0)::int, COALESCE(b.n, 0)::int
+       COALESCE(hw.active, 0)::int, COALESCE(b.n, 0)::int,
+       COALESCE(sh.opening_at IS NULL AND u.created_at <= sh.observed_from, FALSE)
 FROM users u
+LEFT JOIN ledger_site_history sh ON sh.user_id = u.id
 LEFT JOIN ledger_user_totals lt ON lt.user_id = u.id
 LEFT JOIN snatch sn ON sn.user_id = u.id
 LEFT JOIN enforce_ratio_watch w ON w.user_id = u.id

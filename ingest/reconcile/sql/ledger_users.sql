@@ -2,7 +2,7 @@
 -- sees those), plus parked events (applied nowhere in Postgres, loaded in
 -- ClickHouse).
 WITH adj AS (
-    SELECT user_id, sum(credited_uploaded) AS cu, sum(credited_downloaded) AS cd
+    SELECT user_id, sum(credited_uploaded) AS cu, sum(credited_downloaded) AS cd, sum(seedtime_seconds) AS st
     FROM ledger_adjustments GROUP BY user_id
 ), parked AS (
     SELECT user_id, count(*) AS n, sum(raw_uploaded) AS ru, sum(raw_downloaded) AS rd,
@@ -18,7 +18,7 @@ SELECT ids.user_id,
        (COALESCE(t.raw_downloaded, 0) + COALESCE(p.rd, 0))::text,
        (COALESCE(t.credited_uploaded, 0) - COALESCE(a.cu, 0) + COALESCE(p.cu, 0))::text,
        (COALESCE(t.credited_downloaded, 0) - COALESCE(a.cd, 0) + COALESCE(p.cd, 0))::text,
-       (COALESCE(t.seedtime_seconds, 0) + COALESCE(p.st, 0))::text,
+       (COALESCE(t.seedtime_seconds, 0) - COALESCE(a.st, 0) + COALESCE(p.st, 0))::text,
        (COALESCE(t.snatches, 0) + COALESCE(p.sn, 0))::text
 FROM ids
 LEFT JOIN ledger_user_totals t ON t.user_id = ids.user_id

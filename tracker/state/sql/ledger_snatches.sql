@@ -1,5 +1,6 @@
--- Snatches per torrent as the ledger counts them: members who completed it.
+-- Snatches per torrent as the ledger counts them: members who completed it,
+-- here or on the site before the cutover (ledger_snatch_record).
 SELECT torrent_id, count(*)
-FROM ledger_user_torrents
+FROM ledger_snatch_record
 WHERE snatched_at IS NOT NULL
 GROUP BY torrent_id
