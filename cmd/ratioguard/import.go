@@ -105,8 +105,12 @@ func printSiteSummary(w io.Writer, file string, s site.Summary) error {
 		_, err = fmt.Fprintf(w, "site snatches:  %d of %d members (%d written, %d removed)\n",
 			h.Snatches, h.SnatchMembers, h.SnatchesWritten, h.SnatchesRemoved)
 	}
+	if h := s.History; err == nil && h.PeerMembers > 0 {
+		_, err = fmt.Fprintf(w, "old tracker's peers: %d of %d members (%d written, %d removed)\n",
+			h.Peers, h.PeerMembers, h.PeersWritten, h.PeersRemoved)
+	}
 	if h := s.History; err == nil && h.MembersKept > 0 {
-		_, err = fmt.Fprintf(w, "kept:           %d members' opening or snatches differ from the file and were kept (ratioguard credited them since; docs/IMPORT.md)\n",
+		_, err = fmt.Fprintf(w, "kept:           %d members' opening, snatches or peers differ from the file and were kept (ratioguard credited them since; docs/IMPORT.md)\n",
 			h.MembersKept)
 	}
 	return err

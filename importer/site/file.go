@@ -50,6 +50,9 @@ type Member struct {
 	// Snatches is the member's whole snatch history on the site (nil: left
 	// alone). JSON "snatches".
 	Snatches *[]Snatch
+	// Peers are the member's active peers on the old tracker with their
+	// last counters (nil: left alone). JSON "peers".
+	Peers *[]Peer
 }
 
 // Torrent is one torrent record.
@@ -84,6 +87,7 @@ type memberJSON struct {
 	ReportSecrets *map[string]string `json:"report_secrets"`
 	Opening       *json.RawMessage   `json:"opening"`
 	Snatches      *[]json.RawMessage `json:"snatches"`
+	Peers         *[]json.RawMessage `json:"peers"`
 }
 
 type torrentJSON struct {
@@ -370,6 +374,9 @@ func parseMember(i int, raw json.RawMessage, ps *problems) (Member, bool) {
 	}
 	if j.Snatches != nil {
 		m.Snatches = parseSnatches(*j.Snatches, bad)
+	}
+	if j.Peers != nil {
+		m.Peers = parsePeers(*j.Peers, bad)
 	}
 	return m, len(*ps) == before
 }

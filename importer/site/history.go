@@ -22,6 +22,10 @@ type HistoryCounts struct {
 	SnatchesRemoved  int `json:"snatches_removed"`  // no longer listed
 	MembersKept      int `json:"members_kept"`      // differ from the file, kept: ratioguard credited them since
 	MembersObserving int `json:"members_observing"` // site records started (ratioguard observes them from the import)
+	PeerMembers      int `json:"peer_members"`      // members whose record has a peer list
+	Peers            int `json:"peers"`             // peers those lists hold
+	PeersWritten     int `json:"peers_written"`     // added or changed
+	PeersRemoved     int `json:"peers_removed"`     // no longer listed
 }
 
 // siteRecord is what Postgres keeps of one member's past on the site.
@@ -59,7 +63,7 @@ func (im *importer) history(ctx context.Context) error {
 			start = append(start, id)
 		}
 	}
-	tids, err := im.snatchTorrents(ctx)
+	tids, err := im.listedTorrents(ctx)
 	if err != nil {
 		return err
 	}
@@ -177,7 +181,7 @@ func (im *importer) history(ctx context.Context) error {
 		}
 	}
 	c.SnatchesWritten, c.SnatchesRemoved = len(sn.users), len(delUsers)
-	return nil
+	return im.peers(ctx, ids, tids)
 }
 
 func sameSnatch(a, b Snatch) bool {
@@ -185,20 +189,32 @@ func sameSnatch(a, b Snatch) bool {
 		a.Uploaded == b.Uploaded && a.Downloaded == b.Downloaded
 }
 
-// snatchTorrents resolves the torrents the file's snatches name: each must
-// be a torrent of the file or of ratioguard.
-func (im *importer) snatchTorrents(ctx context.Context) (map[[20]byte]int64, error) {
+// listedTorrents resolves the torrents the file's snatches and peers name:
+// each must be a torrent of the file or of ratioguard.
+func (im *importer) listedTorrents(ctx context.Context) (map[[20]byte]int64, error) {
+	type ref struct {
+		field string
+		hash  [20]byte
+	}
+	refs := map[int][]ref{} // by member index
 	var hashes [][]byte
 	seen := map[[20]byte]bool{}
-	for _, m := range im.f.Members {
-		if m.Snatches == nil {
-			continue
+	add := func(m Member, field string, h [20]byte) {
+		refs[m.Index] = append(refs[m.Index], ref{field, h})
+		if !seen[h] {
+			seen[h] = true
+			hashes = append(hashes, h[:])
 		}
-		for _, s := range *m.Snatches {
-			if !seen[s.InfoHash] {
-				seen[s.InfoHash] = true
-				h := s.InfoHash
-				hashes = append(hashes, h[:])
+	}
+	for _, m := range im.f.Members {
+		if m.Snatches != nil {
+			for k, s := range *m.Snatches {
+				add(m, fmt.Sprintf("snatches[%d].info_hash", k), s.InfoHash)
+			}
+		}
+		if m.Peers != nil {
+			for k, p := range *m.Peers {
+				add(m, fmt.Sprintf("peers[%d].info_hash", k), p.InfoHash)
 			}
 		}
 	}
@@ -206,9 +222,9 @@ func (im *importer) snatchTorrents(ctx context.Context) (map[[20]byte]int64, err
 	if len(hashes) == 0 {
 		return ids, nil
 	}
-	rows, err := im.tx.Query(ctx, query("snatch_torrents"), hashes)
+	rows, err := im.tx.Query(ctx, query("listed_torrents"), hashes)
 	if err != nil {
-		return nil, fmt.Errorf("import site: read the snatched torrents: %w", err)
+		return nil, fmt.Errorf("import site: read the torrents of snatches and peers: %w", err)
 	}
 	var ih []byte
 	var id int64
@@ -216,17 +232,13 @@ func (im *importer) snatchTorrents(ctx context.Context) (map[[20]byte]int64, err
 		ids[[20]byte(ih)] = id
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("import site: read the snatched torrents: %w", err)
+		return nil, fmt.Errorf("import site: read the torrents of snatches and peers: %w", err)
 	}
 	var ps problems
 	for _, m := range im.f.Members {
-		if m.Snatches == nil {
-			continue
-		}
-		for k, s := range *m.Snatches {
-			if ids[s.InfoHash] == 0 {
-				ps.add(record{"members", m.Index}, m.Name, fmt.Sprintf("snatches[%d].info_hash", k),
-					"no torrent %s in this file or in ratioguard", hex.EncodeToString(s.InfoHash[:]))
+		for _, r := range refs[m.Index] {
+			if ids[r.hash] == 0 {
+				ps.add(record{"members", m.Index}, m.Name, r.field, "no torrent %s in this file or in ratioguard", hex.EncodeToString(r.hash[:]))
 			}
 		}
 	}

@@ -73,57 +73,79 @@ func parseOpening(raw json.RawMessage, bad badFunc) *Opening {
 }
 
 func parseSnatches(raws []json.RawMessage, bad badFunc) *[]Snatch {
-	out := make([]Snatch, 0, len(raws))
-	seen := make(map[[20]byte]int, len(raws))
+	return parseList(raws, "snatches", "info_hash", bad, func(j *snatchJSON, fail badFunc) (Snatch, [20]byte) {
+		var s Snatch
+		s.InfoHash = hexID(fail, "info_hash", j.InfoHash)
+		s.Completed = unixField(fail, "completed_ts", j.CompletedTS)
+		if j.LastSeededTS != nil {
+			t := unixField(fail, "last_seeded_ts", j.LastSeededTS)
+			s.LastSeeded = &t
+		}
+		nonNegative(fail, "seedtime_s", j.SeedtimeS, &s.Seedtime, true)
+		nonNegative(fail, "uploaded", j.Uploaded, &s.Uploaded, false)
+		nonNegative(fail, "downloaded", j.Downloaded, &s.Downloaded, false)
+		return s, s.InfoHash
+	})
+}
+
+// parseList parses a member's list field (name): each element decoded
+// strictly into J and made a T by mk, which reports through fail (the
+// element's fields are name[k].field); key identifies an element, at most
+// once per list (dup names it in the message). Elements with a problem are
+// left out (the file is refused anyway).
+func parseList[J, T any, K comparable](raws []json.RawMessage, name, dup string, bad badFunc, mk func(*J, badFunc) (T, K)) *[]T {
+	out := make([]T, 0, len(raws))
+	seen := make(map[K]int, len(raws))
 	for k, raw := range raws {
-		field := fmt.Sprintf("snatches[%d]", k)
-		var j snatchJSON
+		field := fmt.Sprintf("%s[%d]", name, k)
+		var j J
 		if msg := decodeRecord(raw, &j); msg != "" {
 			bad(field, "%s", msg)
 			continue
 		}
-		var s Snatch
 		ok := true
-		fail := func(sub, format string, a ...any) {
+		v, key := mk(&j, func(sub, format string, a ...any) {
 			bad(field+"."+sub, format, a...)
 			ok = false
+		})
+		if !ok {
+			continue
 		}
-		if j.InfoHash == nil {
-			fail("info_hash", "missing")
-		} else if b, err := hex.DecodeString(*j.InfoHash); err != nil || len(b) != 20 {
-			fail("info_hash", "%q is not 40 hexadecimal digits", *j.InfoHash)
-		} else if s.InfoHash = [20]byte(b); seen[s.InfoHash] > 0 {
-			fail("info_hash", "also the info_hash of snatches[%d]", seen[s.InfoHash]-1)
-		} else {
-			seen[s.InfoHash] = k + 1
+		if first, twice := seen[key]; twice {
+			bad(field+"."+dup, "also the %s of %s[%d]", dup, name, first)
+			continue
 		}
-		if j.CompletedTS == nil {
-			fail("completed_ts", "missing")
-		} else if t, err := unixTime(*j.CompletedTS); err != nil {
-			fail("completed_ts", "%v", err)
-		} else {
-			s.Completed = t
-		}
-		if j.LastSeededTS != nil {
-			if t, err := unixTime(*j.LastSeededTS); err != nil {
-				fail("last_seeded_ts", "%v", err)
-			} else {
-				s.LastSeeded = &t
-			}
-		}
-		for _, n := range []struct {
-			sub      string
-			v, dst   *int64
-			required bool
-		}{{"seedtime_s", j.SeedtimeS, &s.Seedtime, true}, {"uploaded", j.Uploaded, &s.Uploaded, false},
-			{"downloaded", j.Downloaded, &s.Downloaded, false}} {
-			ok = nonNegative(bad, field+"."+n.sub, n.v, n.dst, n.required) && ok
-		}
-		if ok {
-			out = append(out, s)
-		}
+		seen[key] = k
+		out = append(out, v)
 	}
 	return &out
+}
+
+// hexID reads 20 bytes written as 40 hexadecimal digits (any case).
+func hexID(fail badFunc, field string, v *string) [20]byte {
+	if v == nil {
+		fail(field, "missing")
+		return [20]byte{}
+	}
+	b, err := hex.DecodeString(*v)
+	if err != nil || len(b) != 20 {
+		fail(field, "%q is not 40 hexadecimal digits", *v)
+		return [20]byte{}
+	}
+	return [20]byte(b)
+}
+
+// unixField reads a required time in Unix seconds.
+func unixField(fail badFunc, field string, v *int64) time.Time {
+	if v == nil {
+		fail(field, "missing")
+		return time.Time{}
+	}
+	t, err := unixTime(*v)
+	if err != nil {
+		fail(field, "%v", err)
+	}
+	return t
 }
 
 // nonNegative stores *v in *dst when it is a count (>= 0) and reports a

@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -208,5 +209,65 @@ func TestImportSnatches(t *testing.T) {
 		{"info_hash": strings.ToUpper(storm), "completed_ts": 1790000000, "seedtime_s": 1}}
 	if err := parseErr(t, doc); err == nil || !strings.Contains(err.Error(), "also the info_hash of snatches[0]") {
 		t.Errorf("twice the same torrent: %v", err)
+	}
+}
+
+func TestImportPeers(t *testing.T) {
+	pg := testenv.Postgres(t)
+	doc := testdata(t)
+	bob := doc["members"][1]
+	storm := "f8c154180acca5cdad774be8f926842593880c70"
+	p := func(peer string, up int64) map[string]any {
+		return map[string]any{"info_hash": storm, "peer_id": hex.EncodeToString([]byte(peer)), "ip": "::ffff:198.51.100.7",
+			"port": 51413, "uploaded": up, "downloaded": 0, "left": 0, "ts": 1790000000}
+	}
+	bob["peers"] = []map[string]any{p("-qB4650-aaaaaaaaaaaa", 10), p("-qB4650-bbbbbbbbbbbb", 20)}
+	s := run(t, pg.Pool, load(t, doc))
+	if h := s.History; h.PeerMembers != 1 || h.Peers != 2 || h.PeersWritten != 2 {
+		t.Fatalf("first import: %+v", h)
+	}
+	var ip string
+	if err := pg.Pool.QueryRow(context.Background(), `SELECT host(ip) FROM site_peers LIMIT 1`).Scan(&ip); err != nil || ip != "198.51.100.7" {
+		t.Fatalf("stored address %q, %v", ip, err)
+	}
+	if s = run(t, pg.Pool, load(t, doc)); s.History.PeersWritten != 0 || s.History.PeersRemoved != 0 {
+		t.Fatalf("re-import: %+v", s.History)
+	}
+	bob["peers"] = []map[string]any{p("-qB4650-aaaaaaaaaaaa", 15)}
+	if s = run(t, pg.Pool, load(t, doc)); s.History.PeersWritten != 1 || s.History.PeersRemoved != 1 {
+		t.Fatalf("replaced: %+v", s.History)
+	}
+	// Once ratioguard has credited bob, his sessions here are newer.
+	credit(t, pg.Pool, "bob", 1)
+	bob["peers"] = []map[string]any{}
+	if s = run(t, pg.Pool, load(t, doc)); s.History.MembersKept != 1 || s.History.PeersRemoved != 0 ||
+		count(t, pg.Pool, `SELECT count(*) FROM site_peers`) != 1 {
+		t.Fatalf("after traffic: %+v", s.History)
+	}
+
+	var inv *InvalidError
+	for _, bad := range []map[string]any{{"peer_id": "00"}, {"ip": "10.0.0.300"}, {"port": 0}, {"left": -1}, {"ts": nil}, {"info_hash": nil}} {
+		peer := p("-qB4650-cccccccccccc", 1)
+		for k, v := range bad {
+			if v == nil {
+				delete(peer, k)
+			} else {
+				peer[k] = v
+			}
+		}
+		bob["peers"] = []map[string]any{peer}
+		if err := parseErr(t, doc); !errors.As(err, &inv) || !strings.Contains(err.Error(), "peers[0].") {
+			t.Errorf("peer %v: %v", bad, err)
+		}
+	}
+	bob["peers"] = []map[string]any{p("-qB4650-aaaaaaaaaaaa", 1), p("-qB4650-aaaaaaaaaaaa", 2)}
+	if err := parseErr(t, doc); err == nil || !strings.Contains(err.Error(), "also the peer_id of peers[0]") {
+		t.Errorf("the same peer twice: %v", err)
+	}
+	bob["peers"] = []map[string]any{{"info_hash": strings.Repeat("cd", 20), "peer_id": strings.Repeat("00", 20), "ip": "10.0.0.1",
+		"port": 1, "uploaded": 0, "downloaded": 0, "left": 0, "ts": 1790000000}}
+	if _, err := Import(context.Background(), pg.Pool, load(t, doc), Options{}); !errors.As(err, &inv) ||
+		!strings.Contains(err.Error(), "peers[0].info_hash: no torrent cdcd") {
+		t.Errorf("a peer on an unknown torrent: %v", err)
 	}
 }

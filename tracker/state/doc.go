@@ -19,7 +19,11 @@
 // the state rebuilt is therefore the state after the last event in the
 // log, and an announce answered but lost in the producer's memory at a
 // SIGKILL is simply credited with the next one. Scrape's downloaded counts
-// are raised to the ledger's (Postgres) after the replay.
+// are raised to the ledger's (Postgres) after the replay, and the old
+// tracker's peers imported at cutover (site_peers, `import site` "peers")
+// whose last announce there is within the Window are learnt as that
+// announce: their sessions' baselines, so the first announce here credits
+// what each moved since.
 //
 // # Snapshots
 //

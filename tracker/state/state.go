@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -151,12 +153,14 @@ type Restored struct {
 	SpoolEvents    int    // events replayed from the held spool
 	From, To       int64  // sums over the partitions of the first offset replayed and of the end
 	LedgerTorrents int    // torrents whose snatch count the ledger raised
+	SitePeers      int    // old tracker's peers imported at cutover, learnt as baselines
 	Took           time.Duration
 }
 
 // Restore rebuilds c's state: the newest snapshot that checks, the topic
 // from its offsets (or the last Window) to the end as of now, the held
-// spool, then the ledger's snatch counts (pool nil: none). c must not have
+// spool, then the ledger's snatch counts and the old tracker's peers
+// imported at cutover within the window (pool nil: none). c must not have
 // answered anything yet. An unreachable Kafka is an error: a tracker that
 // started without its log would credit from new baselines.
 func (k *Keeper) Restore(ctx context.Context, c *core.Core, pool *pgxpool.Pool) (Restored, error) {
@@ -190,10 +194,13 @@ func (k *Keeper) Restore(ctx context.Context, c *core.Core, pool *pgxpool.Pool) 
 		if res.LedgerTorrents, err = ledgerSnatches(ctx, pool, c); err != nil {
 			return res, err
 		}
+		if res.SitePeers, err = sitePeers(ctx, pool, c, start.Add(-k.cfg.Window)); err != nil {
+			return res, err
+		}
 	}
 	res.Took = time.Since(start)
 	k.log.Info("state: restored", "snapshot", res.Snapshot, "sessions", res.Sessions,
-		"kafka_events", res.KafkaEvents, "offsets_from", res.From, "offsets_to", res.To, "spool_events", res.SpoolEvents, "ledger_torrents", res.LedgerTorrents,
+		"kafka_events", res.KafkaEvents, "offsets_from", res.From, "offsets_to", res.To, "spool_events", res.SpoolEvents, "ledger_torrents", res.LedgerTorrents, "site_peers", res.SitePeers,
 		"took", res.Took.Round(time.Millisecond))
 	return res, nil
 }
@@ -217,6 +224,43 @@ func ledgerSnatches(ctx context.Context, pool *pgxpool.Pool, c *core.Core) (int,
 	}
 	c.AddSnatches(counts)
 	return len(counts), nil
+}
+
+// sitePeers learns the old tracker's peers imported at cutover whose last
+// announce there is after since, as that announce: the session's baseline
+// becomes the counters the old tracker last saw, so the peer's first
+// announce here credits what it moved since (docs/IMPORT.md, "peers"). A
+// session the log already holds with a later announce is left as it is
+// (core.Learn drops a stale event); after the window nothing is loaded, so
+// an imported peer never comes back once its session ended here.
+func sitePeers(ctx context.Context, pool *pgxpool.Pool, c *core.Core, since time.Time) (int, error) {
+	rows, err := pool.Query(ctx, query("site_peers"), since)
+	if err != nil {
+		return 0, fmt.Errorf("read the old tracker's peers: %w", err)
+	}
+	var (
+		user, torrent, up, down, left int64
+		pid                           []byte
+		ip                            string
+		port                          int32
+		ts                            time.Time
+	)
+	n := 0
+	_, err = pgx.ForEachRow(rows, []any{&user, &torrent, &pid, &ip, &port, &up, &down, &left, &ts}, func() error {
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			return fmt.Errorf("peer address %q: %w", ip, err)
+		}
+		c.Learn(&events.Announce{SchemaVersion: events.SchemaVersion, TimeUnixNano: ts.UnixNano(),
+			Result: events.Result_RESULT_ACCEPTED, UserId: uint64(user), TorrentId: uint64(torrent), PeerId: pid,
+			Ip: a.Unmap().AsSlice(), Port: uint32(port), Uploaded: uint64(up), Downloaded: uint64(down), Left: uint64(left)})
+		n++
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the old tracker's peers: %w", err)
+	}
+	return n, nil
 }
 
 // snapshots lists the snapshot files, newest first.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
@@ -70,9 +71,10 @@ type instance struct {
 }
 
 type world struct {
-	k   testenv.KafkaTopic
-	pol *policy.Cache
-	dir string
+	k    testenv.KafkaTopic
+	pol  *policy.Cache
+	dir  string
+	pool *pgxpool.Pool // nil: Restore reads no ledger and no imported peers
 }
 
 // kafkaTopic is a fresh topic that already takes writes: kafka-go's shared
@@ -147,7 +149,7 @@ func (w *world) start(t testing.TB, name string, every time.Duration) *instance 
 		w.pol, in.producer, core.SystemClock{})
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
-	if in.restored, err = keeper.Restore(ctx, in.core, nil); err != nil {
+	if in.restored, err = keeper.Restore(ctx, in.core, w.pool); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = keeper.Run(ctx, in.core, in.producer.Settle) }()
