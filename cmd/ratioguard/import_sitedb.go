@@ -14,6 +14,7 @@ import (
 	"github.com/ratioguard/ratioguard/importer/site"
 	"github.com/ratioguard/ratioguard/importer/sitedb"
 	"github.com/ratioguard/ratioguard/internal/pgconn"
+	"github.com/ratioguard/ratioguard/tracker/control"
 )
 
 type siteDBOptions struct {
@@ -37,6 +38,9 @@ type siteDBReport struct {
 	Changes []siteDBChange   `json:"changes"`
 	Skipped []sitedb.Problem `json:"skipped"`
 	LeftOut []string         `json:"left_out"`
+	// Control: what the control service was given (tokens, groups, client
+	// lists, members who may not leech ...), one line each.
+	Control sitedb.ControlSummary `json:"control"`
 }
 
 // importSiteDB is `ratioguard import site --from KIND DSN`: the site's
@@ -69,7 +73,11 @@ func importSiteDB(ctx context.Context, env *cliEnv, pgURL, from, dsn string, opt
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, relabel(snap, err))
 	}
-	rep := siteDBReport{Summary: s, Site: string(kind), Source: src, Skipped: skipped, LeftOut: snap.LeftOut()}
+	cs, err := sitedb.ApplyControl(ctx, control.New(pool, nil, env.log), pool, snap, opt.dryRun, env.log)
+	if err != nil {
+		return fmt.Errorf("%s: members and torrents imported; tokens, groups and client lists: %w", src, err)
+	}
+	rep := siteDBReport{Summary: s, Site: string(kind), Source: src, Skipped: skipped, LeftOut: snap.LeftOut(), Control: cs}
 	rep.Summary.Changes = nil
 	sort.SliceStable(s.Changes, func(i, j int) bool { return recordKey(s.Changes[i].Record) < recordKey(s.Changes[j].Record) })
 	for _, c := range s.Changes {
@@ -118,6 +126,11 @@ func printSiteDBReport(w io.Writer, rep siteDBReport) error {
 	for _, p := range rep.Skipped {
 		fmt.Fprintf(&b, "skipped (invalid): %s\n", p)
 	}
+	fmt.Fprintf(&b, "control:        %d changes (tokens, groups, client lists, members who may not leech), %d refused\n",
+		len(rep.Control.Changes), len(rep.Control.Refused))
+	for _, l := range rep.Control.Refused {
+		fmt.Fprintf(&b, "refused: %s\n", l)
+	}
 	for _, c := range rep.Changes {
 		switch {
 		case c.Field == "" && rep.DryRun:
@@ -125,6 +138,9 @@ func printSiteDBReport(w io.Writer, rep siteDBReport) error {
 		case c.Field != "":
 			fmt.Fprintf(&b, "%s %q: %s: %s -> %s\n", c.Row, c.Name, c.Field, c.Old, c.New)
 		}
+	}
+	for _, l := range rep.Control.Changes {
+		fmt.Fprintln(&b, l)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

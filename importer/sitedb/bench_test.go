@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ratioguard/ratioguard/importer/site"
 	"github.com/ratioguard/ratioguard/internal/testenv"
+	"github.com/ratioguard/ratioguard/tracker/control"
 )
 
 // fillUnit3d writes members members (every tenth invited by the one
@@ -41,6 +43,12 @@ func fillUnit3d(b *testing.B, db *sql.DB, members, torrents int) {
 		rows = append(rows, fmt.Sprintf("(%d, %d)", i-1, i))
 	}
 	flush("INSERT INTO invites (user_id, accepted_by) VALUES ")
+	exec(fmt.Sprintf("UPDATE users SET can_download = 0 WHERE id %% %d = 0", members/500))
+	for i := 1; i <= 1000; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, %d)", 1+i*7%members, 1+i*13%torrents))
+	}
+	flush("INSERT INTO freeleech_tokens (user_id, torrent_id) VALUES ")
+	exec("INSERT INTO blacklist_clients (name, peer_id_prefix) VALUES ('Transmission', '-TR'), ('BitComet', '-BC')")
 	for i := 1; i <= torrents; i++ {
 		free, double := 0, 0
 		switch i % 6 {
@@ -59,8 +67,10 @@ func fillUnit3d(b *testing.B, db *sql.DB, members, torrents int) {
 
 // BenchmarkCutover times `import site --from unit3d` of 10,000 members and
 // 100,000 torrents into an empty Postgres (read the site's database, map
-// and check the records, one import transaction), then the resync that
-// finds nothing changed. Run with -benchtime=1x: each iteration is one
+// and check the records, one import transaction, the control entries:
+// 4 groups, 2,500 members in the banned one, 500 who may not leech, 1,000
+// freeleech tokens, 2 blacklisted clients), then the resync that finds
+// nothing changed. Run with -benchtime=1x: each iteration is one
 // whole cutover into a fresh database.
 func BenchmarkCutover(b *testing.B) {
 	const members, torrents = 10_000, 100_000
@@ -90,6 +100,12 @@ func BenchmarkCutover(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			t1 := time.Now()
+			cs, err := ApplyControl(ctx, control.New(pg.Pool, nil, slog.New(slog.DiscardHandler)), pg.Pool, snap, false, nil)
+			if err != nil || len(cs.Refused) > 0 {
+				b.Fatal(err, cs.Refused)
+			}
+			ctl := time.Since(t1)
 			took := time.Since(t0)
 			if pass == 0 {
 				first = took
@@ -100,8 +116,8 @@ func BenchmarkCutover(b *testing.B) {
 				b.Fatalf("resync: %+v %+v, %d changes", s.Members, s.Torrents, len(s.Changes))
 			}
 			total += took
-			b.Logf("pass %d: read %.2f s, map and check %.2f s, import %.2f s, total %.2f s", pass+1, read.Seconds(), check.Seconds(),
-				s.Seconds, took.Seconds())
+			b.Logf("pass %d: read %.2f s, map and check %.2f s, import %.2f s, control %.2f s (%d changes), total %.2f s", pass+1,
+				read.Seconds(), check.Seconds(), s.Seconds, ctl.Seconds(), len(cs.Changes), took.Seconds())
 		}
 		b.ReportMetric(first.Seconds(), "cutover-s")
 		b.ReportMetric((total - first).Seconds(), "resync-s")

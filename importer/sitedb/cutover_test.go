@@ -44,9 +44,10 @@ func exec(t *testing.T, db *sql.DB, stmts ...string) {
 }
 
 // cutover reads the site's database and imports it into the tracker's
-// Postgres; it returns the summary with every change named by its row
-// ("users_main ID 4 dave class User -> Power User").
-func cutover(t *testing.T, e *controltest.Env, db *sql.DB, kind Kind, dryRun bool) (site.Summary, []string) {
+// Postgres, then applies its control entries; it returns the summary with
+// every change named by its row ("users_main ID 4 dave class User ->
+// Power User"), then every control change.
+func cutover(t *testing.T, e *controltest.Env, db *sql.DB, kind Kind, dryRun bool) (site.Summary, []string, ControlSummary) {
 	t.Helper()
 	ctx := context.Background()
 	snap, err := Read(ctx, db, kind, nil)
@@ -69,7 +70,11 @@ func cutover(t *testing.T, e *controltest.Env, db *sql.DB, kind Kind, dryRun boo
 		}
 		changes = append(changes, strings.TrimSpace(fmt.Sprintf("%s %s %s %s -> %s", r, c.Name, c.Field, c.Old, c.New)))
 	}
-	return s, changes
+	cs, err := ApplyControl(ctx, e.Service, e.PG.Pool, snap, dryRun, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, changes, cs
 }
 
 // accepted: the announce of passkey's path on torrent n is answered
@@ -122,6 +127,8 @@ func TestGazelleCutover(t *testing.T) {
 			(3, 'carol', '2', 1, 0, '`+pkCarol+`', 2, '2021-06-07 08:09:10'),
 			(4, 'dave', '0', 1, 1, '`+pkDave+`', 2, '2022-01-01 00:00:00')`,
 		`INSERT INTO torrents_group (ID, Name) VALUES (1, 'Album A'), (2, 'Album B')`,
+		`INSERT INTO users_freeleeches (UserID, TorrentID, Expired) VALUES (2, 1, 0), (1, 1, 1)`,
+		`INSERT INTO xbt_client_whitelist (peer_id, vstring) VALUES ('-qB4', 'qBittorrent 4.x')`,
 	)
 	for i, free := range []string{"0", "1", "2"} {
 		if _, err := db.Exec(`INSERT INTO torrents (ID, GroupID, UserID, info_hash, Size, FreeTorrent, created) VALUES (?, ?, ?, ?, ?, ?, '2023-03-03 03:03:03')`,
@@ -129,12 +136,20 @@ func TestGazelleCutover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, changes := cutover(t, e, db, Gazelle, false)
+	s, changes, cs := cutover(t, e, db, Gazelle, false)
 	if s.Members.Created != 4 || s.Torrents.Created != 3 || len(changes) != 7 {
 		t.Fatalf("first import: %+v %+v, changes %q", s.Members, s.Torrents, changes)
 	}
+	sameList(t, "control changes", cs.Changes, []string{"users_main ID 3: may not leech",
+		"users_freeleeches UserID 2 TorrentID 1: freeleech token", `xbt_client_whitelist id 1: client "-qB4" allowed`})
+	if len(cs.Refused) > 0 {
+		t.Fatalf("refused: %q", cs.Refused)
+	}
 	e.Eventually("bob's Gazelle passkey announcing", accepted(e, "/"+pkBob+"/announce", 1))
 	e.Eventually("alice's on a freeleech torrent", accepted(e, "/"+pkAlice+"/announce", 2))
+	if f, _ := e.Do(controltest.Announce{Path: "/" + pkBob + "/announce", InfoHash: [20]byte(hash(1)), PeerID: "-TR3000-controltest0", Left: 1}); f == "" {
+		t.Error("a client not on Gazelle's whitelist accepted")
+	}
 	if f, _ := e.Do(controltest.Announce{Path: "/" + pkCarol + "/announce", InfoHash: [20]byte(hash(1)), Left: 1}); f == "" {
 		t.Error("carol (Enabled '2', disabled) accepted")
 	}
@@ -142,7 +157,8 @@ func TestGazelleCutover(t *testing.T) {
 		t.Error("dave (Enabled '0', unconfirmed) accepted")
 	}
 	for q, want := range map[string]string{
-		`SELECT string_agg(concat_ws(' ', name, class, enabled, site_id, (SELECT name FROM users i WHERE i.id = u.invited_by)), ', ' ORDER BY site_id) FROM users u`:                                            "alice SysOp t 1, bob Power User t 2 alice, carol User f 3 bob, dave User f 4 bob",
+		`SELECT string_agg(concat_ws(' ', name, class, enabled, can_leech, site_id, (SELECT name FROM users i WHERE i.id = u.invited_by)), ', ' ORDER BY site_id) FROM users u`:                                 "alice SysOp t t 1, bob Power User t t 2 alice, carol User f f 3 bob, dave User f t 4 bob",
+		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, f.expires_on_completion), ', ') FROM freeleech_tokens f JOIN users u ON u.id = f.user_id JOIN torrents t ON t.id = f.torrent_id`:                   "bob 1 t",
 		`SELECT string_agg(concat_ws(' ', name, size, promotion, promo_download_percent, promo_upload_percent, site_id, (SELECT name FROM users WHERE id = uploader_id)), ', ' ORDER BY site_id) FROM torrents`: "Album A 1000 none 100 100 1 bob, Album A 2000 free 0 100 2 bob, Album B 3000 neutral 0 0 3 alice",
 	} {
 		if got := query[string](t, e, q); got != want {
@@ -150,12 +166,15 @@ func TestGazelleCutover(t *testing.T) {
 		}
 	}
 
-	s, changes = cutover(t, e, db, Gazelle, false)
-	if s.Members.Unchanged != 4 || s.Torrents.Unchanged != 3 || len(changes) != 0 {
-		t.Fatalf("second import: %+v %+v, changes %q", s.Members, s.Torrents, changes)
+	s, changes, cs = cutover(t, e, db, Gazelle, false)
+	if s.Members.Unchanged != 4 || s.Torrents.Unchanged != 3 || len(changes) != 0 || len(cs.Changes) != 0 {
+		t.Fatalf("second import: %+v %+v, changes %q %q", s.Members, s.Torrents, changes, cs.Changes)
 	}
 	exec(t, db, `UPDATE users_main SET PermissionID = 2 WHERE ID = 4`, `UPDATE torrents SET FreeTorrent = '1' WHERE ID = 1`)
-	_, changes = cutover(t, e, db, Gazelle, true)
+	_, changes, cs = cutover(t, e, db, Gazelle, true)
+	if len(cs.Changes) != 0 {
+		t.Errorf("control changes after two edits of members and torrents: %q", cs.Changes)
+	}
 	sameList(t, "resync after two edits", changes, []string{
 		"users_main ID 4 dave class User -> Power User",
 		fmt.Sprintf("torrents ID 1 %x promotion none -> free", hash(1)),
@@ -173,7 +192,10 @@ func TestUnit3dCutover(t *testing.T) {
 	const pkAlice, pkBob, pkEve, pkFrank = "AbCdEfGhIjKlMnOpQrStUvWxYz012345", "bObBoBbObBoBbObBoBbObBoBbObBoB01",
 		"EveEveEveEveEveEveEveEveEveEve01", "FrankFrankFrankFrankFrankFrank01"
 	exec(t, db,
-		"INSERT INTO `groups` (id, name, slug) VALUES (1, 'User', 'user'), (2, 'Banned', 'banned'), (3, 'Power User', 'power-user')",
+		"INSERT INTO `groups` (id, name, slug, download_slots, is_double_upload) VALUES (1, 'User', 'user', NULL, 0), (2, 'Banned', 'banned', NULL, 0), (3, 'Power User', 'power-user', 2, 1)",
+		`INSERT INTO freeleech_tokens (user_id, torrent_id) VALUES (2, 5)`,
+		`INSERT INTO blacklist_clients (name, peer_id_prefix) VALUES ('Transmission', '-TR')`,
+		`INSERT INTO personal_freeleeches (user_id) VALUES (1)`,
 		`INSERT INTO users (id, username, passkey, group_id, can_download, created_at, deleted_at) VALUES
 			(1, 'alice', '`+pkAlice+`', 3, 1, '2020-01-01 00:00:00', NULL),
 			(2, 'bob', '`+pkBob+`', 1, 1, '2021-01-01 00:00:00', NULL),
@@ -199,9 +221,21 @@ func TestUnit3dCutover(t *testing.T) {
 	}
 	sameList(t, "left out", snap.LeftOut(), []string{"1 torrents not approved (status other than 1): not registered",
 		"1 torrents soft-deleted (deleted_at set): not registered"})
-	s, _ := cutover(t, e, db, Unit3d, false)
+	s, _, cs := cutover(t, e, db, Unit3d, false)
 	if s.Members.Created != 4 || s.Torrents.Created != 3 {
 		t.Fatalf("first import: %+v %+v", s.Members, s.Torrents)
+	}
+	sameList(t, "control changes", cs.Changes, []string{
+		"users id 3: disabled (your group (banned) may not announce)",
+		"groups id 1: class user (download 100%, upload 100%, immune false, download slots unlimited)",
+		"groups id 2: class banned (download 100%, upload 100%, immune false, download slots unlimited)",
+		"groups id 3: class power-user (download 100%, upload 200%, immune false, download slots 2)",
+		"freeleech_tokens id 1: freeleech token",
+		`blacklist_clients id 1: client "-TR" banned`,
+		"users id 1: personal freeleech",
+	})
+	if len(cs.Refused) > 0 {
+		t.Fatalf("refused: %q", cs.Refused)
 	}
 	e.Eventually("bob's UNIT3D passkey announcing", accepted(e, "/announce/"+pkBob, 1))
 	e.Eventually("alice's", accepted(e, "/announce/"+pkAlice, 5))
@@ -215,16 +249,19 @@ func TestUnit3dCutover(t *testing.T) {
 	if got := query[string](t, e, `SELECT string_agg(concat_ws(' ', name, promotion, promo_download_percent, promo_upload_percent, coalesce(promotion_until::text, '')), ', ' ORDER BY site_id) FROM torrents`); got != want {
 		t.Errorf("torrents %q, want %q", got, want)
 	}
-	if got := query[string](t, e, `SELECT string_agg(concat_ws(' ', name, class, enabled, (SELECT name FROM users i WHERE i.id = u.invited_by)), ', ' ORDER BY site_id) FROM users u`); got != "alice Power User t, bob User t alice, eve Banned f bob, frank User f" {
+	if got := query[string](t, e, `SELECT string_agg(concat_ws(' ', name, class, enabled, disabled_reason, (SELECT name FROM users i WHERE i.id = u.invited_by)), ', ' ORDER BY site_id) FROM users u`); got != "alice power-user t, bob user t alice, eve banned f your group (banned) may not announce bob, frank user f" {
 		t.Errorf("members %q", got)
 	}
+	if f, _ := e.Do(controltest.Announce{Path: "/announce/" + pkBob, InfoHash: [20]byte(hash(5)), PeerID: "-TR3000-controltest0", Left: 1}); f == "" {
+		t.Error("a client on UNIT3D's blacklist accepted")
+	}
 
-	s, changes := cutover(t, e, db, Unit3d, false)
-	if s.Members.Unchanged != 4 || s.Torrents.Unchanged != 3 || len(changes) != 0 {
-		t.Fatalf("second import: %+v %+v, changes %q", s.Members, s.Torrents, changes)
+	s, changes, cs := cutover(t, e, db, Unit3d, false)
+	if s.Members.Unchanged != 4 || s.Torrents.Unchanged != 3 || len(changes) != 0 || len(cs.Changes) != 0 {
+		t.Fatalf("second import: %+v %+v, changes %q %q", s.Members, s.Torrents, changes, cs.Changes)
 	}
 	exec(t, db, `UPDATE torrents SET doubleup = 1 WHERE id = 5`, `UPDATE users SET passkey = 'NewNewNewNewNewNewNewNewNewNew01' WHERE id = 2`)
-	_, changes = cutover(t, e, db, Unit3d, false)
+	_, changes, _ = cutover(t, e, db, Unit3d, false)
 	sameList(t, "resync after two edits", changes, []string{
 		"users id 2 bob passkey " + pkBob + " -> NewNewNewNewNewNewNewNewNewNew01",
 		fmt.Sprintf("torrents id 5 %x promotion none -> 2x", hash(5)),
@@ -256,7 +293,7 @@ func TestNexusPHPCutover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, _ := cutover(t, e, db, NexusPHP, false)
+	s, _, _ := cutover(t, e, db, NexusPHP, false)
 	if s.Members.Created != 3 || s.Torrents.Created != 2 || s.Secrets.Set != 1 {
 		t.Fatalf("first import: %+v %+v %+v", s.Members, s.Torrents, s.Secrets)
 	}
@@ -268,7 +305,7 @@ func TestNexusPHPCutover(t *testing.T) {
 	if got := query[string](t, e, `SELECT string_agg(concat_ws(' ', name, class, enabled), ', ' ORDER BY site_id) FROM users`); got != "root Staff Leader t, lin Nexus Master t, parked User f" {
 		t.Errorf("members %q", got)
 	}
-	if s, changes := cutover(t, e, db, NexusPHP, false); s.Members.Unchanged != 3 || s.Torrents.Unchanged != 2 || len(changes) != 0 {
+	if s, changes, _ := cutover(t, e, db, NexusPHP, false); s.Members.Unchanged != 3 || s.Torrents.Unchanged != 2 || len(changes) != 0 {
 		t.Fatalf("second import: %+v %+v, changes %q", s.Members, s.Torrents, changes)
 	}
 }

@@ -12,4 +12,11 @@
 // from a file refuse the same records and change the same rows. A record
 // the checks refuse is reported with the site's table and row id
 // ("users_main ID 12 \"bob\": passkey: ..."), never dropped silently.
+//
+// What the control protocols' tables keep and the site file does not —
+// members who may not leech, UNIT3D's groups and blocked members,
+// freeleech tokens, client lists, personal freeleech, featured torrents —
+// is read into Snapshot.Control and given to the tracker by ApplyControl
+// through the control service (tracker/control), with the mapping the
+// Ocelot and UNIT3D adapters use, after the import's transaction.
 package sitedb

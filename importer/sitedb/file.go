@@ -62,7 +62,7 @@ type memberRecord struct {
 	Name          string            `json:"name"`
 	Passkey       string            `json:"passkey"`
 	Class         string            `json:"class"`
-	Enabled       bool              `json:"enabled"`
+	Enabled       *bool             `json:"enabled,omitempty"`
 	InvitedBy     string            `json:"invited_by"`
 	CreatedTS     *int64            `json:"created_ts,omitempty"`
 	SiteID        int64             `json:"site_id"`
@@ -91,7 +91,9 @@ type document struct {
 // returned), otherwise they are an *InvalidError. A member whose inviter
 // is left out is invited by nobody; a torrent whose uploader is, has none.
 // Every member's whole set of report secrets is given for NexusPHP (none
-// is the empty set), and none for the other sites.
+// is the empty set), and none for the other sites. A member the site
+// disabled is disabled; one it has enabled is left as ratioguard has it
+// (a new one enabled), so a resync never undoes enforcement or staff.
 func (s *Snapshot) File(skipInvalid bool) (*site.File, []Problem, error) {
 	drop := [2]map[int]bool{{}, {}}
 	var skipped []Problem
@@ -175,8 +177,11 @@ func (s *Snapshot) document(drop [2]map[int]bool) (document, [2][]source) {
 		if drop[0][i] {
 			continue
 		}
-		r := memberRecord{Name: m.Name, Passkey: m.Passkey, Class: m.Class, Enabled: m.Enabled,
+		r := memberRecord{Name: m.Name, Passkey: m.Passkey, Class: m.Class,
 			InvitedBy: names[m.Inviter], CreatedTS: unix(m.Created), SiteID: m.Row.ID}
+		if !m.Enabled { // only ever disabled: a resync never undoes enforcement's or staff's disabling
+			r.Enabled = &m.Enabled
+		}
 		if r.InvitedBy == m.Name {
 			r.InvitedBy = "" // a site row inviting itself (Gazelle's first user): nobody
 		}

@@ -3,6 +3,9 @@ package sitedb
 import (
 	"context"
 	"database/sql"
+	"fmt"
+
+	"github.com/ratioguard/ratioguard/tracker/control/ocelot"
 )
 
 // gazelle reads Gazelle (OPS) as its phinx migrations leave it: members in
@@ -26,7 +29,38 @@ func (gazelle) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 			return err
 		}
 		m.Created = when(created)
+		if !m.CanLeech {
+			s.Control.NoLeech = append(s.Control.NoLeech, m.Row)
+		}
 		s.Members = append(s.Members, m)
+		return nil
+	})
+}
+
+// control reads Gazelle's freeleech tokens not used up (users_freeleeches,
+// Expired = 0: they end when the download completes, as Ocelot's) and its
+// client whitelist (xbt_client_whitelist: only listed clients announce).
+func (gazelle) control(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
+	err := each(ctx, tx, `SELECT UserID, TorrentID FROM users_freeleeches WHERE Expired = 0 ORDER BY UserID, TorrentID`, func(rows *sql.Rows) error {
+		t := Token{ExpiresOnCompletion: true}
+		if err := rows.Scan(&t.Member, &t.Torrent); err != nil {
+			return err
+		}
+		t.Row = fmt.Sprintf("users_freeleeches UserID %d TorrentID %d", t.Member, t.Torrent)
+		s.Control.Tokens = append(s.Control.Tokens, t)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT id, peer_id FROM xbt_client_whitelist ORDER BY id`, func(rows *sql.Rows) error {
+		r := ClientRule{Row: Row{Table: "xbt_client_whitelist", IDCol: "id"}}
+		var peerID string
+		if err := rows.Scan(&r.Row.ID, &peerID); err != nil {
+			return err
+		}
+		r.Rule = ocelot.WhitelistRule(peerID)
+		s.Control.ClientRules = append(s.Control.ClientRules, r)
 		return nil
 	})
 }

@@ -42,6 +42,9 @@ func (nexusphp) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 			m.Class = fmt.Sprintf("class %d", class) // a site's own class, kept by number
 		}
 		m.Created = when(created)
+		if !m.CanLeech {
+			s.Control.NoLeech = append(s.Control.NoLeech, m.Row)
+		}
 		byID[m.Row.ID] = len(s.Members)
 		s.Members = append(s.Members, m)
 		return nil
@@ -68,6 +71,11 @@ func (nexusphp) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 		return nil
 	})
 }
+
+// control: NexusPHP's client list (agent_allowed_family) is patterns on
+// peer_id and User-Agent with their own matching, which client rules do
+// not hold: not read.
+func (nexusphp) control(context.Context, *sql.Tx, *Snapshot) error { return nil }
 
 func (nexusphp) torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	return each(ctx, tx, `

@@ -44,8 +44,8 @@ type Member struct {
 	Name     string
 	Passkey  string
 	Class    string // the class or group name
-	Enabled  bool   // may announce, as the site's tracker decides
-	CanLeech bool   // read, not imported (the site file has no field for it)
+	Enabled  bool   // may announce, as the site's tracker decides (false: disabled at import)
+	CanLeech bool   // false: Control.NoLeech
 	Inviter  int64  // the inviter's site id; 0: nobody
 	Created  *time.Time
 	// ReportSecrets: NexusPHP's torrent_secrets by site torrent id (0: every
@@ -74,6 +74,8 @@ type Snapshot struct {
 	// (e.g. "torrents soft-deleted (deleted_at set): not registered") with
 	// their count.
 	Left map[string]int
+	// Control is what the control protocols' tables keep (ApplyControl).
+	Control Control
 
 	records [2][]source // of the File last returned: members, torrents
 }
@@ -137,6 +139,9 @@ func Read(ctx context.Context, db *sql.DB, kind Kind, log *slog.Logger) (*Snapsh
 		return nil, fmt.Errorf("read %s torrents: %w", kind, err)
 	}
 	log.Debug("read site database", "site", kind, "torrents", len(s.Torrents), "took", time.Since(t0))
+	if err := r.control(ctx, tx, s); err != nil {
+		return nil, fmt.Errorf("read %s tokens, groups and client lists: %w", kind, err)
+	}
 	return s, nil
 }
 
@@ -144,6 +149,7 @@ func Read(ctx context.Context, db *sql.DB, kind Kind, log *slog.Logger) (*Snapsh
 type reader interface {
 	members(ctx context.Context, tx *sql.Tx, s *Snapshot) error
 	torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error
+	control(ctx context.Context, tx *sql.Tx, s *Snapshot) error
 }
 
 // each runs q and calls scan for every row (scan reads it with rows.Scan).

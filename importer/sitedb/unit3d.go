@@ -5,39 +5,48 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	u3d "github.com/ratioguard/ratioguard/tracker/control/unit3d"
 )
 
 // unit3d reads UNIT3D as database/schema/mysql-schema.sql creates it:
-// members in users (passkey, group_id → groups.name, can_download,
+// members in users (passkey, group_id → groups.slug as the class — the
+// control protocol's name for a group — can_download,
 // deleted_at, created_at; the inviter is the invites row the member
 // accepted), torrents in torrents (info_hash, name, size, free — the
 // percentage of the download not counted — doubleup, fl_until, du_until,
 // status, deleted_at, user_id, created_at).
 //
 // As UNIT3D-Announce and the control protocol (tracker/control/unit3d)
-// treat them: a member soft-deleted or in the banned, validating or
-// disabled group may not announce; a soft-deleted torrent is not
-// registered, and neither is one moderation has not approved (status 1).
+// treat them: a member soft-deleted may not announce, nor one in the
+// banned, validating or disabled group (Control.Blocked: disabled with the
+// control protocol's reason, so that UNIT3D moving the member out of the
+// group enables it again); a soft-deleted torrent is not registered, and
+// neither is one moderation has not approved (status 1).
 type unit3d struct{}
-
-// unit3dBlocked are the groups whose members UNIT3D-Announce refuses.
-var unit3dBlocked = map[string]bool{"banned": true, "validating": true, "disabled": true}
 
 func (unit3d) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	return each(ctx, tx, `
-		SELECT u.id, u.username, u.passkey, COALESCE(g.name, ''), COALESCE(g.slug, ''), u.deleted_at IS NULL,
+		SELECT u.id, u.username, u.passkey, COALESCE(g.slug, ''), u.deleted_at IS NULL,
 		       u.can_download = 1,
 		       COALESCE((SELECT MIN(i.user_id) FROM invites AS i WHERE i.accepted_by = u.id), 0), u.created_at
 		FROM users AS u LEFT JOIN `+"`groups`"+` AS g ON g.id = u.group_id
 		ORDER BY u.id`, func(rows *sql.Rows) error {
 		m := Member{Row: Row{Table: "users", IDCol: "id"}}
-		var slug string
 		var created sql.NullTime
-		if err := rows.Scan(&m.Row.ID, &m.Name, &m.Passkey, &m.Class, &slug, &m.Enabled, &m.CanLeech, &m.Inviter, &created); err != nil {
+		if err := rows.Scan(&m.Row.ID, &m.Name, &m.Passkey, &m.Class, &m.Enabled, &m.CanLeech, &m.Inviter, &created); err != nil {
 			return err
 		}
-		m.Enabled = m.Enabled && !unit3dBlocked[slug]
 		m.Created = when(created)
+		if !m.CanLeech {
+			s.Control.NoLeech = append(s.Control.NoLeech, m.Row)
+		}
+		if u3d.Blocked(m.Class) && m.Enabled {
+			if s.Control.Blocked == nil {
+				s.Control.Blocked = map[int64]string{}
+			}
+			s.Control.Blocked[m.Row.ID] = m.Class
+		}
 		s.Members = append(s.Members, m)
 		return nil
 	})
@@ -46,15 +55,15 @@ func (unit3d) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 func (unit3d) torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	return each(ctx, tx, `
 		SELECT id, info_hash, name, size, free, doubleup = 1, fl_until, du_until, status, deleted_at IS NOT NULL,
-		       user_id, created_at
+		       user_id, created_at, featured = 1
 		FROM torrents ORDER BY id`, func(rows *sql.Rows) error {
 		t := Torrent{Row: Row{Table: "torrents", IDCol: "id"}}
 		var size float64
 		var free, status int
-		var double, deleted bool
+		var double, deleted, featured bool
 		var flUntil, duUntil, created sql.NullTime
 		if err := rows.Scan(&t.Row.ID, &t.InfoHash, &t.Name, &size, &free, &double, &flUntil, &duUntil, &status, &deleted,
-			&t.Uploader, &created); err != nil {
+			&t.Uploader, &created, &featured); err != nil {
 			return err
 		}
 		switch {
@@ -68,7 +77,67 @@ func (unit3d) torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 		t.Size = int64(size)
 		t.Created = when(created)
 		t.Promo, t.PromoUntil = unit3dPromo(free, double, when(flUntil), when(duUntil))
+		if featured {
+			s.Control.Featured = append(s.Control.Featured, t.Row)
+		}
 		s.Torrents = append(s.Torrents, t)
+		return nil
+	})
+}
+
+// control reads UNIT3D's groups, freeleech tokens (they last until the
+// site removes them), blacklisted clients and personal freeleech.
+func (unit3d) control(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
+	err := each(ctx, tx, "SELECT id, slug, download_slots, is_immune = 1, is_freeleech = 1, is_double_upload = 1 FROM `groups` ORDER BY id", func(rows *sql.Rows) error {
+		var g u3d.Group
+		var slots sql.NullInt64
+		var immune, free, double bool
+		if err := rows.Scan(&g.ID, &g.Slug, &slots, &immune, &free, &double); err != nil {
+			return err
+		}
+		g.IsImmune, g.IsFreeleech, g.IsDoubleUpload = u3d.Flag(immune), u3d.Flag(free), u3d.Flag(double)
+		if slots.Valid {
+			n := int(slots.Int64)
+			g.DownloadSlots = &n
+		}
+		s.Control.Classes = append(s.Control.Classes, GroupClass{Row: Row{Table: "groups", IDCol: "id", ID: int64(g.ID)}, Class: g.Class()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, tx, `SELECT id, user_id, torrent_id FROM freeleech_tokens ORDER BY id`, func(rows *sql.Rows) error {
+		var t Token
+		var id int64
+		if err := rows.Scan(&id, &t.Member, &t.Torrent); err != nil {
+			return err
+		}
+		t.Row = fmt.Sprintf("freeleech_tokens id %d", id)
+		s.Control.Tokens = append(s.Control.Tokens, t)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, tx, `SELECT id, peer_id_prefix FROM blacklist_clients ORDER BY id`, func(rows *sql.Rows) error {
+		r := ClientRule{Row: Row{Table: "blacklist_clients", IDCol: "id"}}
+		var prefix string
+		if err := rows.Scan(&r.Row.ID, &prefix); err != nil {
+			return err
+		}
+		r.Rule = u3d.BlacklistRule(prefix)
+		s.Control.ClientRules = append(s.Control.ClientRules, r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT DISTINCT user_id FROM personal_freeleeches ORDER BY user_id`, func(rows *sql.Rows) error {
+		r := Row{Table: "users", IDCol: "id"}
+		if err := rows.Scan(&r.ID); err != nil {
+			return err
+		}
+		s.Control.PersonalFreeleech = append(s.Control.PersonalFreeleech, r)
 		return nil
 	})
 }

@@ -3,7 +3,7 @@
 -- tables are in ingest/site/testdata/gazelle.sql).
 -- Source: github.com/OPSnet/Gazelle at 71b45155dbb91300ccbac4107bd6c5849be047e7,
 --   misc/phinx/migrations/20180104060449_tables.php (users_main, permissions,
---     torrents, torrents_group, xbt_client_whitelist),
+--     torrents, torrents_group, xbt_client_whitelist, users_freeleeches),
 --   misc/phinx/migrations/20230515000000_more_user_info_columns.php
 --     (users_main.inviter_user_id),
 --   misc/phinx/migrations/20240904000000_table_collation_0900.php
@@ -46,4 +46,21 @@ CREATE TABLE torrents (
   created datetime NOT NULL DEFAULT current_timestamp(),
   PRIMARY KEY (ID),
   UNIQUE KEY InfoHash (info_hash(40))
+) ENGINE=InnoDB;
+
+CREATE TABLE users_freeleeches (
+  UserID int(10) NOT NULL,
+  TorrentID int(10) NOT NULL,
+  Time datetime NOT NULL DEFAULT current_timestamp(),
+  Expired tinyint(1) NOT NULL DEFAULT 0,
+  Downloaded bigint(20) NOT NULL DEFAULT 0,
+  PRIMARY KEY (UserID, TorrentID)
+) ENGINE=InnoDB;
+
+CREATE TABLE xbt_client_whitelist (
+  id int(10) NOT NULL AUTO_INCREMENT,
+  peer_id varchar(20) DEFAULT NULL,
+  vstring varchar(200) DEFAULT '',
+  PRIMARY KEY (id),
+  UNIQUE KEY peer_id (peer_id)
 ) ENGINE=InnoDB;

@@ -472,8 +472,14 @@ func (h *Handler) addWhitelist(r *http.Request, p Params) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = h.svc.AddClientRule(r.Context(), actor, control.ClientRule{Prefix: pid, Allowed: true, Reason: "Gazelle whitelist"})
+	_, err = h.svc.AddClientRule(r.Context(), actor, WhitelistRule(pid))
 	return "", err
+}
+
+// WhitelistRule is the client rule of a Gazelle whitelist entry (an
+// xbt_client_whitelist peer_id).
+func WhitelistRule(peerID string) control.ClientRule {
+	return control.ClientRule{Prefix: peerID, Allowed: true, Reason: "Gazelle whitelist"}
 }
 
 func (h *Handler) editWhitelist(r *http.Request, p Params) (string, error) {

@@ -389,8 +389,12 @@ type User struct {
 // blockedGroups are the groups UNIT3D-Announce refuses to announce.
 var blockedGroups = map[string]bool{"banned": true, "validating": true, "disabled": true}
 
-// groupRefusal is the disabled reason of a member of a blocked group.
-func groupRefusal(slug string) string { return "your group (" + slug + ") may not announce" }
+// GroupRefusal is the disabled reason of a member of a blocked group.
+func GroupRefusal(slug string) string { return "your group (" + slug + ") may not announce" }
+
+// Blocked says whether UNIT3D-Announce refuses the members of the group
+// with this slug (banned, validating, disabled).
+func Blocked(slug string) bool { return blockedGroups[slug] }
 
 func (h *Handler) putUser(w http.ResponseWriter, r *http.Request) {
 	var u User
@@ -420,7 +424,7 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request) {
 	// announce again (only a refusal this adapter made is lifted).
 	switch {
 	case blockedGroups[class] && m.Enabled:
-		off, reason := false, groupRefusal(class)
+		off, reason := false, GroupRefusal(class)
 		_, err = h.svc.UpdateMember(r.Context(), actor, control.MemberRef{ID: m.ID}, control.MemberPatch{Enabled: &off, DisabledReason: &reason})
 	case !blockedGroups[class] && !m.Enabled && strings.HasPrefix(m.DisabledReason, "your group (") && strings.HasSuffix(m.DisabledReason, ") may not announce"):
 		on := true
@@ -493,6 +497,13 @@ func (h *Handler) putGroup(w http.ResponseWriter, r *http.Request) {
 		h.done(w, r, err)
 		return
 	}
+	h.done(w, r, h.svc.PutClass(r.Context(), actor, g.Class()))
+}
+
+// Class is the member class of the group: named by its slug, freeleech
+// and double upload as its factors, download_slots null unlimited and 0
+// seeding only (UNIT3D-Announce's Some(0)).
+func (g Group) Class() control.Class {
 	gid := int64(g.ID)
 	c := control.Class{Name: g.Slug, SiteGroupID: &gid, DownloadPercent: 100, UploadPercent: 100, Immune: bool(g.IsImmune)}
 	if g.IsFreeleech {
@@ -501,9 +512,8 @@ func (h *Handler) putGroup(w http.ResponseWriter, r *http.Request) {
 	if g.IsDoubleUpload {
 		c.UploadPercent = 200
 	}
-	// null: unlimited; 0: seeding only (UNIT3D-Announce's Some(0)).
 	c.DownloadSlots = g.DownloadSlots
-	h.done(w, r, h.svc.PutClass(r.Context(), actor, c))
+	return c
 }
 
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) {
@@ -519,6 +529,12 @@ func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) {
 		err = h.svc.DeleteClass(r.Context(), actor, name)
 	}
 	h.done(w, r, err)
+}
+
+// BlacklistRule is the client rule of a UNIT3D blacklisted client (its
+// peer_id prefix).
+func BlacklistRule(prefix string) control.ClientRule {
+	return control.ClientRule{Prefix: prefix, Allowed: false, Reason: "your client is blacklisted on this site"}
 }
 
 // agent adds (put) or removes a blacklisted client: a banning client rule
@@ -546,8 +562,7 @@ func (h *Handler) agent(put bool) http.HandlerFunc {
 		}
 		var err error
 		if put {
-			_, err = h.svc.AddClientRule(r.Context(), actor, control.ClientRule{Prefix: prefix, Allowed: false,
-				Reason: "your client is blacklisted on this site"})
+			_, err = h.svc.AddClientRule(r.Context(), actor, BlacklistRule(prefix))
 		} else {
 			_, err = h.svc.DeleteClientRules(r.Context(), actor, prefix, false)
 		}
