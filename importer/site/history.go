@@ -89,6 +89,8 @@ func (im *importer) history(ctx context.Context) error {
 		last                            []*time.Time
 	}
 	var delUsers, delTorrents, touched []int64
+	snatchSets := map[int64]bool{} // members whose site snatches change
+	listed := map[int64]int{}      // their new number of snatches
 	for _, m := range im.f.Members {
 		id := im.ids[m.Name]
 		r := recs[id]
@@ -134,10 +136,12 @@ func (im *importer) history(ctx context.Context) error {
 			} else {
 				c.OpeningsRevised++
 			}
+			im.openingChanges(m, r)
 		}
 		if !snatchesDiffer {
 			continue
 		}
+		snatchSets[id], listed[id] = true, len(want)
 		for tid, s := range want {
 			if have, ok := r.snatches[tid]; ok && sameSnatch(have, s) {
 				continue
@@ -181,7 +185,31 @@ func (im *importer) history(ctx context.Context) error {
 		}
 	}
 	c.SnatchesWritten, c.SnatchesRemoved = len(sn.users), len(delUsers)
+	im.setChanges(snatchSets, "snatches", func(id int64) (string, string) {
+		return fmt.Sprintf("%d snatches", len(recs[id].snatches)), fmt.Sprintf("%d snatches", listed[id])
+	})
 	return im.peers(ctx, ids, tids)
+}
+
+// openingChanges lists the opening fields an import writes for an existing
+// member (Options.Changes; a member created is listed as such).
+func (im *importer) openingChanges(m Member, r *siteRecord) {
+	if !im.changes || im.users[m.Name] == nil {
+		return
+	}
+	o, prev := *m.Opening, r.opening
+	for _, f := range []struct {
+		field    string
+		old, new any
+	}{{"opening.uploaded", prev.Uploaded, o.Uploaded}, {"opening.downloaded", prev.Downloaded, o.Downloaded},
+		{"opening.seedtime_s", prev.Seedtime, o.Seedtime}, {"opening.bonus", prev.Bonus, o.Bonus}} {
+		switch {
+		case r.revision == 0:
+			im.change(record{"members", m.Index}, m.Name, f.field, "none", f.new)
+		case f.old != f.new:
+			im.change(record{"members", m.Index}, m.Name, f.field, f.old, f.new)
+		}
+	}
 }
 
 func sameSnatch(a, b Snatch) bool {

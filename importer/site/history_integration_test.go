@@ -271,3 +271,36 @@ func TestImportPeers(t *testing.T) {
 		t.Errorf("a peer on an unknown torrent: %v", err)
 	}
 }
+
+func TestImportListsHistoryChanges(t *testing.T) {
+	pg := testenv.Postgres(t)
+	doc := testdata(t)
+	run(t, pg.Pool, load(t, doc))
+	alice := doc["members"][0]
+	alice["opening"] = map[string]any{"uploaded": 10, "downloaded": 5}
+	alice["snatches"] = []map[string]any{{"info_hash": "f8c154180acca5cdad774be8f926842593880c70", "completed_ts": 1790000000, "seedtime_s": 1}}
+	changes := func() []string {
+		s, err := Import(context.Background(), pg.Pool, load(t, doc), Options{Changes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range s.Changes {
+			out = append(out, c.Record+" "+c.Field+": "+c.Old+" -> "+c.New)
+		}
+		return out
+	}
+	got := strings.Join(changes(), "; ")
+	want := "members[0] opening.uploaded: none -> 10; members[0] opening.downloaded: none -> 5; " +
+		"members[0] opening.seedtime_s: none -> 0; members[0] opening.bonus: none -> 0; members[0] snatches: 0 snatches -> 1 snatches"
+	if got != want {
+		t.Fatalf("changes:\n got %s\nwant %s", got, want)
+	}
+	alice["opening"] = map[string]any{"uploaded": 12, "downloaded": 5}
+	if got := strings.Join(changes(), "; "); got != "members[0] opening.uploaded: 10 -> 12" {
+		t.Fatalf("revision: %s", got)
+	}
+	if got := changes(); len(got) != 0 {
+		t.Fatalf("re-import: %v", got)
+	}
+}

@@ -45,6 +45,8 @@ func (im *importer) peers(ctx context.Context, ids []int64, tids map[[20]byte]in
 	}
 	var du, dt []int64
 	var dp [][]byte
+	sets := map[int64]bool{}  // members whose kept peers change
+	listed := map[int64]int{} // their new number of peers
 	for i, m := range im.f.Members {
 		if m.Peers == nil {
 			continue
@@ -55,6 +57,9 @@ func (im *importer) peers(ctx context.Context, ids []int64, tids map[[20]byte]in
 				c.MembersKept++
 			}
 			continue
+		}
+		if !samePeers(have[id], *m.Peers, tids) {
+			sets[id], listed[id] = true, len(*m.Peers)
 		}
 		want := make(map[peerKey]bool, len(*m.Peers))
 		for _, p := range *m.Peers {
@@ -84,6 +89,9 @@ func (im *importer) peers(ctx context.Context, ids []int64, tids map[[20]byte]in
 		}
 	}
 	c.PeersWritten, c.PeersRemoved = len(w.users), len(du)
+	im.setChanges(sets, "peers", func(id int64) (string, string) {
+		return fmt.Sprintf("%d peers", len(have[id])), fmt.Sprintf("%d peers", listed[id])
+	})
 	return nil
 }
 
