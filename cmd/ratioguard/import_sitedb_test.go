@@ -16,9 +16,13 @@ import (
 func TestImportSiteFromGazelle(t *testing.T) {
 	pg := testenv.Postgres(t)
 	m := testenv.MariaDB(t)
-	schema, err := os.ReadFile("../../importer/sitedb/testdata/gazelle.sql")
-	if err != nil {
-		t.Fatal(err)
+	var schema []byte
+	for _, f := range []string{"../../ingest/site/testdata/gazelle.sql", "../../importer/sitedb/testdata/gazelle.sql"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema = append(schema, b...)
 	}
 	m.Exec(t, string(schema)+`
 		INSERT INTO permissions (ID, Level, Name) VALUES (1, 100, 'User'), (2, 150, 'Power User');

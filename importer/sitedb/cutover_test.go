@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -21,15 +22,22 @@ func hash(n int) []byte {
 	return h[:]
 }
 
-// siteDB is a fresh MariaDB database with the tables of testdata/NAME.sql.
+// siteDB is a fresh MariaDB database with the site's tables: the
+// write-back's (ingest/site/testdata/NAME.sql, when the site has one),
+// then what the import reads besides (testdata/NAME.sql).
 func siteDB(t testing.TB, name string) *sql.DB {
 	t.Helper()
 	m := testenv.MariaDB(t)
-	schema, err := os.ReadFile("testdata/" + name + ".sql")
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"../../ingest/site/testdata/" + name + ".sql", "testdata/" + name + ".sql"} {
+		schema, err := os.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) && strings.HasPrefix(f, "../") {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Exec(t, string(schema))
 	}
-	m.Exec(t, string(schema))
 	return m.DB
 }
 
@@ -127,7 +135,7 @@ func TestGazelleCutover(t *testing.T) {
 			(3, 'carol', '2', 1, 0, '`+pkCarol+`', 2, '2021-06-07 08:09:10'),
 			(4, 'dave', '0', 1, 1, '`+pkDave+`', 2, '2022-01-01 00:00:00')`,
 		`INSERT INTO torrents_group (ID, Name) VALUES (1, 'Album A'), (2, 'Album B')`,
-		`INSERT INTO users_freeleeches (UserID, TorrentID, Expired) VALUES (2, 1, 0), (1, 1, 1)`,
+		`INSERT INTO users_freeleeches (UserID, TorrentID, Time, Expired) VALUES (2, 1, NOW(), 0), (1, 1, NOW(), 1)`,
 		`INSERT INTO xbt_client_whitelist (peer_id, vstring) VALUES ('-qB4', 'qBittorrent 4.x')`,
 	)
 	for i, free := range []string{"0", "1", "2"} {
@@ -349,5 +357,95 @@ func TestBadRows(t *testing.T) {
 	}
 	if r, ok := snap.RowOf("torrents[0]"); !ok || r.ID != 10 {
 		t.Errorf("RowOf(torrents[0]) = %v %v", r, ok)
+	}
+}
+
+// TestUnit3dHistory: members' lifetime totals, seedtime and bonus become
+// their opening balances, completed history rows their site snatches, and
+// active peers the old tracker's peers with their last counters; a second
+// import writes none of them again.
+func TestUnit3dHistory(t *testing.T) {
+	db := siteDB(t, "unit3d")
+	e := controltest.Start(t, nil)
+	exec(t, db,
+		"INSERT INTO `groups` (id, name, slug) VALUES (1, 'User', 'user')",
+		`INSERT INTO users (id, username, passkey, group_id, uploaded, downloaded, seedbonus, created_at) VALUES
+			(1, 'alice', 'AbCdEfGhIjKlMnOpQrStUvWxYz012345', 1, 5000000000, 1000000000, 1234.50, '2020-01-01 00:00:00'),
+			(2, 'bob', 'bObBoBbObBoBbObBoBbObBoBbObBoB01', 1, 0, 0, 0, '2021-01-01 00:00:00')`,
+	)
+	for id := 1; id <= 2; id++ {
+		if _, err := db.Exec(`INSERT INTO torrents (id, name, size, user_id, status, created_at, info_hash) VALUES (?, ?, 1000, 1, 1, '2023-01-01 00:00:00', ?)`,
+			id, fmt.Sprint("Movie ", id), hash(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(t, db,
+		`INSERT INTO history (user_id, torrent_id, agent, uploaded, client_uploaded, downloaded, client_downloaded, seeder, active, seedtime, immune, updated_at, completed_at) VALUES
+			(1, 1, 'qBittorrent', 300, 300, 1000, 1000, 1, 1, 90000, 0, '2026-11-30 12:00:00', '2026-11-01 10:00:00'),
+			(1, 2, 'qBittorrent', 0, 0, 200, 200, 0, 1, 600, 0, '2026-11-29 12:00:00', NULL)`,
+		"INSERT INTO peers (peer_id, ip, port, agent, uploaded, downloaded, `left`, seeder, updated_at, torrent_id, user_id, active, visible) VALUES "+
+			"('-qB4650-abcdefghijkl', UNHEX('C0A80107'), 51413, 'qBittorrent', 300, 1000, 0, 1, '2026-12-01 00:00:00', 1, 1, 1, 1), "+
+			"('-qB4650-mnopqrstuvwx', UNHEX('C0A80107'), 51413, 'qBittorrent', 0, 200, 800, 0, '2026-12-01 00:00:00', 2, 1, 0, 1)",
+	)
+	s, _, _ := cutover(t, e, db, Unit3d, false)
+	h := s.History
+	if h.Openings != 2 || h.OpeningsWritten != 2 || h.Snatches != 1 || h.SnatchesWritten != 1 || h.Peers != 1 || h.PeersWritten != 1 {
+		t.Fatalf("first import: %+v", h)
+	}
+	for q, want := range map[string]string{
+		`SELECT string_agg(concat_ws(' ', u.name, h.opening_uploaded, h.opening_downloaded, h.opening_seedtime, h.opening_bonus), ', ' ORDER BY u.site_id) FROM ledger_site_history h JOIN users u ON u.id = h.user_id`:                                                     "alice 5000000000 1000000000 90600 1234.5000, bob 0 0 0 0.0000",
+		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, s.completed_at, s.seedtime_seconds, s.last_seeded_at, s.uploaded, s.downloaded), ', ') FROM ledger_site_snatches s JOIN users u ON u.id = s.user_id JOIN torrents t ON t.id = s.torrent_id`:                    "alice 1 2026-11-01 10:00:00+00 90000 2026-11-30 12:00:00+00 300 1000",
+		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, convert_from(p.peer_id, 'UTF8'), host(p.ip), p.port, p.uploaded, p.downloaded, p.left_bytes, p.announced_at), ', ') FROM site_peers p JOIN users u ON u.id = p.user_id JOIN torrents t ON t.id = p.torrent_id`: "alice 1 -qB4650-abcdefghijkl 192.168.1.7 51413 300 1000 0 2026-12-01 00:00:00+00",
+	} {
+		if got := query[string](t, e, q); got != want {
+			t.Errorf("%s:\n  got  %s\n  want %s", q, got, want)
+		}
+	}
+	s, _, _ = cutover(t, e, db, Unit3d, false)
+	if h := s.History; h.OpeningsWritten+h.OpeningsRevised+h.SnatchesWritten+h.SnatchesRemoved+h.PeersWritten+h.PeersRemoved != 0 {
+		t.Fatalf("second import wrote history again: %+v", h)
+	}
+}
+
+// TestGazelleHistory: users_leech_stats with the members' seeding time
+// (xbt_files_users.timespent) and user_bonus become opening balances;
+// xbt_snatched with the member's xbt_files_users rows of the torrent site
+// snatches; a second import writes none of them again.
+func TestGazelleHistory(t *testing.T) {
+	db := siteDB(t, "gazelle")
+	e := controltest.Start(t, nil)
+	exec(t, db,
+		`INSERT INTO permissions (ID, Level, Name) VALUES (1, 100, 'User')`,
+		`INSERT INTO users_main (ID, Username, Enabled, PermissionID, torrent_pass, created) VALUES
+			(1, 'alice', '1', 1, '0123456789abcdef0123456789abcdef', '2019-05-01 10:00:00'),
+			(2, 'bob', '1', 1, 'fedcba9876543210fedcba9876543210', '2020-01-02 03:04:05')`,
+		`INSERT INTO users_leech_stats (UserID, Uploaded, Downloaded) VALUES (1, 7000000000, 2000000000), (2, 0, 0)`,
+		`INSERT INTO user_bonus (user_id, points) VALUES (1, 99.5)`,
+		`INSERT INTO torrents_group (ID, Name) VALUES (1, 'Album')`,
+	)
+	if _, err := db.Exec(`INSERT INTO torrents (ID, GroupID, UserID, info_hash, Size) VALUES (1, 1, 1, ?, 1000)`, hash(1)); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db,
+		`INSERT INTO xbt_files_users (uid, fid, active, downloaded, remaining, uploaded, timespent, peer_id, mtime, ip) VALUES
+			(1, 1, 0, 1000, 0, 400, 36000, '-qB4650-abcdefghijkl', 1764500000, '10.0.0.1'),
+			(1, 1, 0, 0, 0, 100, 3600, '-qB4650-mnopqrstuvwx', 1764600000, '10.0.0.1')`,
+		`INSERT INTO xbt_snatched (uid, tstamp, fid, IP) VALUES (1, 1764000000, 1, '10.0.0.1'), (1, 1764100000, 1, '10.0.0.1')`,
+	)
+	s, _, _ := cutover(t, e, db, Gazelle, false)
+	if h := s.History; h.Openings != 2 || h.OpeningsWritten != 2 || h.Snatches != 1 || h.SnatchesWritten != 1 || h.Peers != 0 {
+		t.Fatalf("first import: %+v", h)
+	}
+	for q, want := range map[string]string{
+		`SELECT string_agg(concat_ws(' ', u.name, h.opening_uploaded, h.opening_downloaded, h.opening_seedtime, h.opening_bonus), ', ' ORDER BY u.site_id) FROM ledger_site_history h JOIN users u ON u.id = h.user_id`:                                                                                          "alice 7000000000 2000000000 39600 99.5000, bob 0 0 0 0.0000",
+		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, extract(epoch FROM s.completed_at)::bigint, s.seedtime_seconds, extract(epoch FROM s.last_seeded_at)::bigint, s.uploaded, s.downloaded), ', ') FROM ledger_site_snatches s JOIN users u ON u.id = s.user_id JOIN torrents t ON t.id = s.torrent_id`: "alice 1 1764000000 39600 1764600000 500 1000",
+	} {
+		if got := query[string](t, e, q); got != want {
+			t.Errorf("%s:\n  got  %s\n  want %s", q, got, want)
+		}
+	}
+	s, _, _ = cutover(t, e, db, Gazelle, false)
+	if h := s.History; h.OpeningsWritten+h.OpeningsRevised+h.SnatchesWritten+h.SnatchesRemoved != 0 {
+		t.Fatalf("second import wrote history again: %+v", h)
 	}
 }

@@ -67,6 +67,36 @@ type memberRecord struct {
 	CreatedTS     *int64            `json:"created_ts,omitempty"`
 	SiteID        int64             `json:"site_id"`
 	ReportSecrets map[string]string `json:"report_secrets,omitempty"`
+	Opening       *openingRecord    `json:"opening,omitempty"`
+	Snatches      *[]snatchRecord   `json:"snatches,omitempty"`
+	Peers         *[]peerRecord     `json:"peers,omitempty"`
+}
+
+type openingRecord struct {
+	Uploaded   int64   `json:"uploaded"`
+	Downloaded int64   `json:"downloaded"`
+	SeedtimeS  int64   `json:"seedtime_s"`
+	Bonus      float64 `json:"bonus"`
+}
+
+type snatchRecord struct {
+	InfoHash     string `json:"info_hash"`
+	CompletedTS  int64  `json:"completed_ts"`
+	SeedtimeS    int64  `json:"seedtime_s"`
+	LastSeededTS *int64 `json:"last_seeded_ts,omitempty"`
+	Uploaded     int64  `json:"uploaded"`
+	Downloaded   int64  `json:"downloaded"`
+}
+
+type peerRecord struct {
+	InfoHash   string `json:"info_hash"`
+	PeerID     string `json:"peer_id"`
+	IP         string `json:"ip"`
+	Port       int    `json:"port"`
+	Uploaded   int64  `json:"uploaded"`
+	Downloaded int64  `json:"downloaded"`
+	Left       int64  `json:"left"`
+	TS         int64  `json:"ts"`
 }
 
 type torrentRecord struct {
@@ -173,6 +203,12 @@ func (s *Snapshot) document(drop [2]map[int]bool) (document, [2][]source) {
 			names[m.Row.ID] = m.Name
 		}
 	}
+	hashes := make(map[int64]string, len(s.Torrents)) // the torrents imported, by site id
+	for i, t := range s.Torrents {
+		if !drop[1][i] {
+			hashes[t.Row.ID] = hex.EncodeToString(t.InfoHash)
+		}
+	}
 	for i, m := range s.Members {
 		if drop[0][i] {
 			continue
@@ -190,6 +226,29 @@ func (s *Snapshot) document(drop [2]map[int]bool) (document, [2][]source) {
 			for tid, secret := range m.ReportSecrets {
 				r.ReportSecrets[strconv.FormatInt(tid, 10)] = secret
 			}
+		}
+		if o := m.Opening; o != nil {
+			r.Opening = &openingRecord{Uploaded: o.Uploaded, Downloaded: o.Downloaded, SeedtimeS: o.Seedtime, Bonus: o.Bonus}
+		}
+		if s.HasSnatches {
+			list := make([]snatchRecord, 0, len(m.Snatches))
+			for _, sn := range m.Snatches {
+				if ih, ok := hashes[sn.Torrent]; ok { // a torrent left out: its snatch too
+					list = append(list, snatchRecord{InfoHash: ih, CompletedTS: sn.Completed.Unix(), SeedtimeS: sn.Seedtime,
+						LastSeededTS: unix(sn.LastSeeded), Uploaded: sn.Uploaded, Downloaded: sn.Downloaded})
+				}
+			}
+			r.Snatches = &list
+		}
+		if s.HasPeers {
+			list := make([]peerRecord, 0, len(m.Peers))
+			for _, p := range m.Peers {
+				if ih, ok := hashes[p.Torrent]; ok {
+					list = append(list, peerRecord{InfoHash: ih, PeerID: hex.EncodeToString(p.PeerID), IP: p.Addr.Addr().String(),
+						Port: int(p.Addr.Port()), Uploaded: p.Uploaded, Downloaded: p.Downloaded, Left: p.Left, TS: p.Announced.Unix()})
+				}
+			}
+			r.Peers = &list
 		}
 		doc.Members = append(doc.Members, r)
 		rows[0] = append(rows[0], source{m.Row, i})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/ratioguard/ratioguard/tracker/control/ocelot"
 )
@@ -85,6 +86,75 @@ func (gazelle) torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 			t.Promo = "FreeTorrent " + free // refused by the checks, with the row
 		}
 		s.Torrents = append(s.Torrents, t)
+		return nil
+	})
+}
+
+// history reads each member's opening balance (users_leech_stats, the
+// seeding time of their xbt_files_users rows, user_bonus.points) and
+// snatches: xbt_snatched (the first completion of each torrent; Ocelot
+// writes no seedtime there, the write-back neither) with the member's
+// xbt_files_users rows of that torrent (seeding time, traffic, the last
+// announce while seeding). Active peers are not read: xbt_files_users has
+// no port, which a peer's baseline needs.
+func (gazelle) history(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
+	members, torrents := s.byID()
+	type key struct{ user, torrent int64 }
+	type files struct {
+		seedtime, up, down int64
+		lastSeeded         sql.NullInt64
+	}
+	perTorrent := map[key]files{}
+	seedtime := map[int64]int64{}
+	err := each(ctx, tx, `SELECT uid, fid, SUM(timespent), SUM(uploaded), SUM(downloaded), MAX(CASE WHEN remaining = 0 THEN mtime END)
+		FROM xbt_files_users GROUP BY uid, fid`, func(rows *sql.Rows) error {
+		var k key
+		var f files
+		if err := rows.Scan(&k.user, &k.torrent, &f.seedtime, &f.up, &f.down, &f.lastSeeded); err != nil {
+			return err
+		}
+		perTorrent[k] = f
+		seedtime[k.user] += f.seedtime
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, tx, `SELECT uls.UserID, uls.Uploaded, uls.Downloaded, COALESCE(ub.points, 0)
+		FROM users_leech_stats AS uls LEFT JOIN user_bonus AS ub ON ub.user_id = uls.UserID`, func(rows *sql.Rows) error {
+		var id int64
+		var o Opening
+		if err := rows.Scan(&id, &o.Uploaded, &o.Downloaded, &o.Bonus); err != nil {
+			return err
+		}
+		if i, ok := members[id]; ok {
+			o.Seedtime = seedtime[id]
+			s.Members[i].Opening = &o
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.HasSnatches = true
+	return each(ctx, tx, `SELECT uid, fid, MIN(tstamp), MAX(seedtime) FROM xbt_snatched GROUP BY uid, fid ORDER BY uid, fid`, func(rows *sql.Rows) error {
+		var k key
+		var completed, seeded int64
+		if err := rows.Scan(&k.user, &k.torrent, &completed, &seeded); err != nil {
+			return err
+		}
+		i, ok := members[k.user]
+		if _, known := torrents[k.torrent]; !ok || !known {
+			s.leave("xbt_snatched rows of a member or torrent not read: not imported")
+			return nil
+		}
+		f := perTorrent[k]
+		sn := Snatch{Torrent: k.torrent, Completed: time.Unix(completed, 0).UTC(), Seedtime: max(seeded, f.seedtime), Uploaded: f.up, Downloaded: f.down}
+		if f.lastSeeded.Valid && f.lastSeeded.Int64 > 0 {
+			t := time.Unix(f.lastSeeded.Int64, 0).UTC()
+			sn.LastSeeded = &t
+		}
+		s.addSnatch(i, sn)
 		return nil
 	})
 }

@@ -77,6 +77,10 @@ func (nexusphp) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 // not hold: not read.
 func (nexusphp) control(context.Context, *sql.Tx, *Snapshot) error { return nil }
 
+// history: NexusPHP's opening balances, snatched and peers are not read
+// yet.
+func (nexusphp) history(context.Context, *sql.Tx, *Snapshot) error { return nil }
+
 func (nexusphp) torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	return each(ctx, tx, `
 		SELECT id, info_hash, name, size, sp_state, promotion_time_type, promotion_until, banned = 'yes', owner, added

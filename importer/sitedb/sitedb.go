@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -51,6 +52,38 @@ type Member struct {
 	// ReportSecrets: NexusPHP's torrent_secrets by site torrent id (0: every
 	// torrent); nil for the other sites.
 	ReportSecrets map[int64]string
+	// Opening is the member's lifetime record on the site (nil: not read).
+	Opening *Opening
+	// Snatches and Peers are the member's whole snatch history and active
+	// peers on the old tracker, when Snapshot.HasSnatches / HasPeers.
+	Snatches []Snatch
+	Peers    []Peer
+}
+
+// Opening is a member's lifetime totals on the site.
+type Opening struct {
+	Uploaded, Downloaded int64
+	Seedtime             int64 // seconds
+	Bonus                float64
+}
+
+// Snatch is a torrent the member completed on the site.
+type Snatch struct {
+	Torrent              int64 // the torrent's site id
+	Completed            time.Time
+	Seedtime             int64 // seconds seeded on the site
+	LastSeeded           *time.Time
+	Uploaded, Downloaded int64
+}
+
+// Peer is an active peer of the member on the old tracker, with the
+// counters of its last announce there.
+type Peer struct {
+	Torrent                    int64 // the torrent's site id
+	PeerID                     []byte
+	Addr                       netip.AddrPort
+	Uploaded, Downloaded, Left int64
+	Announced                  time.Time
 }
 
 // Torrent is one torrent as the site's database has it.
@@ -76,6 +109,9 @@ type Snapshot struct {
 	Left map[string]int
 	// Control is what the control protocols' tables keep (ApplyControl).
 	Control Control
+	// HasSnatches, HasPeers: the site's snatch history, active peers were
+	// read (every member's whole list is then given, possibly empty).
+	HasSnatches, HasPeers bool
 
 	records [2][]source // of the File last returned: members, torrents
 }
@@ -142,6 +178,11 @@ func Read(ctx context.Context, db *sql.DB, kind Kind, log *slog.Logger) (*Snapsh
 	if err := r.control(ctx, tx, s); err != nil {
 		return nil, fmt.Errorf("read %s tokens, groups and client lists: %w", kind, err)
 	}
+	t0 = time.Now()
+	if err := r.history(ctx, tx, s); err != nil {
+		return nil, fmt.Errorf("read %s opening balances, snatches and peers: %w", kind, err)
+	}
+	log.Debug("read site database", "site", kind, "step", "history", "took", time.Since(t0))
 	return s, nil
 }
 
@@ -150,6 +191,19 @@ type reader interface {
 	members(ctx context.Context, tx *sql.Tx, s *Snapshot) error
 	torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error
 	control(ctx context.Context, tx *sql.Tx, s *Snapshot) error
+	history(ctx context.Context, tx *sql.Tx, s *Snapshot) error
+}
+
+// byID indexes the snapshot's members and torrents by site id.
+func (s *Snapshot) byID() (members, torrents map[int64]int) {
+	members, torrents = make(map[int64]int, len(s.Members)), make(map[int64]int, len(s.Torrents))
+	for i, m := range s.Members {
+		members[m.Row.ID] = i
+	}
+	for i, t := range s.Torrents {
+		torrents[t.Row.ID] = i
+	}
+	return members, torrents
 }
 
 // each runs q and calls scan for every row (scan reads it with rows.Scan).
@@ -174,4 +228,17 @@ func when(t sql.NullTime) *time.Time {
 	}
 	u := t.Time.UTC()
 	return &u
+}
+
+// minTime is the earliest time a site file takes (1990-01-01).
+var minTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// addSnatch gives member i a snatch; one with a completion time that is
+// none (Unix 0) is left out and counted.
+func (s *Snapshot) addSnatch(i int, sn Snatch) {
+	if sn.Completed.Before(minTime) || sn.LastSeeded != nil && sn.LastSeeded.Before(minTime) {
+		s.leave("snatches without a completion time: not imported")
+		return
+	}
+	s.Members[i].Snatches = append(s.Members[i].Snatches, sn)
 }

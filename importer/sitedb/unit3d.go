@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"time"
 
 	u3d "github.com/ratioguard/ratioguard/tracker/control/unit3d"
@@ -171,4 +172,82 @@ func unit3dPromo(free int, double bool, flUntil, duUntil *time.Time) (string, *t
 		return "none", nil
 	}
 	return promo, until
+}
+
+// history reads each member's opening balance (users.uploaded, downloaded,
+// seedbonus; the seedtime of their history rows), snatches (history rows
+// with completed_at: seedtime, credited uploaded and downloaded, last
+// seeded at updated_at while seeder) and active peers (peers with active
+// set, their counters at updated_at).
+func (unit3d) history(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
+	members, torrents := s.byID()
+	seedtime := map[int64]int64{}
+	s.HasSnatches, s.HasPeers = true, true
+	err := each(ctx, tx, `SELECT user_id, torrent_id, seedtime, uploaded, downloaded, seeder = 1, completed_at, updated_at
+		FROM history ORDER BY user_id, torrent_id`, func(rows *sql.Rows) error {
+		var user int64
+		var sn Snatch
+		var seeder bool
+		var completed, updated sql.NullTime
+		if err := rows.Scan(&user, &sn.Torrent, &sn.Seedtime, &sn.Uploaded, &sn.Downloaded, &seeder, &completed, &updated); err != nil {
+			return err
+		}
+		seedtime[user] += sn.Seedtime
+		i, ok := members[user]
+		if _, known := torrents[sn.Torrent]; !ok || !known || !completed.Valid {
+			return nil // not a snatch of an imported member and torrent: only its seedtime counts
+		}
+		sn.Completed = completed.Time.UTC()
+		if seeder {
+			sn.LastSeeded = when(updated)
+		}
+		s.addSnatch(i, sn)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range s.Members {
+		m := &s.Members[i]
+		m.Opening = &Opening{Seedtime: seedtime[m.Row.ID]}
+	}
+	err = each(ctx, tx, `SELECT id, uploaded, downloaded, seedbonus FROM users`, func(rows *sql.Rows) error {
+		var id int64
+		var o Opening
+		if err := rows.Scan(&id, &o.Uploaded, &o.Downloaded, &o.Bonus); err != nil {
+			return err
+		}
+		if i, ok := members[id]; ok {
+			s.Members[i].Opening.Uploaded, s.Members[i].Opening.Downloaded, s.Members[i].Opening.Bonus = o.Uploaded, o.Downloaded, o.Bonus
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return each(ctx, tx, "SELECT user_id, torrent_id, peer_id, ip, port, uploaded, downloaded, `left`, updated_at FROM peers WHERE active = 1 ORDER BY user_id, torrent_id, peer_id", func(rows *sql.Rows) error {
+		var user int64
+		var p Peer
+		var ip []byte
+		var port int
+		var updated sql.NullTime
+		if err := rows.Scan(&user, &p.Torrent, &p.PeerID, &ip, &port, &p.Uploaded, &p.Downloaded, &p.Left, &updated); err != nil {
+			return err
+		}
+		i, ok := members[user]
+		_, known := torrents[p.Torrent]
+		addr, okIP := netip.AddrFromSlice(ip)
+		at := when(updated)
+		switch {
+		case !ok || !known:
+			s.leave("peers of a member or torrent not read: not imported")
+			return nil
+		case !okIP || port < 1 || port > 65535 || len(p.PeerID) != 20 || at == nil:
+			s.leave("peers without an address, port, peer_id or time: not imported")
+			return nil
+		}
+		p.Addr, p.Announced = netip.AddrPortFrom(addr.Unmap(), uint16(port)), *at
+		s.Members[i].Peers = append(s.Members[i].Peers, p)
+		return nil
+	})
 }

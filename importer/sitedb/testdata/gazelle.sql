@@ -1,9 +1,11 @@
--- The Gazelle (OPS) tables `ratioguard import site --from gazelle` reads,
--- keeping only the columns it reads and the primary keys (the write-back's
--- tables are in ingest/site/testdata/gazelle.sql).
+-- The Gazelle (OPS) tables `ratioguard import site --from gazelle` reads
+-- besides the write-back's (ingest/site/testdata/gazelle.sql, loaded
+-- first: users_leech_stats, xbt_files_users, xbt_snatched,
+-- users_freeleeches), keeping only the columns it reads and the keys.
 -- Source: github.com/OPSnet/Gazelle at 71b45155dbb91300ccbac4107bd6c5849be047e7,
 --   misc/phinx/migrations/20180104060449_tables.php (users_main, permissions,
---     torrents, torrents_group, xbt_client_whitelist, users_freeleeches),
+--     torrents, torrents_group, xbt_client_whitelist),
+--   misc/phinx/migrations/20200321194350_user_bonus_table.php (user_bonus),
 --   misc/phinx/migrations/20230515000000_more_user_info_columns.php
 --     (users_main.inviter_user_id),
 --   misc/phinx/migrations/20240904000000_table_collation_0900.php
@@ -48,19 +50,16 @@ CREATE TABLE torrents (
   UNIQUE KEY InfoHash (info_hash(40))
 ) ENGINE=InnoDB;
 
-CREATE TABLE users_freeleeches (
-  UserID int(10) NOT NULL,
-  TorrentID int(10) NOT NULL,
-  Time datetime NOT NULL DEFAULT current_timestamp(),
-  Expired tinyint(1) NOT NULL DEFAULT 0,
-  Downloaded bigint(20) NOT NULL DEFAULT 0,
-  PRIMARY KEY (UserID, TorrentID)
-) ENGINE=InnoDB;
-
 CREATE TABLE xbt_client_whitelist (
   id int(10) NOT NULL AUTO_INCREMENT,
   peer_id varchar(20) DEFAULT NULL,
   vstring varchar(200) DEFAULT '',
   PRIMARY KEY (id),
   UNIQUE KEY peer_id (peer_id)
+) ENGINE=InnoDB;
+
+CREATE TABLE user_bonus (
+  user_id int(10) NOT NULL,
+  points float(20,5) NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id)
 ) ENGINE=InnoDB;

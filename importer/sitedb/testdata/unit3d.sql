@@ -1,7 +1,8 @@
--- The UNIT3D tables `ratioguard import site --from unit3d` reads, as UNIT3D
--- publishes them in database/schema/mysql-schema.sql, keeping only the
--- columns it reads and the primary keys (the write-back's columns are in
--- ingest/site/testdata/unit3d.sql; this users and torrents hold both).
+-- The UNIT3D tables and columns `ratioguard import site --from unit3d` reads
+-- besides the write-back's (ingest/site/testdata/unit3d.sql, loaded first:
+-- users, torrents, history, peers), as UNIT3D publishes them in
+-- database/schema/mysql-schema.sql, keeping only the columns it reads and
+-- the keys.
 -- Source: github.com/HDInnovations/UNIT3D-Community-Edition at
 --   44a3aeac1959e15e62cbdfdf6b3f293cb46efb78, database/schema/mysql-schema.sql.
 
@@ -16,18 +17,14 @@ CREATE TABLE `groups` (
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE `users` (
-  `id` int unsigned NOT NULL AUTO_INCREMENT,
-  `username` varchar(255) COLLATE utf8mb4_unicode_ci NOT NULL,
-  `passkey` varchar(255) COLLATE utf8mb4_unicode_ci NOT NULL,
-  `group_id` int NOT NULL,
-  `uploaded` bigint unsigned NOT NULL DEFAULT '0',
-  `downloaded` bigint unsigned NOT NULL DEFAULT '0',
-  `can_download` tinyint(1) NOT NULL DEFAULT '1',
-  `created_at` timestamp NULL DEFAULT NULL,
-  `deleted_at` timestamp NULL DEFAULT NULL,
-  PRIMARY KEY (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+ALTER TABLE `users`
+  ADD COLUMN `username` varchar(255) COLLATE utf8mb4_unicode_ci NOT NULL,
+  ADD COLUMN `passkey` varchar(255) COLLATE utf8mb4_unicode_ci NOT NULL,
+  ADD COLUMN `group_id` int NOT NULL,
+  ADD COLUMN `seedbonus` decimal(12,2) NOT NULL DEFAULT '0.00',
+  ADD COLUMN `can_download` tinyint(1) NOT NULL DEFAULT '1',
+  ADD COLUMN `created_at` timestamp NULL DEFAULT NULL,
+  ADD COLUMN `deleted_at` timestamp NULL DEFAULT NULL;
 
 CREATE TABLE `invites` (
   `id` int unsigned NOT NULL AUTO_INCREMENT,
@@ -36,27 +33,20 @@ CREATE TABLE `invites` (
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE `torrents` (
-  `id` int unsigned NOT NULL AUTO_INCREMENT,
-  `name` varchar(255) COLLATE utf8mb4_unicode_ci NOT NULL,
-  `size` double NOT NULL,
-  `leechers` int NOT NULL DEFAULT '0',
-  `seeders` int NOT NULL DEFAULT '0',
-  `times_completed` int NOT NULL DEFAULT '0',
-  `user_id` int unsigned NOT NULL,
-  `free` smallint NOT NULL DEFAULT '0',
-  `doubleup` tinyint(1) NOT NULL DEFAULT '0',
-  `featured` tinyint(1) NOT NULL DEFAULT '0',
-  `status` smallint NOT NULL DEFAULT '0',
-  `created_at` timestamp NULL DEFAULT NULL,
-  `deleted_at` timestamp NULL DEFAULT NULL,
-  `fl_until` datetime DEFAULT NULL,
-  `du_until` datetime DEFAULT NULL,
-  `balance` bigint DEFAULT NULL,
-  `info_hash` binary(20) NOT NULL,
-  PRIMARY KEY (`id`),
-  UNIQUE KEY `torrents_info_hash_unique` (`info_hash`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+ALTER TABLE `torrents`
+  ADD COLUMN `name` varchar(255) COLLATE utf8mb4_unicode_ci NOT NULL,
+  ADD COLUMN `size` double NOT NULL,
+  ADD COLUMN `user_id` int unsigned NOT NULL,
+  ADD COLUMN `free` smallint NOT NULL DEFAULT '0',
+  ADD COLUMN `doubleup` tinyint(1) NOT NULL DEFAULT '0',
+  ADD COLUMN `featured` tinyint(1) NOT NULL DEFAULT '0',
+  ADD COLUMN `status` smallint NOT NULL DEFAULT '0',
+  ADD COLUMN `created_at` timestamp NULL DEFAULT NULL,
+  ADD COLUMN `deleted_at` timestamp NULL DEFAULT NULL,
+  ADD COLUMN `fl_until` datetime DEFAULT NULL,
+  ADD COLUMN `du_until` datetime DEFAULT NULL,
+  ADD COLUMN `info_hash` binary(20) NOT NULL,
+  ADD UNIQUE KEY `torrents_info_hash_unique` (`info_hash`);
 
 CREATE TABLE `freeleech_tokens` (
   `id` int unsigned NOT NULL AUTO_INCREMENT,
