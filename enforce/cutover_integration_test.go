@@ -110,8 +110,8 @@ func TestDayOneAfterCutover(t *testing.T) {
 	f.importSite(doc) // the site's join times back
 
 	// No opening balance: the past before the switch is unseen, not judged.
-	if got := plannedBy(f.dryRun()); len(got) != 0 {
-		t.Fatalf("without opening balances: planned %v", got)
+	if res := f.dryRun(); len(res.Planned) != 0 || res.UnseenPast != 3 {
+		t.Fatalf("without opening balances: planned %v, %d members' past unseen", plannedBy(res), res.UnseenPast)
 	}
 
 	// The site's record: lifetime figures and the snatches of the last weeks.
@@ -127,8 +127,8 @@ func TestDayOneAfterCutover(t *testing.T) {
 		t.Fatalf("opening import: %+v", s.History)
 	}
 	dry := f.dryRun()
-	if got := plannedBy(dry); !equal(got, []string{"cal hnr", "cal ratio"}) {
-		t.Fatalf("with the site's record: planned %v", got)
+	if got := plannedBy(dry); !equal(got, []string{"cal hnr", "cal ratio"}) || dry.UnseenPast != 0 {
+		t.Fatalf("with the site's record: planned %v, %d members' past unseen", got, dry.UnseenPast)
 	}
 	res := f.runTwice()
 	if len(res.Planned) != len(dry.Planned) {

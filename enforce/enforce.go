@@ -55,18 +55,21 @@ func New(pool *pgxpool.Pool, opt Options) (*Runner, error) {
 
 // Result is what one pass did.
 type Result struct {
-	Now       time.Time   `json:"now"`
-	DryRun    bool        `json:"dry_run"`
-	Members   int         `json:"members"`
-	Planned   []store.Row `json:"planned"`
-	Changes   int         `json:"changes"`
-	Applied   int         `json:"applied"`
-	Unchanged int         `json:"unchanged"` // already in place when applied
-	Failed    int         `json:"failed"`
-	Errors    []string    `json:"errors,omitempty"`
-	Sampled   int64       `json:"seed_samples"`
-	LoadTime  Duration    `json:"load_time"`
-	ApplyTime Duration    `json:"apply_time"`
+	Now     time.Time `json:"now"`
+	DryRun  bool      `json:"dry_run"`
+	Members int       `json:"members"`
+	// UnseenPast counts the members the ratio rule did not judge: site
+	// members whose past was not imported (no opening balance).
+	UnseenPast int         `json:"unseen_past"`
+	Planned    []store.Row `json:"planned"`
+	Changes    int         `json:"changes"`
+	Applied    int         `json:"applied"`
+	Unchanged  int         `json:"unchanged"` // already in place when applied
+	Failed     int         `json:"failed"`
+	Errors     []string    `json:"errors,omitempty"`
+	Sampled    int64       `json:"seed_samples"`
+	LoadTime   Duration    `json:"load_time"`
+	ApplyTime  Duration    `json:"apply_time"`
 }
 
 // Duration marshals as a Go duration string.
@@ -105,13 +108,18 @@ func (r *Runner) Once(ctx context.Context) (*Result, error) {
 		return res, err
 	}
 	res.Members = len(snap.Members)
+	for _, m := range snap.Members {
+		if m.UnseenPast {
+			res.UnseenPast++
+		}
+	}
 	changes := Plan(snap, r.opt.Config, now)
 	res.Changes = len(changes)
 	for _, c := range changes {
 		res.Planned = append(res.Planned, c.Rows()...)
 	}
 	res.LoadTime = Duration(time.Since(t0))
-	log.Info("enforce: planned", "now", now, "members", res.Members, "reports", len(snap.Reports),
+	log.Info("enforce: planned", "now", now, "members", res.Members, "unseen_past", res.UnseenPast, "reports", len(snap.Reports),
 		"hnr_candidates", len(snap.Candidates), "seeding_rows", len(snap.Seeding), "changes", len(changes),
 		"took", time.Since(t0).Round(time.Millisecond))
 	if r.opt.DryRun {

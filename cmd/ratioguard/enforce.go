@@ -72,7 +72,12 @@ func runEnforce(ctx context.Context, env *cliEnv, args []string) error {
 		case *asJSON:
 			return json.NewEncoder(env.stdout).Encode(res)
 		case *dry:
-			return enforce.WriteTable(env.stdout, res.Planned)
+			if err := enforce.WriteTable(env.stdout, res.Planned); err != nil || res.UnseenPast == 0 {
+				return err
+			}
+			_, err := fmt.Fprintf(env.stdout, "%d members not judged on ratio: their past on the site was not imported (docs/IMPORT.md, opening balances)\n",
+				res.UnseenPast)
+			return err
 		}
 		_, err := fmt.Fprintf(env.stdout, "%s: %d members, %d changes: %d applied, %d unchanged, %d failed (%s)\n",
 			res.Now.UTC().Format(time.DateTime), res.Members, res.Changes, res.Applied, res.Unchanged, res.Failed,
