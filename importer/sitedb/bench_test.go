@@ -15,9 +15,10 @@ import (
 )
 
 // fillUnit3d writes members members (every tenth invited by the one
-// before, a few groups) and torrents torrents (a third with a promotion)
-// into a UNIT3D database, in multi-row INSERTs.
-func fillUnit3d(b *testing.B, db *sql.DB, members, torrents int) {
+// before, a few groups, snatches completed history rows and an active peer
+// each) and torrents torrents (a third with a promotion) into a UNIT3D
+// database, in multi-row INSERTs.
+func fillUnit3d(b *testing.B, db *sql.DB, members, torrents, snatches int) {
 	b.Helper()
 	exec := func(q string) {
 		if _, err := db.Exec(q); err != nil {
@@ -63,20 +64,38 @@ func fillUnit3d(b *testing.B, db *sql.DB, members, torrents int) {
 			flush("INSERT INTO torrents (id, name, size, user_id, free, doubleup, status, created_at, info_hash) VALUES ")
 		}
 	}
+	exec("UPDATE users SET uploaded = id * 1000000000, downloaded = id * 500000000, seedbonus = id / 10")
+	for u := 1; u <= members; u++ {
+		for k := 0; k < snatches; k++ {
+			rows = append(rows, fmt.Sprintf("(%d, %d, 'qBittorrent', %d, %d, %d, %d, 1, 1, %d, 0, '2026-11-30 00:00:00', '2026-10-01 00:00:00')",
+				u, 1+(u*snatches+k)%torrents, k*1000, k*1000, 1<<20, 1<<20, 3600*k))
+		}
+		if len(rows) >= batch || u == members {
+			flush("INSERT INTO history (user_id, torrent_id, agent, uploaded, client_uploaded, downloaded, client_downloaded, seeder, active, seedtime, immune, updated_at, completed_at) VALUES ")
+		}
+	}
+	for u := 1; u <= members; u++ {
+		rows = append(rows, fmt.Sprintf("(UNHEX('%x'), UNHEX('C0A80001'), 51413, 'qBittorrent', 1000, %d, 0, 1, '2026-12-01 00:00:00', %d, %d, 1, 1)",
+			fmt.Sprintf("-qB4650-%012d", u), 1<<20, 1+(u*snatches)%torrents, u))
+		if len(rows) == batch || u == members {
+			flush("INSERT INTO peers (peer_id, ip, port, agent, uploaded, downloaded, `left`, seeder, updated_at, torrent_id, user_id, active, visible) VALUES ")
+		}
+	}
 }
 
 // BenchmarkCutover times `import site --from unit3d` of 10,000 members and
 // 100,000 torrents into an empty Postgres (read the site's database, map
 // and check the records, one import transaction, the control entries:
 // 4 groups, 2,500 members in the banned one, 500 who may not leech, 1,000
-// freeleech tokens, 2 blacklisted clients), then the resync that finds
+// freeleech tokens, 2 blacklisted clients; every member's opening balance,
+// 5 completed history rows and an active peer), then the resync that finds
 // nothing changed. Run with -benchtime=1x: each iteration is one
 // whole cutover into a fresh database.
 func BenchmarkCutover(b *testing.B) {
-	const members, torrents = 10_000, 100_000
+	const members, torrents, snatches = 10_000, 100_000, 5
 	db := siteDB(b, "unit3d")
 	t0 := time.Now()
-	fillUnit3d(b, db, members, torrents)
+	fillUnit3d(b, db, members, torrents, snatches)
 	b.Logf("filled MariaDB with %d members and %d torrents in %.1f s", members, torrents, time.Since(t0).Seconds())
 	ctx := context.Background()
 	for b.Loop() {
@@ -109,8 +128,9 @@ func BenchmarkCutover(b *testing.B) {
 			took := time.Since(t0)
 			if pass == 0 {
 				first = took
-				if s.Members.Created != members || s.Torrents.Created != torrents {
-					b.Fatalf("cutover: %+v %+v", s.Members, s.Torrents)
+				if s.Members.Created != members || s.Torrents.Created != torrents || s.History.Openings != members ||
+					s.History.Snatches != members*snatches || s.History.Peers != members {
+					b.Fatalf("cutover: %+v %+v %+v", s.Members, s.Torrents, s.History)
 				}
 			} else if s.Members.Unchanged != members || s.Torrents.Unchanged != torrents || len(s.Changes) != 0 {
 				b.Fatalf("resync: %+v %+v, %d changes", s.Members, s.Torrents, len(s.Changes))
