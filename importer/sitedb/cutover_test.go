@@ -291,6 +291,12 @@ func TestNexusPHPCutover(t *testing.T) {
 			(7, 'lin', 'confirmed', '2016-01-01 00:00:00', 9, 'yes', '`+pk+`', 1, 'no'),
 			(8, 'parked', 'confirmed', '2016-01-01 00:00:00', 1, 'yes', 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', 1, 'yes')`,
 		`INSERT INTO torrent_secrets (uid, torrent_id, secret) VALUES (7, 0, 'kQ3vZ8TnYw1pLm2x')`,
+		`UPDATE users SET uploaded = 8000000000, downloaded = 3000000000, seedtime = 500000, seedbonus = 4321.5 WHERE id = 7`,
+		`INSERT INTO snatched (torrentid, userid, uploaded, downloaded, to_go, seedtime, last_action, completedat, finished) VALUES
+			(1, 7, 900, 4096, 0, 72000, '2026-11-30 00:00:00', '2026-10-01 00:00:00', 'yes'),
+			(2, 7, 0, 100, 3996, 0, '2026-12-01 00:00:00', NULL, 'no')`,
+		`INSERT INTO peers (torrent, peer_id, ip, port, uploaded, downloaded, to_go, last_action, userid) VALUES
+			(2, '-TR3000-abcdefghijkl', '2001:db8::7', 6881, 10, 100, 3996, '2026-12-01 00:00:00', 7)`,
 	)
 	for _, r := range []struct {
 		id, state, timeType int
@@ -306,6 +312,18 @@ func TestNexusPHPCutover(t *testing.T) {
 		t.Fatalf("first import: %+v %+v %+v", s.Members, s.Torrents, s.Secrets)
 	}
 	e.Eventually("lin's NexusPHP passkey", accepted(e, "/announce.php?passkey="+pk, 1))
+	if h := s.History; h.Openings != 3 || h.Snatches != 1 || h.Peers != 1 {
+		t.Errorf("history: %+v, want 3 openings, lin's snatch and peer", h)
+	}
+	for q, want := range map[string]string{
+		`SELECT string_agg(concat_ws(' ', u.name, h.opening_uploaded, h.opening_downloaded, h.opening_seedtime, h.opening_bonus), ', ' ORDER BY u.site_id) FROM ledger_site_history h JOIN users u ON u.id = h.user_id`:                                  "root 0 0 0 0.0000, lin 8000000000 3000000000 500000 4321.5000, parked 0 0 0 0.0000",
+		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, s.completed_at, s.seedtime_seconds, s.last_seeded_at, s.uploaded, s.downloaded), ', ') FROM ledger_site_snatches s JOIN users u ON u.id = s.user_id JOIN torrents t ON t.id = s.torrent_id`: "lin 1 2026-10-01 00:00:00+00 72000 2026-11-30 00:00:00+00 900 4096",
+		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, host(p.ip), p.port, p.uploaded, p.downloaded, p.left_bytes, p.announced_at), ', ') FROM site_peers p JOIN users u ON u.id = p.user_id JOIN torrents t ON t.id = p.torrent_id`:               "lin 2 2001:db8::7 6881 10 100 3996 2026-12-01 00:00:00+00",
+	} {
+		if got := query[string](t, e, q); got != want {
+			t.Errorf("%s:\n  got  %s\n  want %s", q, got, want)
+		}
+	}
 	want := "Show 1 free+2x 0 200 2031-01-01 00:00:00+00, Show 2 30% 30 100 "
 	if got := query[string](t, e, `SELECT string_agg(concat_ws(' ', name, promotion, promo_download_percent, promo_upload_percent, coalesce(promotion_until::text, '')), ', ' ORDER BY site_id) FROM torrents`); got != want {
 		t.Errorf("torrents %q, want %q", got, want)

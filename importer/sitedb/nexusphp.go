@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 )
 
 // nexusphp reads NexusPHP as its database/schema/mysql-schema.sql creates
@@ -77,9 +78,62 @@ func (nexusphp) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 // not hold: not read.
 func (nexusphp) control(context.Context, *sql.Tx, *Snapshot) error { return nil }
 
-// history: NexusPHP's opening balances, snatched and peers are not read
-// yet.
-func (nexusphp) history(context.Context, *sql.Tx, *Snapshot) error { return nil }
+// history reads each member's opening balance (users.uploaded,
+// downloaded, seedtime, seedbonus), snatches (snatched rows finished: the
+// first completedat, seedtime, traffic, last_action while nothing was left)
+// and active peers (peers: ip, port, counters, last_action).
+func (nexusphp) history(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
+	members, torrents := s.byID()
+	s.HasSnatches, s.HasPeers = true, true
+	err := each(ctx, tx, `SELECT id, uploaded, downloaded, seedtime, seedbonus FROM users`, func(rows *sql.Rows) error {
+		var id int64
+		var o Opening
+		if err := rows.Scan(&id, &o.Uploaded, &o.Downloaded, &o.Seedtime, &o.Bonus); err != nil {
+			return err
+		}
+		if i, ok := members[id]; ok {
+			s.Members[i].Opening = &o
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, tx, `SELECT userid, torrentid, MIN(completedat), MAX(seedtime), MAX(uploaded), MAX(downloaded),
+			MAX(CASE WHEN to_go = 0 THEN last_action END)
+		FROM snatched WHERE finished = 'yes' GROUP BY userid, torrentid ORDER BY userid, torrentid`, func(rows *sql.Rows) error {
+		var user int64
+		var sn Snatch
+		var completed, seeded sql.NullTime
+		if err := rows.Scan(&user, &sn.Torrent, &completed, &sn.Seedtime, &sn.Uploaded, &sn.Downloaded, &seeded); err != nil {
+			return err
+		}
+		i, ok := members[user]
+		if _, known := torrents[sn.Torrent]; !ok || !known || when(completed) == nil {
+			s.leave("snatched rows of a member or torrent not read, or without completedat: not imported")
+			return nil
+		}
+		sn.Completed, sn.LastSeeded = *when(completed), when(seeded)
+		s.addSnatch(i, sn)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT userid, torrent, peer_id, ip, port, uploaded, downloaded, to_go, last_action
+		FROM peers ORDER BY userid, torrent, peer_id`, func(rows *sql.Rows) error {
+		var user int64
+		var p Peer
+		var ip string
+		var port int
+		var last sql.NullTime
+		if err := rows.Scan(&user, &p.Torrent, &p.PeerID, &ip, &port, &p.Uploaded, &p.Downloaded, &p.Left, &last); err != nil {
+			return err
+		}
+		addr, err := netip.ParseAddr(ip)
+		return s.addPeer(members, torrents, user, p, addr, err == nil, port, when(last))
+	})
+}
 
 func (nexusphp) torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	return each(ctx, tx, `

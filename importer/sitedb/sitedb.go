@@ -242,3 +242,23 @@ func (s *Snapshot) addSnatch(i int, sn Snatch) {
 	}
 	s.Members[i].Snatches = append(s.Members[i].Snatches, sn)
 }
+
+// addPeer gives the member with site id user the peer p at addr:port
+// (addrOK: the site's address parsed), last announced at; a peer of a
+// member or torrent not read, or without an address, port, peer_id or
+// time, is left out and counted.
+func (s *Snapshot) addPeer(members, torrents map[int64]int, user int64, p Peer, addr netip.Addr, addrOK bool, port int, at *time.Time) error {
+	i, ok := members[user]
+	_, known := torrents[p.Torrent]
+	switch {
+	case !ok || !known:
+		s.leave("peers of a member or torrent not read: not imported")
+		return nil
+	case !addrOK || port < 1 || port > 65535 || len(p.PeerID) != 20 || at == nil || at.Before(minTime):
+		s.leave("peers without an address, port, peer_id or time: not imported")
+		return nil
+	}
+	p.Addr, p.Announced = netip.AddrPortFrom(addr.Unmap(), uint16(port)), *at
+	s.Members[i].Peers = append(s.Members[i].Peers, p)
+	return nil
+}

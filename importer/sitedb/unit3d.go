@@ -234,20 +234,7 @@ func (unit3d) history(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 		if err := rows.Scan(&user, &p.Torrent, &p.PeerID, &ip, &port, &p.Uploaded, &p.Downloaded, &p.Left, &updated); err != nil {
 			return err
 		}
-		i, ok := members[user]
-		_, known := torrents[p.Torrent]
-		addr, okIP := netip.AddrFromSlice(ip)
-		at := when(updated)
-		switch {
-		case !ok || !known:
-			s.leave("peers of a member or torrent not read: not imported")
-			return nil
-		case !okIP || port < 1 || port > 65535 || len(p.PeerID) != 20 || at == nil:
-			s.leave("peers without an address, port, peer_id or time: not imported")
-			return nil
-		}
-		p.Addr, p.Announced = netip.AddrPortFrom(addr.Unmap(), uint16(port)), *at
-		s.Members[i].Peers = append(s.Members[i].Peers, p)
-		return nil
+		addr, ok := netip.AddrFromSlice(ip)
+		return s.addPeer(members, torrents, user, p, addr, ok, port, when(updated))
 	})
 }

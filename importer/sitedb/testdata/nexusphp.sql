@@ -15,6 +15,10 @@ CREATE TABLE `users` (
   `downloadpos` enum('yes','no') NOT NULL DEFAULT 'yes',
   `invited_by` mediumint(8) unsigned NOT NULL DEFAULT '0',
   `parked` enum('yes','no') NOT NULL DEFAULT 'no',
+  `uploaded` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `downloaded` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `seedtime` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `seedbonus` decimal(10,1) NOT NULL DEFAULT '0.0',
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;
 
@@ -40,3 +44,32 @@ CREATE TABLE `torrents` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `info_hash` (`info_hash`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;
+
+CREATE TABLE `snatched` (
+  `id` int(10) NOT NULL AUTO_INCREMENT,
+  `torrentid` mediumint(8) unsigned NOT NULL DEFAULT '0',
+  `userid` mediumint(8) unsigned NOT NULL DEFAULT '0',
+  `uploaded` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `downloaded` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `to_go` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `seedtime` int(10) unsigned NOT NULL DEFAULT '0',
+  `last_action` datetime DEFAULT NULL,
+  `completedat` datetime DEFAULT NULL,
+  `finished` enum('yes','no') NOT NULL DEFAULT 'no',
+  PRIMARY KEY (`id`),
+  KEY `torrentid_userid` (`torrentid`,`userid`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8;
+
+CREATE TABLE `peers` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `torrent` mediumint(8) unsigned NOT NULL DEFAULT '0',
+  `peer_id` binary(20) NOT NULL,
+  `ip` varchar(64) NOT NULL DEFAULT '',
+  `port` smallint(5) unsigned NOT NULL DEFAULT '0',
+  `uploaded` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `downloaded` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `to_go` bigint(20) unsigned NOT NULL DEFAULT '0',
+  `last_action` datetime DEFAULT NULL,
+  `userid` mediumint(8) unsigned NOT NULL DEFAULT '0',
+  PRIMARY KEY (`id`)
+) ENGINE=MEMORY DEFAULT CHARSET=utf8;
