@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -100,8 +101,8 @@ func importSiteDB(ctx context.Context, env *cliEnv, pgURL, from, dsn string, opt
 // checks that need ratioguard's database: a passkey or site id a member
 // outside the site holds, ...).
 func relabel(snap *sitedb.Snapshot, err error) error {
-	inv, ok := err.(*site.InvalidError)
-	if !ok {
+	var inv *site.InvalidError
+	if !errors.As(err, &inv) {
 		return err
 	}
 	out := &sitedb.InvalidError{}
