@@ -70,4 +70,16 @@ func TestImportSiteFromGazelle(t *testing.T) {
 	if got := lines[len(lines)-2:]; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("--dry-run printed\n%s\nwant it to end with\n%s", out, strings.Join(want, "\n"))
 	}
+
+	// What the checks need ratioguard's database for is named by row too.
+	const taken = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	if _, err := pg.Pool.Exec(ctx, `INSERT INTO users (name, passkey) VALUES ('zed', $1)`, taken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.DB.Exec(`UPDATE users_main SET torrent_pass = ? WHERE ID = 1`, taken); err != nil {
+		t.Fatal(err)
+	}
+	if code := imp("--dry-run"); code != 1 || !strings.Contains(errb.String(), `users_main ID 1 "alice": passkey: already the passkey of member "zed"`) {
+		t.Fatalf("a passkey another member holds: exit %d, stderr %q", code, errb)
+	}
 }
