@@ -361,7 +361,7 @@ func TestBadRows(t *testing.T) {
 	}
 	sameList(t, "problems", got, []string{
 		`users_main ID 5 "eve": passkey: "short" is not 32 characters of [0-9A-Za-z]`,
-		fmt.Sprintf(`torrents ID 11 "%x": info_hash: also the info_hash of torrents[0]`, hash(1)),
+		fmt.Sprintf(`torrents ID 11 "%x": info_hash: also the info_hash of torrents ID 10`, hash(1)),
 	})
 	f, skipped, err := snap.File(true)
 	if err != nil || len(skipped) != 2 || len(f.Members) != 2 || len(f.Torrents) != 1 {

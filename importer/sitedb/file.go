@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,7 +149,7 @@ func (s *Snapshot) File(skipInvalid bool) (*site.File, []Problem, error) {
 			if !ok {
 				return nil, nil, fmt.Errorf("site records: a problem of an unknown record %q: %s", p.Record, p.Msg)
 			}
-			ps = append(ps, Problem{Row: rows[kind][i].row, Name: p.Name, Field: p.Field, Msg: p.Msg})
+			ps = append(ps, Problem{Row: rows[kind][i].row, Name: p.Name, Field: p.Field, Msg: rowNames(p.Msg, rows)})
 			drop[kind][rows[kind][i].index] = true
 		}
 		if !skipInvalid {
@@ -166,6 +167,21 @@ func (s *Snapshot) RowOf(record string) (Row, bool) {
 		return Row{}, false
 	}
 	return s.records[kind][i].row, true
+}
+
+// recordRef is a record named in a check's message ("also the passkey of
+// members[3]").
+var recordRef = regexp.MustCompile(`\b(members|torrents)\[(\d+)\]`)
+
+// rowNames names the records a message refers to by their rows.
+func rowNames(msg string, rows [2][]source) string {
+	return recordRef.ReplaceAllStringFunc(msg, func(ref string) string {
+		kind, i, ok := recordIndex(ref)
+		if !ok || i >= len(rows[kind]) {
+			return ref
+		}
+		return rows[kind][i].row.String()
+	})
 }
 
 // recordIndex reads "members[3]" (0, 3) and "torrents[0]" (1, 0).
