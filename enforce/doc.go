@@ -20,7 +20,8 @@
 //   - Hit-and-run. A snatch (more than 10% of the torrent downloaded, raw)
 //     not seeded 72 h within 14 days of completion earns one warning, active
 //     28 days after the missed deadline or until the torrent is seeded 72 h.
-//     Three active warnings block leeching. Snatches and seedtime are
+//     Three active warnings block leeching; hnr.enabled false issues none
+//     (a site without the rule). Snatches and seedtime are
 //     ratioguard's ledger plus the site's snatch history imported at cutover
 //     (view ledger_snatch_record): a snatch completed on the site is judged by
 //     the seeding done there plus what ratioguard observed since.

@@ -88,3 +88,32 @@ func TestExemptClassGetsNoWarning(t *testing.T) {
 		t.Fatal("member of class Nexus Master got no warning")
 	}
 }
+
+// A site whose own rules have no hit-and-run (Gazelle/OPS) turns it off: no
+// new warning, while a warning already active still lifts as it would.
+func TestHitAndRunOff(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Bonus.PointsPerHour = 0
+	u := f.user("hal", "member")
+	f.totals(u, 100*gib, 10*gib)
+	for i := range 4 {
+		tor := f.torrent("hal-"+string(rune('a'+i)), 4*gib)
+		f.snatch(snatch{user: u, torrent: tor, downloaded: 4 * gib, snatchedAt: at(t0.Add(-15 * 24 * time.Hour)),
+			first: t0.Add(-15 * 24 * time.Hour), last: t0.Add(-15 * 24 * time.Hour)})
+	}
+	if res := f.run(); len(res.Planned) != 4 {
+		t.Fatalf("with hit-and-run on: %+v", res.Planned)
+	}
+	f.cfg.HnR.Enabled = false
+	tor := f.torrent("hal-late", 4*gib)
+	f.snatch(snatch{user: u, torrent: tor, downloaded: 4 * gib, snatchedAt: at(t0.Add(-15 * 24 * time.Hour)),
+		first: t0.Add(-15 * 24 * time.Hour), last: t0.Add(-15 * 24 * time.Hour)})
+	if res := f.run(); res.Changes != 0 {
+		t.Fatalf("hit-and-run off planned %+v", res.Planned)
+	}
+	f.clock.Advance(28 * 24 * time.Hour) // the four expire
+	res := f.runTwice()
+	if len(res.Planned) != 4 || !strings.Contains(res.Planned[1].Planned, "lifted (expired); leeching restored") {
+		t.Fatalf("off, the active warnings still lift: %+v", res.Planned)
+	}
+}

@@ -118,6 +118,9 @@ func (p *planner) hnr(lifts []store.Warning, candidates []store.Candidate) []sto
 		out = append(out, store.HnRLift{Warning: w, Reason: reason, LeechNote: s.leech(p.cfg)})
 	}
 	for _, c := range candidates {
+		if !p.cfg.HnR.Enabled {
+			break
+		}
 		s := p.sim(c.UserID)
 		if !s.enabled || !p.cfg.HnR.ShouldWarn(c.Snatch, p.now) {
 			continue

@@ -59,6 +59,10 @@ type RatioTier struct {
 
 // HnRConfig tunes hit-and-run warnings.
 type HnRConfig struct {
+	// Enabled: false issues no new warning (a site whose own rules have no
+	// hit-and-run, such as Gazelle/OPS); warnings already active still lift
+	// as they would.
+	Enabled bool `yaml:"enabled"`
 	// MinDownloadedPercent: a snatch is a download of more than this share
 	// of the torrent's size.
 	MinDownloadedPercent float64 `yaml:"min_downloaded_percent"`
@@ -115,6 +119,7 @@ func Default() Config {
 			ExemptClasses:         DefaultExemptClasses(),
 		},
 		HnR: HnRConfig{
+			Enabled:              true,
 			MinDownloadedPercent: 10,
 			SeedHours:            72,
 			GraceDays:            14,

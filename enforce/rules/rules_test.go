@@ -159,6 +159,12 @@ func TestParseConfig(t *testing.T) {
 	if got := cfg.Ratio.Required(2*GiB, 0); got != 1 {
 		t.Fatalf("custom table: required %g, want 1", got)
 	}
+	if !cfg.HnR.Enabled {
+		t.Fatal("hit-and-run off by default")
+	}
+	if cfg, err = Parse(strings.NewReader("hnr:\n  enabled: false\n")); err != nil || cfg.HnR.Enabled || cfg.HnR.SeedHours != 72 {
+		t.Fatalf("hnr.enabled false: %v %+v", err, cfg.HnR)
+	}
 	for _, bad := range []string{
 		"ratio:\n  watch_dayz: 3\n",
 		"ratio:\n  table:\n    - {up_to_gib: 10, max: 0.5, min: 0.1}\n",
