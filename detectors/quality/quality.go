@@ -585,6 +585,14 @@ const popgenLimits = `
   reported: 50 had under 2 GiB of unexplained upload in the fit (the reporting floor), 97 stood under 4 noise
   widths, 14 more had all their evidence in one swarm. Narrowing the noise until most of them are reported also
   reports honest members on the project's own simulator, whose honest swarms are noisier; precision was kept.
+  Inflaters also hide behind fakers: naive fakers pick the busiest torrents, and where one is active the swarm's
+  excess is explained by the faker (α = 1 on every swarm it touches) before the inflater's smaller share. On seed
+  1 two missed inflaters uploaded almost only into such swarms (fit α 0.00 and 0.07 on 134 and 93 GiB uploaded);
+  one shared all 20 of its bucket-torrents on its main torrent with a careful faker whose ~1 GiB a bucket
+  explained the excess. Also tried on seed 1 (21/40 inflaters at the default noise, no honest member reported):
+  noise 0.01 / 0.005 / 16 MiB 27/40, but it reports 1–2 honest members on each simulator population, each on
+  one swarm's evidence; 24-hour buckets 13/40; noise from each member's own bytes (√Σ of squares) 18/40; the same with the fakers' claims taken out
+  20/40; counting refused peers' counter upload 20/40.
 - **Sold accounts without a past.** The old owner of a sold account is silent at least 10 days before the sale; when
   the sale comes late in the window, the old owner never announces in it (popgen: the old owner is visible only
   in windows of 14 days or more), and the new owner is indistinguishable from a new member. On seed 7, 3 of the 4
