@@ -221,14 +221,18 @@ func TestImportPeers(t *testing.T) {
 		return map[string]any{"info_hash": storm, "peer_id": hex.EncodeToString([]byte(peer)), "ip": "::ffff:198.51.100.7",
 			"port": 51413, "uploaded": up, "downloaded": 0, "left": 0, "ts": 1790000000}
 	}
-	bob["peers"] = []map[string]any{p("-qB4650-aaaaaaaaaaaa", 10), p("-qB4650-bbbbbbbbbbbb", 20)}
+	// The second peer's port is unknown (Gazelle's): port 0.
+	noPort := p("-qB4650-bbbbbbbbbbbb", 20)
+	delete(noPort, "port")
+	bob["peers"] = []map[string]any{p("-qB4650-aaaaaaaaaaaa", 10), noPort}
 	s := run(t, pg.Pool, load(t, doc))
 	if h := s.History; h.PeerMembers != 1 || h.Peers != 2 || h.PeersWritten != 2 {
 		t.Fatalf("first import: %+v", h)
 	}
-	var ip string
-	if err := pg.Pool.QueryRow(context.Background(), `SELECT host(ip) FROM site_peers LIMIT 1`).Scan(&ip); err != nil || ip != "198.51.100.7" {
-		t.Fatalf("stored address %q, %v", ip, err)
+	var stored string
+	if err := pg.Pool.QueryRow(context.Background(), `SELECT string_agg(host(ip) || ' ' || port, ', ' ORDER BY peer_id) FROM site_peers`).Scan(&stored); err != nil ||
+		stored != "198.51.100.7 51413, 198.51.100.7 0" {
+		t.Fatalf("stored addresses %q, %v", stored, err)
 	}
 	if s = run(t, pg.Pool, load(t, doc)); s.History.PeersWritten != 0 || s.History.PeersRemoved != 0 {
 		t.Fatalf("re-import: %+v", s.History)
@@ -246,7 +250,7 @@ func TestImportPeers(t *testing.T) {
 	}
 
 	var inv *InvalidError
-	for _, bad := range []map[string]any{{"peer_id": "00"}, {"ip": "10.0.0.300"}, {"port": 0}, {"left": -1}, {"ts": nil}, {"info_hash": nil}} {
+	for _, bad := range []map[string]any{{"peer_id": "00"}, {"ip": "10.0.0.300"}, {"port": 65536}, {"port": -1}, {"left": -1}, {"ts": nil}, {"info_hash": nil}} {
 		peer := p("-qB4650-cccccccccccc", 1)
 		for k, v := range bad {
 			if v == nil {

@@ -9,11 +9,13 @@ import (
 // Peer is one of the member's active peers on the old tracker, with the
 // counters of its last announce there: a tracker starting soon after the
 // import takes them as the session's baseline, so the peer's first announce
-// to ratioguard credits what it moved since (docs/IMPORT.md).
+// to ratioguard credits what it moved since (docs/IMPORT.md). A peer whose
+// port the old tracker did not keep (Gazelle's xbt_files_users) has port 0:
+// the tracker hands it to other peers only once its own announce gives one.
 type Peer struct {
 	InfoHash   [20]byte       // JSON "info_hash": a torrent of the file or of ratioguard
 	PeerID     [20]byte       // JSON "peer_id": the 20 bytes as 40 hexadecimal digits
-	Addr       netip.AddrPort // JSON "ip" and "port"
+	Addr       netip.AddrPort // JSON "ip" and "port" (port 0: unknown, JSON none or 0)
 	Uploaded   int64          // bytes the client reported, JSON "uploaded"
 	Downloaded int64          // JSON "downloaded"
 	Left       int64          // JSON "left"
@@ -47,9 +49,9 @@ func parsePeers(raws []json.RawMessage, bad badFunc) *[]Peer {
 		}
 		switch {
 		case j.Port == nil:
-			fail("port", "missing")
-		case *j.Port < 1 || *j.Port > 65535:
-			fail("port", "%d is not a port (1-65535)", *j.Port)
+			p.Addr = netip.AddrPortFrom(ip, 0) // unknown
+		case *j.Port < 0 || *j.Port > 65535:
+			fail("port", "%d is not a port (1-65535, or 0: unknown)", *j.Port)
 		default:
 			p.Addr = netip.AddrPortFrom(ip, uint16(*j.Port))
 		}

@@ -428,7 +428,9 @@ func TestUnit3dHistory(t *testing.T) {
 // TestGazelleHistory: users_leech_stats with the members' seeding time
 // (xbt_files_users.timespent) and user_bonus become opening balances;
 // xbt_snatched with the member's xbt_files_users rows of the torrent site
-// snatches; a second import writes none of them again.
+// snatches; active xbt_files_users rows the old tracker's peers with port
+// 0 (Ocelot keeps none; one without an IPv4 address is left out); a second
+// import writes none of them again.
 func TestGazelleHistory(t *testing.T) {
 	db := siteDB(t, "gazelle")
 	e := controltest.Start(t, nil)
@@ -447,23 +449,31 @@ func TestGazelleHistory(t *testing.T) {
 	exec(t, db,
 		`INSERT INTO xbt_files_users (uid, fid, active, downloaded, remaining, uploaded, timespent, peer_id, mtime, ip) VALUES
 			(1, 1, 0, 1000, 0, 400, 36000, '-qB4650-abcdefghijkl', 1764500000, '10.0.0.1'),
-			(1, 1, 0, 0, 0, 100, 3600, '-qB4650-mnopqrstuvwx', 1764600000, '10.0.0.1')`,
+			(1, 1, 0, 0, 0, 100, 3600, '-qB4650-mnopqrstuvwx', 1764600000, '10.0.0.1'),
+			(2, 1, 1, 250, 750, 30, 1800, '-TR4050-bobbobbobbob', 1764700000, '10.0.0.2'),
+			(2, 1, 1, 0, 1000, 0, 60, '-TR4050-bob6bob6bob6', 1764700000, '')`,
 		`INSERT INTO xbt_snatched (uid, tstamp, fid, IP) VALUES (1, 1764000000, 1, '10.0.0.1'), (1, 1764100000, 1, '10.0.0.1')`,
 	)
+	snap, err := Read(context.Background(), db, Gazelle, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameList(t, "left out", snap.LeftOut(), []string{"1 peers without an address, peer_id or time, or with a port out of range: not imported"})
 	s, _, _ := cutover(t, e, db, Gazelle, false)
-	if h := s.History; h.Openings != 2 || h.OpeningsWritten != 2 || h.Snatches != 1 || h.SnatchesWritten != 1 || h.Peers != 0 {
+	if h := s.History; h.Openings != 2 || h.OpeningsWritten != 2 || h.Snatches != 1 || h.SnatchesWritten != 1 || h.Peers != 1 || h.PeersWritten != 1 {
 		t.Fatalf("first import: %+v", h)
 	}
 	for q, want := range map[string]string{
-		`SELECT string_agg(concat_ws(' ', u.name, h.opening_uploaded, h.opening_downloaded, h.opening_seedtime, h.opening_bonus), ', ' ORDER BY u.site_id) FROM ledger_site_history h JOIN users u ON u.id = h.user_id`:                                                                                          "alice 7000000000 2000000000 39600 99.5000, bob 0 0 0 0.0000",
+		`SELECT string_agg(concat_ws(' ', u.name, h.opening_uploaded, h.opening_downloaded, h.opening_seedtime, h.opening_bonus), ', ' ORDER BY u.site_id) FROM ledger_site_history h JOIN users u ON u.id = h.user_id`:                                                                                          "alice 7000000000 2000000000 39600 99.5000, bob 0 0 1860 0.0000",
 		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, extract(epoch FROM s.completed_at)::bigint, s.seedtime_seconds, extract(epoch FROM s.last_seeded_at)::bigint, s.uploaded, s.downloaded), ', ') FROM ledger_site_snatches s JOIN users u ON u.id = s.user_id JOIN torrents t ON t.id = s.torrent_id`: "alice 1 1764000000 39600 1764600000 500 1000",
+		`SELECT string_agg(concat_ws(' ', u.name, t.site_id, convert_from(p.peer_id, 'UTF8'), host(p.ip), p.port, p.uploaded, p.downloaded, p.left_bytes, extract(epoch FROM p.announced_at)::bigint), ', ') FROM site_peers p JOIN users u ON u.id = p.user_id JOIN torrents t ON t.id = p.torrent_id`:          "bob 1 -TR4050-bobbobbobbob 10.0.0.2 0 30 250 750 1764700000",
 	} {
 		if got := query[string](t, e, q); got != want {
 			t.Errorf("%s:\n  got  %s\n  want %s", q, got, want)
 		}
 	}
 	s, _, _ = cutover(t, e, db, Gazelle, false)
-	if h := s.History; h.OpeningsWritten+h.OpeningsRevised+h.SnatchesWritten+h.SnatchesRemoved != 0 {
+	if h := s.History; h.OpeningsWritten+h.OpeningsRevised+h.SnatchesWritten+h.SnatchesRemoved+h.PeersWritten+h.PeersRemoved != 0 {
 		t.Fatalf("second import wrote history again: %+v", h)
 	}
 }

@@ -93,7 +93,7 @@ type peerRecord struct {
 	InfoHash   string `json:"info_hash"`
 	PeerID     string `json:"peer_id"`
 	IP         string `json:"ip"`
-	Port       int    `json:"port"`
+	Port       int    `json:"port,omitempty"` // none: unknown (Gazelle's)
 	Uploaded   int64  `json:"uploaded"`
 	Downloaded int64  `json:"downloaded"`
 	Left       int64  `json:"left"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/ratioguard/ratioguard/tracker/control/ocelot"
@@ -95,10 +96,15 @@ func (gazelle) torrents(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 // snatches: xbt_snatched (the first completion of each torrent; Ocelot
 // writes no seedtime there, the write-back neither) with the member's
 // xbt_files_users rows of that torrent (seeding time, traffic, the last
-// announce while seeding). Active peers are not read: xbt_files_users has
-// no port, which a peer's baseline needs.
+// announce while seeding) and active peers (xbt_files_users with active
+// set: the client's counters at mtime, the last announce). Ocelot keeps no
+// port: each peer is imported with port 0 (unknown), a baseline the tracker
+// hands to other peers only once its own announce gives the port. Ocelot
+// stores an IPv6 peer's ip as the empty string: such a peer is left out
+// and counted.
 func (gazelle) history(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	members, torrents := s.byID()
+	s.HasPeers = true
 	type key struct{ user, torrent int64 }
 	type files struct {
 		seedtime, up, down int64
@@ -137,7 +143,7 @@ func (gazelle) history(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 		return err
 	}
 	s.HasSnatches = true
-	return each(ctx, tx, `SELECT uid, fid, MIN(tstamp), MAX(seedtime) FROM xbt_snatched GROUP BY uid, fid ORDER BY uid, fid`, func(rows *sql.Rows) error {
+	err = each(ctx, tx, `SELECT uid, fid, MIN(tstamp), MAX(seedtime) FROM xbt_snatched GROUP BY uid, fid ORDER BY uid, fid`, func(rows *sql.Rows) error {
 		var k key
 		var completed, seeded int64
 		if err := rows.Scan(&k.user, &k.torrent, &completed, &seeded); err != nil {
@@ -156,5 +162,20 @@ func (gazelle) history(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 		}
 		s.addSnatch(i, sn)
 		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT uid, fid, peer_id, ip, uploaded, downloaded, remaining, mtime
+		FROM xbt_files_users WHERE active = 1 ORDER BY uid, fid, peer_id`, func(rows *sql.Rows) error {
+		var user, mtime int64
+		var p Peer
+		var ip string
+		if err := rows.Scan(&user, &p.Torrent, &p.PeerID, &ip, &p.Uploaded, &p.Downloaded, &p.Left, &mtime); err != nil {
+			return err
+		}
+		addr, err := netip.ParseAddr(ip)
+		at := time.Unix(mtime, 0).UTC()
+		return s.addPeer(members, torrents, user, p, addr, err == nil, 0, &at)
 	})
 }

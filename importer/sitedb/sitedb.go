@@ -244,9 +244,10 @@ func (s *Snapshot) addSnatch(i int, sn Snatch) {
 }
 
 // addPeer gives the member with site id user the peer p at addr:port
-// (addrOK: the site's address parsed), last announced at; a peer of a
-// member or torrent not read, or without an address, port, peer_id or
-// time, is left out and counted.
+// (addrOK: the site's address parsed; port 0: unknown, as Gazelle keeps
+// none), last announced at; a peer of a member or torrent not read, or
+// without an address, peer_id or time, or with a port out of range, is
+// left out and counted.
 func (s *Snapshot) addPeer(members, torrents map[int64]int, user int64, p Peer, addr netip.Addr, addrOK bool, port int, at *time.Time) error {
 	i, ok := members[user]
 	_, known := torrents[p.Torrent]
@@ -254,8 +255,8 @@ func (s *Snapshot) addPeer(members, torrents map[int64]int, user int64, p Peer, 
 	case !ok || !known:
 		s.leave("peers of a member or torrent not read: not imported")
 		return nil
-	case !addrOK || port < 1 || port > 65535 || len(p.PeerID) != 20 || at == nil || at.Before(minTime):
-		s.leave("peers without an address, port, peer_id or time: not imported")
+	case !addrOK || port < 0 || port > 65535 || len(p.PeerID) != 20 || at == nil || at.Before(minTime):
+		s.leave("peers without an address, peer_id or time, or with a port out of range: not imported")
 		return nil
 	}
 	p.Addr, p.Announced = netip.AddrPortFrom(addr.Unmap(), uint16(port)), *at

@@ -479,7 +479,9 @@ func scale(n uint64, percent uint32) uint64 {
 }
 
 // selectPeers appends up to numwant peers for the asker: leechers only for a
-// seeder, never the asker's own sessions, the asker's address family first.
+// seeder, never the asker's own sessions nor an address without a port (an
+// old tracker's peer imported without one, a baseline until its own
+// announce here), the asker's address family first.
 func (c *Core) selectPeers(s *swarm, out []Peer, user uint64, seeder, is4 bool, numwant int, cutoff uint32) []Peer {
 	if numwant <= 0 {
 		return out
@@ -498,18 +500,18 @@ func (c *Core) selectPeers(s *swarm, out []Peer, user uint64, seeder, is4 bool, 
 			if p.user == user || p.seen < cutoff {
 				continue
 			}
-			pIs4 := p.flags&flagIs4 != 0
-			if pIs4 == is4 {
+			pIs4, hasPort := p.flags&flagIs4 != 0, p.port != 0
+			if pIs4 == is4 && hasPort {
 				out = append(out, Peer{ID: p.id, Addr: p.addr, Port: p.port, Is4: pIs4})
 				continue
 			}
 			if p.flags&flagHasAlt != 0 {
-				if a := s.alt[sessionHash(c.swarms.seed, p.user, &p.id)]; a.is4 == is4 && a.seen >= cutoff {
+				if a := s.alt[sessionHash(c.swarms.seed, p.user, &p.id)]; a.is4 == is4 && a.seen >= cutoff && a.port != 0 {
 					out = append(out, Peer{ID: p.id, Addr: a.addr, Port: a.port, Is4: a.is4})
 					continue
 				}
 			}
-			if nOther < len(other) && len(out)-base+nOther < numwant {
+			if hasPort && nOther < len(other) && len(out)-base+nOther < numwant {
 				other[nOther] = Peer{ID: p.id, Addr: p.addr, Port: p.port, Is4: pIs4}
 				nOther++
 			}

@@ -185,6 +185,55 @@ func TestLearnIgnoresStaleEvents(t *testing.T) {
 	}
 }
 
+// TestLearntPeerWithoutPortIsNotHandedOut: an old tracker's peer imported
+// without a port (Gazelle's) is its session's baseline and no other peer's
+// answer holds it, in either family; its own announce gives the port, on
+// the family it came on, and credits its delta since the baseline.
+func TestLearntPeerWithoutPortIsNotHandedOut(t *testing.T) {
+	f := newFixture(t, core.Config{})
+	for u := uint64(1); u <= 3; u++ {
+		f.user(u)
+	}
+	f.torrent(10, core.NoPromotion)
+	imported := req(1, 10, "imported", "10.1.1.1", 0)
+	f.core.Learn(&events.Announce{SchemaVersion: events.SchemaVersion, TimeUnixNano: f.clock.Now().UnixNano(),
+		Result: events.Result_RESULT_ACCEPTED, UserId: 1, TorrentId: 10, PeerId: imported.PeerID,
+		Ip: imported.Addr.AsSlice(), Uploaded: 5000})
+	handedOut := func(asker *core.Request) bool {
+		t.Helper()
+		ans, _ := f.mustAccept(asker)
+		if ans.Complete != 1 {
+			t.Fatalf("complete %d: the imported seeder is in the swarm", ans.Complete)
+		}
+		for _, p := range ans.Peers {
+			if p.ID == [20]byte(imported.PeerID) {
+				if p.Port == 0 {
+					t.Fatalf("handed out with port 0: %+v", p)
+				}
+				return true
+			}
+		}
+		return false
+	}
+	v4, v6 := req(2, 10, "asker4", "10.2.2.2", 9), req(3, 10, "asker6", "2001:db8::3", 9)
+	if handedOut(v4) || handedOut(v6) {
+		t.Fatal("the imported peer without a port handed out")
+	}
+	f.clock.Advance(time.Minute)
+	_, ev := f.mustAccept(at(req(1, 10, "imported", "2001:db8::1", 0), 5300, 0, 0, events.Event_EVENT_NONE))
+	if ev.DeltaUploaded != 300 {
+		t.Fatalf("first announce credited %d, want the 300 since the baseline", ev.DeltaUploaded)
+	}
+	if !handedOut(v6) || handedOut(v4) {
+		t.Fatal("after its IPv6 announce: want it handed to the IPv6 asker only (its IPv4 port is still unknown)")
+	}
+	f.clock.Advance(time.Minute)
+	f.mustAccept(at(req(1, 10, "imported", "10.1.1.1", 0), 5300, 0, 0, events.Event_EVENT_NONE))
+	if !handedOut(v4) {
+		t.Fatal("after its IPv4 announce: not handed to the IPv4 asker")
+	}
+}
+
 // TestLearntLocationsAndBadPasskeysCount: what another instance allowed
 // counts here — the member's three locations elsewhere refuse a fourth, an
 // address that sent unknown passkeys elsewhere is blocked here.
