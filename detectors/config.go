@@ -177,6 +177,12 @@ type GhostLeecherConfig struct {
 	MinHold        Duration `json:"min_hold"`
 	MinSeededShare float64  `json:"min_seeded_share"`
 	MinHeldSlots   int      `json:"min_held_slots"`
+	// Cadence: incremental passes re-evaluate the members a new announce
+	// points at once per cadence, with every such announce since the previous
+	// boundary (a slot held for days, a blind completion or an upload from a
+	// peer that holds nothing is as clear an hour later); 0 runs it on every
+	// pass.
+	Cadence Duration `json:"cadence"`
 }
 
 // NexusPHPConfig is NexusPHP's inline check_cheater at a security level
@@ -254,6 +260,7 @@ func DefaultConfig() *Config {
 			MinHold:        Duration{24 * time.Hour},
 			MinSeededShare: 0.8,
 			MinHeldSlots:   3,
+			Cadence:        Duration{time.Hour},
 		},
 		NexusPHP: NexusPHPConfig{Lookback: days(1), Level: 1},
 	}
@@ -312,6 +319,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("account_selling.baseline must be longer than recent (> 0)")
 	case c.AccountSelling.Cadence.Duration < 0:
 		return fmt.Errorf("account_selling.cadence must be >= 0, got %v", c.AccountSelling.Cadence.Duration)
+	case c.GhostLeecher.Cadence.Duration < 0:
+		return fmt.Errorf("ghost_leecher.cadence must be >= 0, got %v", c.GhostLeecher.Cadence.Duration)
 	case c.AccountSelling.MinGap.Duration <= 0 || c.AccountSelling.Dormancy.Duration < c.AccountSelling.MinGap.Duration:
 		return fmt.Errorf("account_selling: min_gap must be > 0 and dormancy >= min_gap")
 	}

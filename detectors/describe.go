@@ -30,7 +30,11 @@ func WriteMarkdown(w io.Writer, cfg *Config, ds []Detector) error {
 			inc = "every member who announced since the previous pass, over the whole lookback"
 		}
 		if pd, ok := d.(Periodic); ok && pd.Cadence(cfg) > 0 {
-			inc = fmt.Sprintf("only on passes that cross a multiple of %s, then every member who announced since the previous multiple, over the whole lookback", pd.Cadence(cfg))
+			if doc.Incremental == "" {
+				inc = fmt.Sprintf("only on passes that cross a multiple of %s, then every member who announced since the previous multiple, over the whole lookback", pd.Cadence(cfg))
+			} else {
+				inc = fmt.Sprintf("only on passes that cross a multiple of %s, with the announces since the previous multiple: %s", pd.Cadence(cfg), inc)
+			}
 		}
 		fmt.Fprintf(&b, "- Incremental passes re-evaluate: %s\n\n", inc)
 	}

@@ -166,6 +166,9 @@ func (GhostLeecher) Name() string { return "ghost_leecher" }
 // Lookback implements Detector.
 func (GhostLeecher) Lookback(c *Config) time.Duration { return c.GhostLeecher.Lookback.Duration }
 
+// Cadence implements Periodic.
+func (GhostLeecher) Cadence(c *Config) time.Duration { return c.GhostLeecher.Cadence.Duration }
+
 // Doc implements Detector.
 func (GhostLeecher) Doc() Doc {
 	return Doc{

@@ -140,11 +140,17 @@ func TestPeriodicWindow(t *testing.T) {
 	if _, due := periodicWindow(FakedUpload{}, cfg, inc); !due {
 		t.Error("faked_upload skipped in an incremental pass")
 	}
+	if _, due := periodicWindow(GhostLeecher{}, cfg, inc); due {
+		t.Error("ghost_leecher ran in an incremental pass that crossed no hour")
+	}
 	inc.Until = h.Add(2 * time.Minute) // 12:57 .. 13:02 crosses 13:00
 	inc.ActiveSince = inc.Until.Add(-5 * time.Minute)
 	w, due := periodicWindow(AccountSelling{}, cfg, inc)
 	if !due || !w.ActiveSince.Equal(h.Add(-time.Hour)) {
 		t.Errorf("hourly run: due %v, active since %v, want %v", due, w.ActiveSince, h.Add(-time.Hour))
+	}
+	if w, due := periodicWindow(GhostLeecher{}, cfg, inc); !due || !w.ActiveSince.Equal(h.Add(-time.Hour)) {
+		t.Errorf("ghost_leecher's hourly run: due %v, active since %v, want %v", due, w.ActiveSince, h.Add(-time.Hour))
 	}
 	cfg.AccountSelling.Cadence.Duration = 0
 	if _, due := periodicWindow(AccountSelling{}, cfg, inc); !due {
@@ -159,10 +165,11 @@ func TestSplitPeriodicPutsCadencedDetectorsApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	every, periodic := SplitPeriodic(cfg, ds)
-	if len(periodic) != 1 || periodic[0].Name() != "account_selling" || len(every) != len(ds)-1 {
-		t.Fatalf("periodic = %v, every = %d of %d; want account_selling apart", names(periodic), len(every), len(ds))
+	if got := strings.Join(names(periodic), ","); got != "account_selling,ghost_leecher" || len(every) != len(ds)-2 {
+		t.Fatalf("periodic = %s, every = %d of %d; want account_selling and ghost_leecher apart", got, len(every), len(ds))
 	}
 	cfg.AccountSelling.Cadence.Duration = 0 // every pass
+	cfg.GhostLeecher.Cadence.Duration = 0
 	if _, periodic := SplitPeriodic(cfg, ds); len(periodic) != 0 {
 		t.Fatalf("with cadence 0, periodic = %v, want none", names(periodic))
 	}
