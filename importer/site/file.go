@@ -114,16 +114,21 @@ type Problem struct {
 	kind, index int // order: members, then torrents, by index
 }
 
-func (p Problem) String() string {
+func (p Problem) String() string { return FormatProblem(p.Record, p.Name, p.Field, p.Msg) }
+
+// FormatProblem is one problem as an import prints it: where it is (a
+// record of the file, a row of the site's database), the name quoted, the
+// field, the message.
+func FormatProblem(where, name, field, msg string) string {
 	var b strings.Builder
-	b.WriteString(p.Record)
-	if p.Name != "" {
-		fmt.Fprintf(&b, " %q", p.Name)
+	b.WriteString(where)
+	if name != "" {
+		fmt.Fprintf(&b, " %q", name)
 	}
-	if p.Field != "" {
-		b.WriteString(": " + p.Field)
+	if field != "" {
+		b.WriteString(": " + field)
 	}
-	b.WriteString(": " + p.Msg)
+	b.WriteString(": " + msg)
 	return b.String()
 }
 
@@ -132,15 +137,21 @@ type InvalidError struct {
 	Problems []Problem
 }
 
-// maxListed problems are spelled out in Error; the rest are counted.
+// maxListed problems are spelled out in FormatProblems; the rest are counted.
 const maxListed = 25
 
 func (e *InvalidError) Error() string {
+	return FormatProblems(fmt.Sprintf("%d invalid record field(s); nothing was imported:", len(e.Problems)), e.Problems)
+}
+
+// FormatProblems is header and then one indented line per problem, the
+// first 25 spelled out and the rest counted.
+func FormatProblems[P fmt.Stringer](header string, problems []P) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d invalid record field(s); nothing was imported:", len(e.Problems))
-	for i, p := range e.Problems {
+	b.WriteString(header)
+	for i, p := range problems {
 		if i == maxListed {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Problems)-maxListed)
+			fmt.Fprintf(&b, "\n  ... and %d more", len(problems)-maxListed)
 			break
 		}
 		b.WriteString("\n  " + p.String())

@@ -24,18 +24,7 @@ type Problem struct {
 	Msg   string `json:"message"`
 }
 
-func (p Problem) String() string {
-	var b strings.Builder
-	b.WriteString(p.Row.String())
-	if p.Name != "" {
-		fmt.Fprintf(&b, " %q", p.Name)
-	}
-	if p.Field != "" {
-		b.WriteString(": " + p.Field)
-	}
-	b.WriteString(": " + p.Msg)
-	return b.String()
-}
+func (p Problem) String() string { return site.FormatProblem(p.Row.String(), p.Name, p.Field, p.Msg) }
 
 // InvalidError lists the site's rows the checks refuse. Nothing was
 // imported.
@@ -43,19 +32,8 @@ type InvalidError struct {
 	Problems []Problem
 }
 
-const maxListed = 25
-
 func (e *InvalidError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d invalid row field(s) in the site's database; nothing was imported (--skip-invalid imports the other rows):", len(e.Problems))
-	for i, p := range e.Problems {
-		if i == maxListed {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Problems)-maxListed)
-			break
-		}
-		b.WriteString("\n  " + p.String())
-	}
-	return b.String()
+	return site.FormatProblems(fmt.Sprintf("%d invalid row field(s) in the site's database; nothing was imported (--skip-invalid imports the other rows):", len(e.Problems)), e.Problems)
 }
 
 // The site file's records (docs/IMPORT.md "Site file"), as File writes them.
