@@ -173,7 +173,22 @@ func TestConsumerStoresEveryRecordOnce(t *testing.T) {
 				mem.mu.Unlock()
 			}
 			// The monitor saw it all: no lag left on either partition, every
-			// record stored, every dead letter counted, the sink ready.
+			// record stored, every dead letter counted, the sink ready. The
+			// monitor records a batch after the sink returns, so the figures
+			// are awaited (up to the test's deadline) before they are checked.
+			settled := func() bool {
+				for p := range int32(parts) {
+					if lag, ok := metricValue(t, reg, "ratioguard_ingest_consumer_lag", "partition", fmt.Sprint(p)); !ok || lag != 0 {
+						return false
+					}
+				}
+				stored, _ := metricValue(t, reg, "ratioguard_ingest_records_stored_total", "sink", "mem")
+				dead, _ := metricValue(t, reg, "ratioguard_ingest_dead_letters_total", "sink", "mem")
+				return stored == n && int(dead) == len(garbage)
+			}
+			for !settled() && ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+			}
 			for p := range int32(parts) {
 				if lag, ok := metricValue(t, reg, "ratioguard_ingest_consumer_lag", "partition", fmt.Sprint(p)); !ok || lag != 0 {
 					t.Errorf("partition %d: lag %v (exported: %v) once caught up, want 0", p, lag, ok)
