@@ -31,10 +31,7 @@ func (gazelle) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 			return err
 		}
 		m.Created = when(created)
-		if !m.CanLeech {
-			s.Control.NoLeech = append(s.Control.NoLeech, m.Row)
-		}
-		s.Members = append(s.Members, m)
+		s.addMember(m)
 		return nil
 	})
 }

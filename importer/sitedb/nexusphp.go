@@ -43,11 +43,8 @@ func (nexusphp) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 			m.Class = fmt.Sprintf("class %d", class) // a site's own class, kept by number
 		}
 		m.Created = when(created)
-		if !m.CanLeech {
-			s.Control.NoLeech = append(s.Control.NoLeech, m.Row)
-		}
 		byID[m.Row.ID] = len(s.Members)
-		s.Members = append(s.Members, m)
+		s.addMember(m)
 		return nil
 	})
 	if err != nil {

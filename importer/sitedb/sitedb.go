@@ -233,6 +233,15 @@ func when(t sql.NullTime) *time.Time {
 // minTime is the earliest time a site file takes (1990-01-01).
 var minTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// addMember takes a member read from the site; one who may not leech is
+// also a control entry (the control protocols keep can_leech apart).
+func (s *Snapshot) addMember(m Member) {
+	if !m.CanLeech {
+		s.Control.NoLeech = append(s.Control.NoLeech, m.Row)
+	}
+	s.Members = append(s.Members, m)
+}
+
 // addSnatch gives member i a snatch; one with a completion time that is
 // none (Unix 0) is left out and counted.
 func (s *Snapshot) addSnatch(i int, sn Snatch) {

@@ -39,16 +39,13 @@ func (unit3d) members(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 			return err
 		}
 		m.Created = when(created)
-		if !m.CanLeech {
-			s.Control.NoLeech = append(s.Control.NoLeech, m.Row)
-		}
 		if u3d.Blocked(m.Class) && m.Enabled {
 			if s.Control.Blocked == nil {
 				s.Control.Blocked = map[int64]string{}
 			}
 			s.Control.Blocked[m.Row.ID] = m.Class
 		}
-		s.Members = append(s.Members, m)
+		s.addMember(m)
 		return nil
 	})
 }

@@ -1,25 +1,15 @@
 package conntimeout_test
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"net/http"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ratioguard/ratioguard/tracker/conntimeout"
+	"github.com/ratioguard/ratioguard/tracker/internal/keepalive"
 )
-
-// cpuTime is the user+system CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkKeepAlive: one keep-alive connection, request after request, on
 // loopback (client and server in the process, so ns/op is both): the
@@ -57,27 +47,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 			}
 			go func() { _ = srv.Serve(ln) }()
 			defer srv.Close()
-			c, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			br := bufio.NewReader(c)
-			req := []byte(get)
-			cpu0 := cpuTime(b)
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := c.Write(req); err != nil {
-					b.Fatal(err)
-				}
-				resp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
+			keepalive.Bench(b, ln.Addr().String(), []byte(get))
 		})
 	}
 }

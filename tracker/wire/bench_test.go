@@ -1,29 +1,19 @@
 package wire_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ratioguard/ratioguard/tracker/conntimeout"
 	"github.com/ratioguard/ratioguard/tracker/frontend"
+	"github.com/ratioguard/ratioguard/tracker/internal/keepalive"
 	"github.com/ratioguard/ratioguard/tracker/wire"
 )
-
-// cpuTime is the user+system CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkKeepAlive: one keep-alive connection, request after request, on
 // loopback (client and server in the process, so ns/op is both), to a
@@ -59,26 +49,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 				defer cancel()
 				_ = srv.Shutdown(ctx)
 			}()
-			c, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			br := bufio.NewReader(c)
-			cpu0 := cpuTime(b)
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := c.Write(req); err != nil {
-					b.Fatal(err)
-				}
-				resp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
+			keepalive.Bench(b, ln.Addr().String(), req)
 		})
 	}
 }
