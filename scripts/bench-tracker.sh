@@ -2,13 +2,22 @@
 # Scripted keep-alive load run of the tracker (issue "Tracker", target
 # >= 25,000 announces/s with events streaming to the real Kafka), side by side
 # in the same run with two baselines: a bare net/http handler answering a fixed
-# bencoded answer, and Debian's opentracker. Each target gets a closed-loop
+# bencoded answer, Debian's opentracker and, optionally, chihaya (target
+# "chihaya": CHIHAYA_BIN=/path/to/chihaya, or CHIHAYA_SRC=/path/to/a/chihaya
+# checkout to build ./cmd/chihaya from). Each target gets a closed-loop
 # peak run and then (BENCH_REPEAT, default 3, rounds of) runs paced at half
 # its peak, for p99 latency.
 #
 #   scripts/bench-tracker.sh            # needs the local stack (scripts/stack up)
 #   BENCH_SECONDS=30 scripts/bench-tracker.sh
 #   TRACKER_ARGS="--gc-percent 100 --queue-size 16384" BENCH_TARGETS=ratioguard scripts/bench-tracker.sh   # A/B a setting
+#   CHIHAYA_SRC=/tmp/chihaya BENCH_TARGETS="ratioguard barehttp chihaya" scripts/bench-tracker.sh
+#
+# chihaya runs its HTTP frontend with keep-alive, in-memory storage and no
+# middleware: it answers the same /PASSKEY/announce URLs (the passkey is a route
+# parameter it ignores), so unlike ratioguard it checks no passkey, client or
+# torrent and writes no event anywhere. It is the public-tracker baseline of
+# issue 13 (ratioguard's CPU per announce <= 0.5x chihaya's).
 #
 # Each row also gives the server's CPU per request: the user+system time the
 # target's process used during the run (/proc/PID/stat) over the requests wrk
@@ -26,7 +35,8 @@ ROOT=$PWD
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 CONNS=${BENCH_CONNECTIONS:-64}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/bench-tracker.XXXXXX)}
-PORT_RG=16970 PORT_BARE=16971 PORT_OT=16972 PORT_ADMIN=16973
+PORT_RG=16970 PORT_BARE=16971 PORT_OT=16972 PORT_ADMIN=16973 PORT_CH=16974 PORT_CH_METRICS=16975
+WANT=" ${BENCH_TARGETS:-ratioguard barehttp opentracker} "
 
 for tool in wrk opentracker psql; do
   if ! command -v "$tool" >/dev/null; then
@@ -48,6 +58,14 @@ trap cleanup EXIT
 echo "building" >&2
 go build -o "$OUT/ratioguard" ./cmd/ratioguard
 go build -o "$OUT/barehttp" ./tracker/internal/barehttp
+case $WANT in *" chihaya "*)
+  if [ -n "${CHIHAYA_BIN:-}" ]; then
+    cp "$CHIHAYA_BIN" "$OUT/chihaya"
+  else
+    : "${CHIHAYA_SRC:?target chihaya: set CHIHAYA_BIN to a chihaya binary or CHIHAYA_SRC to a chihaya checkout}"
+    (cd "$CHIHAYA_SRC" && GOFLAGS=-mod=mod go build -o "$OUT/chihaya" ./cmd/chihaya)
+  fi ;;
+esac
 
 echo "preparing database $DB (5k members, 10k torrents)" >&2
 psql "$RG_POSTGRES_URL" -qc "CREATE DATABASE $DB" >/dev/null
@@ -73,7 +91,45 @@ chmod 755 "$OUT"; chmod 644 "$OUT/whitelist"
 opentracker -i 127.0.0.1 -p $PORT_OT -P $PORT_OT -d "$OUT" -w /whitelist >"$OUT/opentracker.log" 2>&1 &
 pids+=($!)
 PID[opentracker]=$!
-for port in $PORT_RG $PORT_BARE $PORT_OT; do
+PORTS="$PORT_RG $PORT_BARE $PORT_OT"
+case $WANT in *" chihaya "*)
+  # HTTP only (no UDP), keep-alive, memory storage, no pre- or posthooks. The
+  # passkey route parameter lets it answer the URLs ratioguard is sent;
+  # httprouter then wants scrape under the same wildcard.
+  cat >"$OUT/chihaya.yaml" <<YAML
+chihaya:
+  announce_interval: "30m"
+  min_announce_interval: "15m"
+  metrics_addr: "127.0.0.1:$PORT_CH_METRICS"
+  http:
+    addr: "127.0.0.1:$PORT_CH"
+    read_timeout: "5s"
+    write_timeout: "10s"
+    enable_keepalive: true
+    idle_timeout: "120s"
+    enable_request_timing: false
+    announce_routes: ["/:passkey/announce"]
+    scrape_routes: ["/:passkey/scrape"]
+    allow_ip_spoofing: false
+    real_ip_header: "x-real-ip"
+    max_numwant: 100
+    default_numwant: 50
+    max_scrape_infohashes: 50
+  storage:
+    name: "memory"
+    config:
+      gc_interval: "3m"
+      peer_lifetime: "31m"
+      shard_count: 1024
+      prometheus_reporting_interval: "1s"
+  prehooks:
+YAML
+  "$OUT/chihaya" --config "$OUT/chihaya.yaml" --nocolors >"$OUT/chihaya.log" 2>&1 &
+  pids+=($!)
+  PID[chihaya]=$!
+  PORTS="$PORTS $PORT_CH" ;;
+esac
+for port in $PORTS; do
   for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/" && break
     sleep 0.1
@@ -140,9 +196,10 @@ since() {
 }
 
 TARGETS=()
-for target in "ratioguard http://127.0.0.1:$PORT_RG passkey" "barehttp http://127.0.0.1:$PORT_BARE passkey" "opentracker http://127.0.0.1:$PORT_OT plain"; do
+for target in "ratioguard http://127.0.0.1:$PORT_RG passkey" "barehttp http://127.0.0.1:$PORT_BARE passkey" \
+  "opentracker http://127.0.0.1:$PORT_OT plain" "chihaya http://127.0.0.1:$PORT_CH passkey"; do
   set -- $target
-  case " ${BENCH_TARGETS:-ratioguard barehttp opentracker} " in *" $1 "*) TARGETS+=("$target") ;; esac
+  case $WANT in *" $1 "*) TARGETS+=("$target") ;; esac
 done
 # one NAME URL MODE RATE LABEL: a wrk run, its row, the tracker's own figures
 one() {
