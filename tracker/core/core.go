@@ -277,7 +277,7 @@ func (c *Core) apply(r *Request, ans *Answer, ev *events.Announce, user *User, t
 				ev.Snatch = true
 				sh.snatches[tor.ID]++
 			}
-			pos = s.insert(h, np)
+			pos = s.insert(h, np, c.swarms.seed)
 		}
 	} else {
 		if c.account(s, h, pos, r, ev, is4, addr, t) {

@@ -20,7 +20,7 @@ type eventBox struct {
 	pid    [20]byte
 	ip     [16]byte
 	key    [16]byte
-	params [12]string
+	params [16]string // qBittorrent (libtorrent) sends up to 16 parameters
 }
 
 // EventPool recycles the events a Core publishes, so that the request path

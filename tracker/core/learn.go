@@ -85,7 +85,7 @@ func (c *Core) learn(r *Request, user, torrent uint64, snatch bool, t uint32) {
 			np.flags |= flagSnatched
 			sh.snatches[torrent]++
 		}
-		s.insert(h, np)
+		s.insert(h, np, c.swarms.seed)
 		return
 	}
 	var scratch events.Announce

@@ -34,7 +34,7 @@ func TestSwarmMemoryPerPeer(t *testing.T) {
 			if n%3 == 0 {
 				p.flags |= flagSeeder
 			}
-			s.insert(sessionHash(st.seed, p.user, &p.id), p)
+			s.insert(sessionHash(st.seed, p.user, &p.id), p, st.seed)
 			n++
 		}
 		tid++

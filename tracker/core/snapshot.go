@@ -297,7 +297,7 @@ func (c *Core) readSwarms(d *stateDecoder, move func(uint32) uint32, cnt *StateC
 				d.fail() // a snapshot never holds a session twice
 				break
 			}
-			s.insert(h, p)
+			s.insert(h, p, c.swarms.seed)
 			cnt.Sessions++
 		}
 		sh.mu.Unlock()

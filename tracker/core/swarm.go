@@ -42,7 +42,10 @@ type swarm struct {
 	seeders  []peer
 	leechers []peer
 	// index maps a session hash to its position: i >= 0 is leechers[i],
-	// i < 0 is seeders[-i-1].
+	// i < 0 is seeders[-i-1]. nil while the swarm is small: find scans the
+	// lists, which the announce's peer selection reads anyway, instead of
+	// touching a map's memory as well (cache and TLB misses were most of
+	// the lookup's cost under load).
 	index      map[uint64]int32
 	perUser    map[uint64]uint8 // sessions per member; nil while the swarm is small (scan instead)
 	alt        map[uint64]altAddr
@@ -53,12 +56,16 @@ type swarm struct {
 }
 
 func newSwarm(leeching *leechCounts) *swarm {
-	return &swarm{index: map[uint64]int32{}, leeching: leeching}
+	return &swarm{leeching: leeching}
 }
 
 // perUserThreshold is the swarm size above which sessions per member are
 // counted in a map rather than by scanning.
 const perUserThreshold = 48
+
+// indexThreshold is the swarm size above which sessions are found through
+// swarm.index rather than by scanning. Once made, the index stays.
+const indexThreshold = 48
 
 // userSessions counts the member's sessions in the swarm.
 func (s *swarm) userSessions(user uint64) int {
@@ -95,13 +102,15 @@ func sessionHash(seed maphash.Seed, user uint64, id *[20]byte) uint64 {
 
 // find returns the session's position, or ok=false.
 func (s *swarm) find(h, user uint64, id *[20]byte) (int32, bool) {
-	if pos, ok := s.index[h]; ok {
-		if p := s.at(pos); p.user == user && p.id == *id {
-			return pos, true
+	if s.index != nil {
+		if pos, ok := s.index[h]; ok {
+			if p := s.at(pos); p.user == user && p.id == *id {
+				return pos, true
+			}
 		}
-	}
-	if s.collisions == 0 {
-		return 0, false
+		if s.collisions == 0 {
+			return 0, false
+		}
 	}
 	for i := range s.leechers {
 		if p := &s.leechers[i]; p.user == user && p.id == *id {
@@ -116,12 +125,14 @@ func (s *swarm) find(h, user uint64, id *[20]byte) (int32, bool) {
 	return 0, false
 }
 
-// insert adds p and returns its position.
-func (s *swarm) insert(h uint64, p peer) int32 {
+// insert adds p (h is its hash) and returns its position.
+func (s *swarm) insert(h uint64, p peer, seed maphash.Seed) int32 {
 	var pos int32
-	if _, taken := s.index[h]; taken {
-		p.flags |= flagUnindexed
-		s.collisions++
+	if s.index != nil {
+		if _, taken := s.index[h]; taken {
+			p.flags |= flagUnindexed
+			s.collisions++
+		}
 	}
 	if p.flags&flagSeeder != 0 {
 		s.seeders = append(s.seeders, p)
@@ -131,8 +142,12 @@ func (s *swarm) insert(h uint64, p peer) int32 {
 		pos = int32(len(s.leechers) - 1)
 		s.leeching.add(p.user, 1)
 	}
-	if p.flags&flagUnindexed == 0 {
-		s.index[h] = pos
+	if s.index != nil {
+		if p.flags&flagUnindexed == 0 {
+			s.index[h] = pos
+		}
+	} else if len(s.seeders)+len(s.leechers) > indexThreshold {
+		s.makeIndex(seed)
 	}
 	if s.perUser != nil {
 		s.perUser[p.user]++
@@ -148,12 +163,32 @@ func (s *swarm) insert(h uint64, p peer) int32 {
 	return pos
 }
 
+// makeIndex indexes every session; those whose hash is taken are marked
+// flagUnindexed (found by scanning).
+func (s *swarm) makeIndex(seed maphash.Seed) {
+	s.index = make(map[uint64]int32, len(s.seeders)+len(s.leechers))
+	add := func(list []peer, pos func(int) int32) {
+		for i := range list {
+			p := &list[i]
+			h := sessionHash(seed, p.user, &p.id)
+			if _, taken := s.index[h]; taken {
+				p.flags |= flagUnindexed
+				s.collisions++
+				continue
+			}
+			s.index[h] = pos(i)
+		}
+	}
+	add(s.leechers, func(i int) int32 { return int32(i) })
+	add(s.seeders, func(i int) int32 { return int32(-i - 1) })
+}
+
 // remove deletes the session at pos (h is its hash).
 func (s *swarm) remove(h uint64, pos int32, seed maphash.Seed) {
 	p := s.at(pos)
 	if p.flags&flagUnindexed != 0 {
 		s.collisions--
-	} else {
+	} else if s.index != nil {
 		delete(s.index, h)
 	}
 	if p.flags&flagHasAlt != 0 {
@@ -181,7 +216,7 @@ func (s *swarm) cut(pos int32, seed maphash.Seed) {
 	last := len(*list) - 1
 	if i != last {
 		(*list)[i] = (*list)[last]
-		if moved := &(*list)[i]; moved.flags&flagUnindexed == 0 {
+		if moved := &(*list)[i]; s.index != nil && moved.flags&flagUnindexed == 0 {
 			s.index[sessionHash(seed, moved.user, &moved.id)] = pos
 		}
 	}
@@ -209,7 +244,7 @@ func (s *swarm) move(h uint64, pos int32, seed maphash.Seed, seeder bool) int32 
 		np = int32(len(s.leechers) - 1)
 		s.leeching.add(p.user, 1)
 	}
-	if p.flags&flagUnindexed == 0 {
+	if s.index != nil && p.flags&flagUnindexed == 0 {
 		s.index[h] = np
 	}
 	return np
