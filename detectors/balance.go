@@ -31,6 +31,14 @@ import (
 // leaves an excess proportional to its claims on every swarm it touches.
 // z = α·√Σ(w·u²) is how many noise widths the member's unexplained upload
 // stands out; fake bytes = α·Σu.
+//
+// One swarm's accident (a burst of lost `stopped`, a leecher nobody saw)
+// must not report an honest member, so the evidence must also stand without
+// the torrent that pulls hardest, or without the two days that pull hardest
+// when it sits in one swarm: an accident is local in time, while a client
+// that inflates its one busy torrent leaves an excess on every day it seeds
+// it. The second route also needs more unexplained bytes than a whole copy
+// of that torrent, which no single unseen downloader could have taken.
 
 // The robust fit: rounds of reweighting, and the residual in noise widths
 // beyond which a bucket-torrent counts as an outlier.
@@ -58,6 +66,8 @@ type balanceVerdict struct {
 	Alpha     float64 // share of the member's upload nobody downloaded
 	Z         float64 // noise widths
 	ZSpread   float64 // noise widths without the torrent that pulls hardest
+	ZDays     float64 // noise widths without the two days that pull hardest
+	TopSize   float64 // size of the torrent that pulls hardest
 	Bar       float64 // factor on the z thresholds: above 1 when the history covers less than the window
 	Uploaded  float64 // announced upload in the fitted buckets
 	FakeBytes float64 // Alpha × Uploaded
@@ -77,6 +87,8 @@ type balanceNoise struct {
 
 // balanceEq is one bucket-torrent: E = U − D = Σ α_m · u_m + noise.
 type balanceEq struct {
+	day     uint32 // bucket start / 86400
+	size    float64
 	torrent uint64
 	excess  float64
 	weight  float64 // 1/σ², after Huber reweighting
@@ -131,7 +143,7 @@ func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise)
 		if !ok {
 			i = len(f.eqs)
 			idx[k] = i
-			f.eqs = append(f.eqs, balanceEq{torrent: c.TorrentID})
+			f.eqs = append(f.eqs, balanceEq{day: c.Bucket / 86400, torrent: c.TorrentID})
 		}
 		e := &f.eqs[i]
 		d := math.Max(c.Down, math.Max(c.AcqPeers, c.AcqMember))
@@ -148,6 +160,7 @@ func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise)
 		if size == 0 {
 			size = maxLeft[e.torrent]
 		}
+		e.size = size
 		sigma := n.Rel*e.down + n.SizeShare*size + n.Floor
 		e.base = 1 / (sigma * sigma)
 		e.weight = e.base
@@ -227,6 +240,8 @@ func (f *balanceFit) verdicts() map[uint64]*balanceVerdict {
 		// hardest says whether the excess follows the member across swarms
 		// or sits in one swarm's accident.
 		pull := map[uint64][2]float64{}
+		daily := map[uint32][2]float64{}
+		sizes := map[uint64]float64{}
 		var num, den float64
 		for _, p := range f.byUser[u] {
 			e, x := &f.eqs[p.eq], p.up
@@ -234,6 +249,9 @@ func (f *balanceFit) verdicts() map[uint64]*balanceVerdict {
 			num, den = num+n, den+d
 			pt := pull[e.torrent]
 			pull[e.torrent] = [2]float64{pt[0] + n, pt[1] + d}
+			sizes[e.torrent] = e.size
+			pd := daily[e.day]
+			daily[e.day] = [2]float64{pd[0] + n, pd[1] + d}
 			v.Uploaded += x
 			t := v.Torrents[e.torrent]
 			if t == nil {
@@ -246,12 +264,14 @@ func (f *balanceFit) verdicts() map[uint64]*balanceVerdict {
 		}
 		v.Z = alpha * math.Sqrt(den)
 		v.FakeBytes = alpha * v.Uploaded
-		pulls := make([][2]float64, 0, len(pull))
-		for _, pt := range pull {
-			pulls = append(pulls, pt)
+		best := math.Inf(-1)
+		for t, pt := range pull {
+			if pt[0] > best {
+				best, v.TopSize = pt[0], sizes[t]
+			}
 		}
-		sort.Slice(pulls, func(i, j int) bool { return pulls[i][0] > pulls[j][0] })
-		v.ZSpread = zWithout(num, den, pulls, 1)
+		v.ZSpread = zWithout(num, den, sortedPulls(pull), 1)
+		v.ZDays = zWithout(num, den, sortedPulls(daily), 2)
 		out[u] = v
 	}
 	return out
@@ -421,6 +441,16 @@ func historyStart(ctx context.Context, env *Env) (time.Time, error) {
 	return env.history, nil
 }
 
+// sortedPulls lists the pulls (num, den) by pull, descending.
+func sortedPulls[K comparable](pull map[K][2]float64) [][2]float64 {
+	out := make([][2]float64, 0, len(pull))
+	for _, pt := range pull {
+		out = append(out, pt)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] > out[j][0] })
+	return out
+}
+
 // zWithout is the fit's z without the k torrents that pull hardest (pulls
 // sorted by pull, descending).
 func zWithout(num, den float64, pulls [][2]float64, k int) float64 {
@@ -439,17 +469,26 @@ func zWithout(num, den float64, pulls [][2]float64, k int) float64 {
 // balanceFires: enough of the member's upload unexplained, in bytes and in
 // noise widths — and still without the one swarm that pulls hardest, so
 // one swarm's accident (an honest swarm's excess is heavy-tailed) never
-// reports a member whose other swarms balance — unless that one swarm's
-// evidence alone is beyond balance_z_single noise widths (a faker on a
-// single torrent nobody downloads). The widths are raised by the verdict's
-// bar on a young history.
+// reports a member whose other swarms balance; or, when the evidence sits
+// in one swarm, still without the two days that pull hardest and over more
+// than a whole copy of that torrent (an excess that persists for days);
+// or that one swarm's evidence alone is beyond balance_z_single noise
+// widths (a faker on a single torrent nobody downloads). The widths are
+// raised by the verdict's bar on a young history.
 func balanceFires(v *balanceVerdict, c FakedUploadConfig) bool {
 	if v == nil {
 		return false
 	}
 	bar := math.Max(1, v.Bar)
 	return v.Alpha >= c.BalanceMinShare && v.FakeBytes >= float64(c.BalanceMinBytes) &&
-		(v.Z >= bar*c.BalanceZ && v.ZSpread >= bar*c.BalanceZSpread || v.Z >= bar*c.BalanceZSingle)
+		(v.Z >= bar*c.BalanceZ && (v.ZSpread >= bar*c.BalanceZSpread || balancePersists(v, c, bar)) || v.Z >= bar*c.BalanceZSingle)
+}
+
+// balancePersists: the evidence stands without the two days that pull
+// hardest (balance_z_days noise widths, 0: off) and exceeds a whole copy of
+// the torrent that pulls hardest.
+func balancePersists(v *balanceVerdict, c FakedUploadConfig, bar float64) bool {
+	return c.BalanceZDays > 0 && v.ZDays >= bar*c.BalanceZDays && v.FakeBytes >= v.TopSize
 }
 
 // balanceSignal is the swarm-balance signal of a member (nil: no upload fitted).
@@ -469,6 +508,9 @@ func balanceSignal(v *balanceVerdict, c FakedUploadConfig) Signal {
 	}
 	if balanceFires(v, c) {
 		s.Fired, s.Strength = true, strength(v.Z, s.Threshold)
+		if bar := math.Max(1, v.Bar); v.ZSpread < bar*c.BalanceZSpread && v.Z < bar*c.BalanceZSingle {
+			s.Note += fmt.Sprintf("; most of it in one swarm, where it persists: %.1f noise widths without the two days that pull hardest, more than a whole copy (%s) of that torrent", v.ZDays, formatBytes(v.TopSize))
+		}
 	}
 	return s
 }

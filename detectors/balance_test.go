@@ -3,6 +3,7 @@ package detectors
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,23 +82,25 @@ func TestBalanceNeedsEvidenceBeyondOneSwarm(t *testing.T) {
 	const gib = float64(1 << 30)
 	sizes := map[uint64]uint64{}
 	var cells []balanceCell
+	const bucket = 6 * 3600
 	for b := uint32(0); b < 4; b++ {
 		for tor := uint64(1); tor <= 3; tor++ {
 			sizes[tor] = 1 << 30
 			cells = append(cells,
-				balanceCell{Bucket: b, TorrentID: tor, UserID: 1, Up: 0.3 * gib},
-				balanceCell{Bucket: b, TorrentID: tor, UserID: 100 + tor, Down: 0.3 * gib})
+				balanceCell{Bucket: b * bucket, TorrentID: tor, UserID: 1, Up: 0.3 * gib},
+				balanceCell{Bucket: b * bucket, TorrentID: tor, UserID: 100 + tor, Down: 0.3 * gib})
 		}
 	}
-	// Torrent 11: member 1 seeds a leecher that never announced, for days.
+	// Torrent 11: member 1 seeds a leecher that never announced, for three
+	// days: less than one copy of the torrent, whoever took it.
 	sizes[11] = 8 << 30
 	for b := uint32(0); b < 12; b++ {
-		cells = append(cells, balanceCell{Bucket: b, TorrentID: 11, UserID: 1, Up: 0.5 * gib})
+		cells = append(cells, balanceCell{Bucket: b * bucket, TorrentID: 11, UserID: 1, Up: 0.5 * gib})
 	}
 	// Torrent 12: member 2 claims 100 GiB nobody downloaded.
 	sizes[12] = 8 << 30
 	for b := uint32(0); b < 10; b++ {
-		cells = append(cells, balanceCell{Bucket: b, TorrentID: 12, UserID: 2, Up: 10 * gib})
+		cells = append(cells, balanceCell{Bucket: b * bucket, TorrentID: 12, UserID: 2, Up: 10 * gib})
 	}
 	v := solveBalance(cells, sizes, balanceNoise{Rel: 0.02, SizeShare: 0.02, Floor: 64 << 20}, 200)
 	cfg := DefaultConfig().FakedUpload
@@ -105,10 +108,65 @@ func TestBalanceNeedsEvidenceBeyondOneSwarm(t *testing.T) {
 		t.Fatalf("the accident should stand out on its own (z %.1f): the test would prove nothing", v[1].Z)
 	}
 	if balanceFires(v[1], cfg) {
-		t.Errorf("honest seeder reported on one swarm's accident: alpha %.2f z %.1f spread %.1f", v[1].Alpha, v[1].Z, v[1].ZSpread)
+		t.Errorf("honest seeder reported on one swarm's accident: alpha %.2f z %.1f spread %.1f days %.1f", v[1].Alpha, v[1].Z, v[1].ZSpread, v[1].ZDays)
 	}
 	if !balanceFires(v[2], cfg) {
 		t.Errorf("single-torrent faker not reported: alpha %.2f z %.1f spread %.1f", v[2].Alpha, v[2].Z, v[2].ZSpread)
+	}
+}
+
+// Evidence in one swarm reports a member when it persists: a client that
+// reports twice its real upload on the one torrent it seeds, for ten days,
+// is reported although no second torrent backs it; an excess beyond a whole
+// copy of a torrent that sits in one day (a burst nobody saw downloading)
+// does not report a member whose other swarms balance.
+func TestBalancePersistentExcessInOneSwarm(t *testing.T) {
+	const gib = float64(1 << 30)
+	const bucket = 6 * 3600
+	sizes := map[uint64]uint64{1: 4 << 30, 2: 1 << 30, 3: 1 << 30, 4: 1 << 30, 5: 2 << 30}
+	var cells []balanceCell
+	for b := uint32(0); b < 40; b++ {
+		at := b * bucket
+		// Member 3 inflates torrent 1: 0.2 GiB real, 0.4 claimed a bucket.
+		cells = append(cells,
+			balanceCell{Bucket: at, TorrentID: 1, UserID: 3, Up: 0.4 * gib},
+			balanceCell{Bucket: at, TorrentID: 1, UserID: 101, Down: 0.2 * gib})
+		// Member 4 seeds torrents 2-4 for two days; they balance.
+		for tor := uint64(2); tor <= 4 && b < 8; tor++ {
+			cells = append(cells,
+				balanceCell{Bucket: at, TorrentID: tor, UserID: 4, Up: 0.3 * gib},
+				balanceCell{Bucket: at, TorrentID: tor, UserID: 100 + tor, Down: 0.3 * gib})
+		}
+	}
+	// Torrent 5, day 0: member 4 uploads 8 GiB (4 copies) nobody was seen
+	// downloading.
+	for b := uint32(0); b < 4; b++ {
+		cells = append(cells, balanceCell{Bucket: b * bucket, TorrentID: 5, UserID: 4, Up: 2 * gib})
+	}
+	v := solveBalance(cells, sizes, balanceNoise{Rel: 0.02, SizeShare: 0.02, Floor: 64 << 20}, 200)
+	cfg := DefaultConfig().FakedUpload
+	inf := v[3]
+	if inf.ZSpread >= cfg.BalanceZSpread || inf.Z >= cfg.BalanceZSingle {
+		t.Fatalf("inflater: z %.1f spread %.1f: the test needs evidence in one swarm below balance_z_single", inf.Z, inf.ZSpread)
+	}
+	if !balanceFires(inf, cfg) {
+		t.Errorf("one-swarm inflater over ten days not reported: alpha %.2f z %.1f days %.1f fake %.1f GiB size %.1f GiB",
+			inf.Alpha, inf.Z, inf.ZDays, inf.FakeBytes/gib, inf.TopSize/gib)
+	}
+	if sig := balanceSignal(inf, cfg); !sig.Fired || !strings.Contains(sig.Note, "persists") {
+		t.Errorf("signal %+v: want fired, saying the excess persists in one swarm", sig)
+	}
+	off := cfg
+	off.BalanceZDays = 0
+	if balanceFires(inf, off) {
+		t.Errorf("balance_z_days 0 still reports on one swarm's persistent evidence")
+	}
+	burst := v[4]
+	if burst.Z < cfg.BalanceZ || burst.FakeBytes < burst.TopSize {
+		t.Fatalf("burst: z %.1f fake %.1f GiB size %.1f GiB: the test would prove nothing", burst.Z, burst.FakeBytes/gib, burst.TopSize/gib)
+	}
+	if balanceFires(burst, cfg) {
+		t.Errorf("one day's burst reported: alpha %.2f z %.1f spread %.1f days %.1f", burst.Alpha, burst.Z, burst.ZSpread, burst.ZDays)
 	}
 }
 

@@ -72,6 +72,7 @@ type FakedUploadConfig struct {
 	BalanceMinBytes   uint64   `json:"balance_min_bytes"`
 	BalanceZ          float64  `json:"balance_z"`
 	BalanceZSpread    float64  `json:"balance_z_spread"` // noise widths without the member's hardest-pulling torrent
+	BalanceZDays      float64  `json:"balance_z_days"`   // or without its two hardest-pulling days (evidence in one swarm that persists; 0: off)
 	BalanceZSingle    float64  `json:"balance_z_single"` // noise widths that fire even from one torrent
 	BalanceNoiseRel   float64  `json:"balance_noise_rel"`
 	BalanceNoiseSize  float64  `json:"balance_noise_size"`
@@ -209,6 +210,7 @@ func DefaultConfig() *Config {
 			BalanceMinBytes:      2 << 30,
 			BalanceZ:             4,
 			BalanceZSpread:       2.5,
+			BalanceZDays:         2.5,
 			BalanceZSingle:       25,
 			BalanceNoiseRel:      0.02,
 			BalanceNoiseSize:     0.02,
@@ -303,6 +305,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("faked_upload: balance noise must be >= 0 and not all zero")
 	case c.FakedUpload.BalanceBucket.Duration < time.Hour || c.FakedUpload.BalanceBucket.Duration%time.Hour != 0:
 		return fmt.Errorf("faked_upload: balance_bucket must be whole hours, got %v", c.FakedUpload.BalanceBucket.Duration)
+	case c.FakedUpload.BalanceZDays < 0:
+		return fmt.Errorf("faked_upload: balance_z_days must be >= 0 (0: off), got %v", c.FakedUpload.BalanceZDays)
 	case c.FakedUpload.BalanceMinShare <= 0 || c.FakedUpload.BalanceMinShare > 1 || c.FakedUpload.BalanceZ <= 0:
 		return fmt.Errorf("faked_upload: balance_min_share must be in (0,1] and balance_z > 0")
 	case c.InviteTree.MaxChance <= 0 || c.InviteTree.MaxChance > 1:
