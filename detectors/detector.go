@@ -24,8 +24,9 @@ type Detector interface {
 }
 
 // Periodic is a detector whose evidence moves slowly: an incremental pass
-// runs it only when its window crosses a multiple of Cadence (Unix time),
-// then over every member active since the previous multiple, so each
+// runs it only when the time since the previous pass crosses a multiple of
+// Cadence (Unix time), then over every member active since the previous
+// multiple (and the scheduler's re-read span before it), so each
 // active member is still judged once per cadence. Full and backfill passes
 // always run it. A cadence of 0 runs it on every pass.
 type Periodic interface {

@@ -78,8 +78,13 @@ type RunStats struct {
 
 // periodicWindow decides whether a Periodic detector runs in an incremental
 // pass (ActiveSince after From) and widens its active members to everyone
-// since the previous cadence boundary when it does.
-func periodicWindow(d Detector, cfg *Config, w Window) (Window, bool) {
+// since the previous cadence boundary when it does. prev is the previous
+// pass's end (zero: unknown, ActiveSince stands for it): the detector is due
+// when (prev, Until] crosses a multiple of its cadence, so the re-read of
+// the previous step (ingest lag) does not run it a second time; its members
+// then reach back that re-read span before the previous boundary too, so
+// the rows of the previous period that landed late are judged.
+func periodicWindow(d Detector, cfg *Config, w Window, prev time.Time) (Window, bool) {
 	pd, ok := d.(Periodic)
 	if !ok || !w.ActiveSince.After(w.From) {
 		return w, true
@@ -88,11 +93,16 @@ func periodicWindow(d Detector, cfg *Config, w Window) (Window, bool) {
 	if c <= 0 {
 		return w, true
 	}
+	last := w.ActiveSince
+	if prev.After(last) {
+		last = prev
+	}
 	boundary := w.Until.Truncate(c) // the last multiple of c at or before Until
-	if !w.ActiveSince.Before(boundary) {
+	if !last.Before(boundary) {
 		return w, false
 	}
-	if since := boundary.Add(-c); since.Before(w.ActiveSince) {
+	since := boundary.Add(-c).Add(-last.Sub(w.ActiveSince))
+	if since.Before(w.ActiveSince) {
 		w.ActiveSince = since
 	}
 	if w.ActiveSince.Before(w.From) {
@@ -106,8 +116,17 @@ func periodicWindow(d Detector, cfg *Config, w Window) (Window, bool) {
 // re-evaluation to subjects active since then (incremental pass). A
 // failing detector does not stop the others; the errors are joined. With
 // Rollups set, the pass first refreshes the rollups (its first RunStats
-// entry, rollup_refresh); a failed refresh fails the pass.
+// entry, rollup_refresh); a failed refresh fails the pass. Periodic
+// detectors run when (activeSince, until] crosses their cadence; a
+// scheduler that re-reads before its previous end uses PassAfter.
 func (r *Runner) Pass(ctx context.Context, from, until, activeSince time.Time) ([]RunStats, []Finding, error) {
+	return r.PassAfter(ctx, from, until, activeSince, time.Time{})
+}
+
+// PassAfter is Pass for a scheduled pass whose previous pass ended at prev
+// (zero: none): Periodic detectors run when (prev, until] crosses their
+// cadence, not again because activeSince re-reads before prev.
+func (r *Runner) PassAfter(ctx context.Context, from, until, activeSince, prev time.Time) ([]RunStats, []Finding, error) {
 	var stats []RunStats
 	if r.Rollups != nil {
 		st, err := r.refreshRollups(ctx, activeSince)
@@ -131,7 +150,7 @@ func (r *Runner) Pass(ctx context.Context, from, until, activeSince time.Time) (
 		if w.ActiveSince.IsZero() || w.ActiveSince.Before(w.From) {
 			w.ActiveSince = w.From
 		}
-		w, due := periodicWindow(d, r.Env.Config, w)
+		w, due := periodicWindow(d, r.Env.Config, w, prev)
 		if !due {
 			stats = append(stats, RunStats{Detector: d.Name(), From: w.From, Until: w.Until, Skipped: true})
 			continue

@@ -84,11 +84,14 @@ func (s *Scheduler) Once(ctx context.Context, until time.Time) ([]RunStats, erro
 		}
 	}
 	// Announces reach ClickHouse with some ingest lag: re-read the last
-	// interval again so nothing that landed late is skipped.
+	// interval again so nothing that landed late is skipped. Periodic
+	// detectors are judged on the previous end, so they run once per
+	// boundary.
+	prev := since
 	if !since.IsZero() {
 		since = since.Add(-s.Interval)
 	}
-	stats, _, err := s.Runner.Pass(ctx, time.Time{}, until, since)
+	stats, _, err := s.Runner.PassAfter(ctx, time.Time{}, until, since, prev)
 	if err != nil {
 		return stats, err
 	}

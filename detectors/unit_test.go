@@ -129,31 +129,31 @@ func TestPeriodicWindow(t *testing.T) {
 	h := time.Date(2025, 6, 29, 13, 0, 0, 0, time.UTC)
 	full := Window{From: h.Add(-60 * 24 * time.Hour), Until: h.Add(7 * time.Minute)}
 	full.ActiveSince = full.From
-	if w, due := periodicWindow(AccountSelling{}, cfg, full); !due || !w.ActiveSince.Equal(full.From) {
+	if w, due := periodicWindow(AccountSelling{}, cfg, full, time.Time{}); !due || !w.ActiveSince.Equal(full.From) {
 		t.Errorf("full pass: due %v, active since %v", due, w.ActiveSince)
 	}
 	inc := full
 	inc.ActiveSince = full.Until.Add(-5 * time.Minute) // 13:02 .. 13:07: no boundary crossed
-	if _, due := periodicWindow(AccountSelling{}, cfg, inc); due {
+	if _, due := periodicWindow(AccountSelling{}, cfg, inc, time.Time{}); due {
 		t.Error("account_selling ran in an incremental pass that crossed no hour")
 	}
-	if _, due := periodicWindow(FakedUpload{}, cfg, inc); !due {
+	if _, due := periodicWindow(FakedUpload{}, cfg, inc, time.Time{}); !due {
 		t.Error("faked_upload skipped in an incremental pass")
 	}
-	if _, due := periodicWindow(GhostLeecher{}, cfg, inc); due {
+	if _, due := periodicWindow(GhostLeecher{}, cfg, inc, time.Time{}); due {
 		t.Error("ghost_leecher ran in an incremental pass that crossed no hour")
 	}
 	inc.Until = h.Add(2 * time.Minute) // 12:57 .. 13:02 crosses 13:00
 	inc.ActiveSince = inc.Until.Add(-5 * time.Minute)
-	w, due := periodicWindow(AccountSelling{}, cfg, inc)
+	w, due := periodicWindow(AccountSelling{}, cfg, inc, time.Time{})
 	if !due || !w.ActiveSince.Equal(h.Add(-time.Hour)) {
 		t.Errorf("hourly run: due %v, active since %v, want %v", due, w.ActiveSince, h.Add(-time.Hour))
 	}
-	if w, due := periodicWindow(GhostLeecher{}, cfg, inc); !due || !w.ActiveSince.Equal(h.Add(-time.Hour)) {
+	if w, due := periodicWindow(GhostLeecher{}, cfg, inc, time.Time{}); !due || !w.ActiveSince.Equal(h.Add(-time.Hour)) {
 		t.Errorf("ghost_leecher's hourly run: due %v, active since %v, want %v", due, w.ActiveSince, h.Add(-time.Hour))
 	}
 	cfg.AccountSelling.Cadence.Duration = 0
-	if _, due := periodicWindow(AccountSelling{}, cfg, inc); !due {
+	if _, due := periodicWindow(AccountSelling{}, cfg, inc, time.Time{}); !due {
 		t.Error("cadence 0 skipped a pass")
 	}
 }

@@ -271,7 +271,7 @@ func replaySchedule(ctx context.Context, env *cliEnv, runner *detectors.Runner, 
 			activeSince = prev.Add(-step)
 		}
 		t0 := time.Now()
-		stats, _, err := runner.Pass(ctx, time.Time{}, until, activeSince)
+		stats, _, err := runner.PassAfter(ctx, time.Time{}, until, activeSince, prev)
 		tot.Passes++
 		tot.MaxPass = max(tot.MaxPass, time.Since(t0))
 		for _, st := range stats {
