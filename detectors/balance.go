@@ -102,20 +102,21 @@ type balanceUp struct {
 	up   float64
 }
 
-// balancePart is one bucket-torrent a member uploaded in.
-type balancePart struct {
-	eq int
-	up float64
-}
-
 // balanceFit is the fit in progress: the equations, each member's parts,
-// the residuals and the α.
+// the residuals and the α. Members are numbered in the order of their ids
+// (users); member k's parts — the bucket-torrents it uploaded in, in the
+// order of the equations — are partEq and partUp from off[k] to off[k+1].
+// Flat slices rather than maps: the descent walks every part up to 200
+// times per round.
 type balanceFit struct {
 	eqs    []balanceEq
-	byUser map[uint64][]balancePart
 	users  []uint64
+	off    []int32
+	partEq []int32
+	partUp []float64
+	weight []float64 // eqs[i].weight, apart for the descent's reads
 	resid  []float64
-	alpha  map[uint64]float64
+	alpha  []float64
 }
 
 // solveBalance fits α for every uploader of the cells. sizes gives each
@@ -132,11 +133,12 @@ func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise)
 		torrent uint64
 	}
 	idx := map[key]int{}
-	f := &balanceFit{byUser: map[uint64][]balancePart{}, alpha: map[uint64]float64{}}
+	f := &balanceFit{}
 	maxLeft := map[uint64]float64{}
 	for _, c := range cells {
 		maxLeft[c.TorrentID] = math.Max(maxLeft[c.TorrentID], c.MaxLeft)
 	}
+	member := map[uint64]int32{}
 	for _, c := range cells {
 		k := key{c.Bucket, c.TorrentID}
 		i, ok := idx[k]
@@ -151,9 +153,31 @@ func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise)
 		e.excess += c.Up - d
 		if c.Up > 0 {
 			e.ups = append(e.ups, balanceUp{c.UserID, c.Up})
+			if _, ok := member[c.UserID]; !ok {
+				member[c.UserID] = 0
+				f.users = append(f.users, c.UserID)
+			}
 		}
 	}
+	sort.Slice(f.users, func(i, j int) bool { return f.users[i] < f.users[j] })
+	for k, u := range f.users {
+		member[u] = int32(k)
+	}
+	f.off = make([]int32, len(f.users)+1)
+	for i := range f.eqs {
+		for _, u := range f.eqs[i].ups {
+			f.off[member[u.user]+1]++
+		}
+	}
+	for k := range f.users {
+		f.off[k+1] += f.off[k]
+	}
+	next := append([]int32(nil), f.off[:len(f.users)]...)
+	f.partEq = make([]int32, f.off[len(f.users)])
+	f.partUp = make([]float64, len(f.partEq))
 	f.resid = make([]float64, len(f.eqs))
+	f.weight = make([]float64, len(f.eqs))
+	f.alpha = make([]float64, len(f.users))
 	for i := range f.eqs {
 		e := &f.eqs[i]
 		size := float64(sizes[e.torrent])
@@ -164,15 +188,14 @@ func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise)
 		sigma := n.Rel*e.down + n.SizeShare*size + n.Floor
 		e.base = 1 / (sigma * sigma)
 		e.weight = e.base
+		f.weight[i] = e.weight
 		f.resid[i] = e.excess
 		for _, u := range e.ups {
-			f.byUser[u.user] = append(f.byUser[u.user], balancePart{i, u.up})
+			k := member[u.user]
+			f.partEq[next[k]], f.partUp[next[k]] = int32(i), u.up
+			next[k]++
 		}
 	}
-	for u := range f.byUser {
-		f.users = append(f.users, u)
-	}
-	sort.Slice(f.users, func(i, j int) bool { return f.users[i] < f.users[j] })
 	return f
 }
 
@@ -191,6 +214,7 @@ func (f *balanceFit) run(iterations int) {
 				if r > huberWidths {
 					e.weight = e.base * (huberWidths / r) * (huberWidths / r)
 				}
+				f.weight[i] = e.weight
 			}
 		}
 		f.descend(iterations)
@@ -202,13 +226,14 @@ func (f *balanceFit) run(iterations int) {
 func (f *balanceFit) descend(iterations int) {
 	for it := 0; it < iterations; it++ {
 		moved := 0.0
-		for _, u := range f.users {
-			a := f.alpha[u]
+		for k := range f.users {
+			a := f.alpha[k]
+			eqs, ups := f.partEq[f.off[k]:f.off[k+1]], f.partUp[f.off[k]:f.off[k+1]]
 			var num, den float64
-			for _, p := range f.byUser[u] {
-				w := f.eqs[p.eq].weight
-				num += w * p.up * (f.resid[p.eq] + a*p.up)
-				den += w * p.up * p.up
+			for j, i := range eqs {
+				w, x := f.weight[i], ups[j]
+				num += w * x * (f.resid[i] + a*x)
+				den += w * x * x
 			}
 			if den == 0 {
 				continue
@@ -217,10 +242,10 @@ func (f *balanceFit) descend(iterations int) {
 			if na == a {
 				continue
 			}
-			for _, p := range f.byUser[u] {
-				f.resid[p.eq] -= (na - a) * p.up
+			for j, i := range eqs {
+				f.resid[i] -= (na - a) * ups[j]
 			}
-			f.alpha[u] = na
+			f.alpha[k] = na
 			moved = math.Max(moved, math.Abs(na-a))
 		}
 		if moved < 1e-4 {
@@ -232,8 +257,8 @@ func (f *balanceFit) descend(iterations int) {
 // verdicts are the members' fits as they stand.
 func (f *balanceFit) verdicts() map[uint64]*balanceVerdict {
 	out := make(map[uint64]*balanceVerdict, len(f.users))
-	for _, u := range f.users {
-		alpha := f.alpha[u]
+	for k, u := range f.users {
+		alpha := f.alpha[k]
 		v := &balanceVerdict{Alpha: alpha, Torrents: map[uint64]*balanceTorrent{}}
 		// Per torrent, how hard its buckets pull α up (num) and how much
 		// they can tell (den): the fit without the torrent that pulls
@@ -243,9 +268,10 @@ func (f *balanceFit) verdicts() map[uint64]*balanceVerdict {
 		daily := map[uint32][2]float64{}
 		sizes := map[uint64]float64{}
 		var num, den float64
-		for _, p := range f.byUser[u] {
-			e, x := &f.eqs[p.eq], p.up
-			n, d := e.weight*x*(f.resid[p.eq]+alpha*x), e.weight*x*x
+		for j := f.off[k]; j < f.off[k+1]; j++ {
+			i, x := f.partEq[j], f.partUp[j]
+			e := &f.eqs[i]
+			n, d := e.weight*x*(f.resid[i]+alpha*x), e.weight*x*x
 			num, den = num+n, den+d
 			pt := pull[e.torrent]
 			pull[e.torrent] = [2]float64{pt[0] + n, pt[1] + d}
