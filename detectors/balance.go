@@ -332,10 +332,90 @@ type balancePeer struct {
 // to the bucket before go there; buckets that start before the window
 // (their first part was not read) are left out.
 func balanceCells(ctx context.Context, env *Env, w Window, bucket time.Duration) ([]balanceCell, error) {
+	return balanceCellsKeeping(ctx, env, w, bucket, nil)
+}
+
+// balanceRows are the peers' rows (fu_balance_peers) of whole buckets of
+// the last fit's window, kept for the next fit: a bucket's rows depend on
+// its announces alone, so the hourly fit, whose 7-day window slides by an
+// hour, reads from ClickHouse only the head of its window (the partial
+// first bucket, whose rows give the fall of `left` carried into the first
+// whole one) and the buckets it has not kept. Each kept bucket's count of
+// announces, read before its rows, is checked against a fresh count at the
+// next fit: a row that landed late in a kept bucket has it read again.
+type balanceRows struct {
+	secs        uint32
+	from, until uint32            // the buckets kept: from <= bucket < until
+	counts      map[uint32]uint64 // announces per bucket, counted before its rows were read
+	rows        []balancePeer     // sorted as the query sorts: torrent, member, peer, bucket
+}
+
+// bucketCount is a row of fu_balance_counts.sql.
+type bucketCount struct {
+	Bucket uint32 `ch:"bucket"`
+	N      uint64 `ch:"n"`
+}
+
+// peerBefore orders rows as fu_balance_peers.sql does.
+func peerBefore(a, b *balancePeer) bool {
+	if a.TorrentID != b.TorrentID {
+		return a.TorrentID < b.TorrentID
+	}
+	if a.UserID != b.UserID {
+		return a.UserID < b.UserID
+	}
+	if a.Peer != b.Peer {
+		return a.Peer < b.Peer
+	}
+	return a.Bucket < b.Bucket
+}
+
+// reuse returns the span of the longest run of whole buckets of the
+// window, from its first one kept, whose counts have not moved (from ==
+// until: none).
+func (k *balanceRows) reuse(secs, first, end uint32, counts map[uint32]uint64) (from, until uint32) {
+	if k == nil || k.secs != secs || k.rows == nil {
+		return 0, 0
+	}
+	from = max(first, k.from)
+	until = from
+	for until < min(end, k.until) && counts[until] == k.counts[until] {
+		until += secs
+	}
+	if until == from {
+		return 0, 0
+	}
+	return from, until
+}
+
+// balanceCellsKeeping is balanceCells reading the buckets kept (nil: none
+// kept) from memory instead of ClickHouse, and keeping the window's whole
+// buckets for the next call.
+func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Duration, kept *balanceRows) ([]balanceCell, error) {
 	p := windowParams(w)
 	secs := uint32(bucket.Seconds())
 	p["bucket"] = secs
 	from := unix(w.From)
+	p["skip_from"], p["skip_until"] = uint32(0), uint32(0)
+	var reused []balancePeer // the kept rows, of which those from skipFrom to skipUntil are read
+	var skipFrom, skipUntil uint32
+	var next *balanceRows
+	first, end := (from+secs-1)/secs*secs, unix(w.Until)/secs*secs // the whole buckets: first <= bucket < end
+	if kept != nil && first < end {
+		var counts []bucketCount
+		if err := selectRows(ctx, env, &counts, "fu_balance_counts", params{"bucket": secs, "from": first, "until": end}); err != nil {
+			return nil, err
+		}
+		next = &balanceRows{secs: secs, from: first, until: end, counts: make(map[uint32]uint64, len(counts)),
+			rows: make([]balancePeer, 0, len(kept.rows)+len(kept.rows)/16)}
+		for _, c := range counts {
+			next.counts[c.Bucket] = c.N
+		}
+		if skipFrom, skipUntil = kept.reuse(secs, first, end, next.counts); skipFrom < skipUntil {
+			reused = kept.rows
+		}
+		p["skip_from"], p["skip_until"] = skipFrom, skipUntil
+	}
 	type key struct {
 		bucket        uint32
 		torrent, user uint64
@@ -355,7 +435,10 @@ func balanceCells(ctx context.Context, env *Env, w Window, bucket time.Duration)
 		return &out[i]
 	}
 	var prev balancePeer
-	err := streamRows(ctx, env, "fu_balance_peers", p, func(r *balancePeer) {
+	add := func(r *balancePeer) {
+		if next != nil && r.Bucket >= first && r.Bucket < end {
+			next.rows = append(next.rows, *r)
+		}
 		samePeer := prev.Peer == r.Peer && prev.UserID == r.UserID && prev.TorrentID == r.TorrentID && prev.LastAt > 0
 		var carry, carryBefore float64
 		if samePeer && prev.LastLeft > r.FirstLeft {
@@ -386,12 +469,33 @@ func balanceCells(ctx context.Context, env *Env, w Window, bucket time.Duration)
 		b.Up += r.UpBefore
 		b.Down += r.DownBefore
 		b.AcqPeers += carryBefore
+	}
+	// The kept rows merge into the query's in its order, so every cell
+	// adds up as a fresh read would.
+	i := 0
+	addReused := func(r *balancePeer) {
+		for ; i < len(reused) && (r == nil || peerBefore(&reused[i], r)); i++ {
+			if b := reused[i].Bucket; b >= skipFrom && b < skipUntil {
+				add(&reused[i])
+			}
+		}
+	}
+	err := streamRows(ctx, env, "fu_balance_peers", p, func(r *balancePeer) {
+		addReused(r)
+		add(r)
 	})
 	if err != nil {
 		return nil, err
 	}
+	addReused(nil)
 	for k, sp := range spans {
 		out[at[k]].AcqMember = sp.hi - sp.lo
+	}
+	if kept != nil {
+		*kept = balanceRows{}
+		if next != nil {
+			*kept = *next
+		}
 	}
 	return out, nil
 }
@@ -411,7 +515,16 @@ func swarmBalance(ctx context.Context, env *Env, w Window, c FakedUploadConfig) 
 	if incremental(w) && env.balance != nil && env.balance.from == from && env.balance.until == until {
 		return env.balance.verdicts, false, nil
 	}
-	cells, err := balanceCells(ctx, env, w, c.BalanceBucket.Duration)
+	// The scheduled windows keep their whole buckets' rows for the next
+	// fit; a backfill's longer window is read once.
+	var kept *balanceRows
+	if w.Until.Sub(w.From) <= c.Lookback.Duration {
+		if env.balanceRows == nil {
+			env.balanceRows = &balanceRows{}
+		}
+		kept = env.balanceRows
+	}
+	cells, err := balanceCellsKeeping(ctx, env, w, c.BalanceBucket.Duration, kept)
 	if err != nil {
 		return nil, false, err
 	}

@@ -67,6 +67,9 @@ type Env struct {
 	fpCache  *fpPopCache   // fingerprint population, kept between passes
 	balance  *balanceCache // swarm-balance fit, kept for the passes of one hour
 	history  time.Time     // first announce stored (zero until read)
+	// balanceRows are the swarm-balance fit's peer rows of whole buckets,
+	// kept for the next fit.
+	balanceRows *balanceRows
 }
 
 // SubjectKind is what a report is about.

@@ -8,7 +8,9 @@
 -- next. A delta covers the interval since the peer's previous announce
 -- (seconds_since_previous, up to 3 h): the part of it before the bucket's
 -- start is returned apart (up_before, down_before) and belongs to the bucket
--- before. Rows come ordered by torrent, member, peer and bucket.
+-- before. Rows come ordered by torrent, member, peer and bucket. The rows
+-- from @skip_from to @skip_until (buckets whose rows balance.go kept from an
+-- earlier fit; both 0: none) are left out.
 SELECT
     bucket,
     torrent_id,
@@ -42,6 +44,7 @@ FROM (
     FROM announces
     PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
         AND time >= toDateTime(@from) AND time < toDateTime(@until)
+        AND NOT (time >= toDateTime(@skip_from) AND time < toDateTime(@skip_until))
     WHERE user_id > 0 AND torrent_id > 0
 )
 GROUP BY bucket, torrent_id, user_id, peer
