@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math"
 	"sort"
 	"time"
@@ -91,7 +92,6 @@ type balanceEq struct {
 	size    float64
 	torrent uint64
 	excess  float64
-	weight  float64 // 1/σ², after Huber reweighting
 	base    float64 // 1/σ² of the noise model
 	down    float64
 	ups     []balanceUp
@@ -114,7 +114,7 @@ type balanceFit struct {
 	off    []int32
 	partEq []int32
 	partUp []float64
-	weight []float64 // eqs[i].weight, apart for the descent's reads
+	weight []float64 // 1/σ² of each equation, after Huber reweighting
 	resid  []float64
 	alpha  []float64
 }
@@ -127,35 +127,57 @@ func solveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise, 
 	return f.verdicts()
 }
 
-func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise) *balanceFit {
+// balanceEquations are the bucket-torrents of the cells, each with its
+// uploaders in the order of the cells and the weight 1/σ² of its noise.
+// sizes gives each torrent's size (0: unknown, the noise then uses the
+// largest `left` seen).
+func balanceEquations(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise) []balanceEq {
 	type key struct {
 		bucket  uint32
 		torrent uint64
 	}
 	idx := map[key]int{}
-	f := &balanceFit{}
+	var eqs []balanceEq
 	maxLeft := map[uint64]float64{}
 	for _, c := range cells {
 		maxLeft[c.TorrentID] = math.Max(maxLeft[c.TorrentID], c.MaxLeft)
 	}
-	member := map[uint64]int32{}
 	for _, c := range cells {
 		k := key{c.Bucket, c.TorrentID}
 		i, ok := idx[k]
 		if !ok {
-			i = len(f.eqs)
+			i = len(eqs)
 			idx[k] = i
-			f.eqs = append(f.eqs, balanceEq{day: c.Bucket / 86400, torrent: c.TorrentID})
+			eqs = append(eqs, balanceEq{day: c.Bucket / 86400, torrent: c.TorrentID})
 		}
-		e := &f.eqs[i]
+		e := &eqs[i]
 		d := math.Max(c.Down, math.Max(c.AcqPeers, c.AcqMember))
 		e.down += d
 		e.excess += c.Up - d
 		if c.Up > 0 {
 			e.ups = append(e.ups, balanceUp{c.UserID, c.Up})
-			if _, ok := member[c.UserID]; !ok {
-				member[c.UserID] = 0
-				f.users = append(f.users, c.UserID)
+		}
+	}
+	for i := range eqs {
+		e := &eqs[i]
+		e.size = float64(sizes[e.torrent])
+		if e.size == 0 {
+			e.size = maxLeft[e.torrent]
+		}
+		sigma := n.Rel*e.down + n.SizeShare*e.size + n.Floor
+		e.base = 1 / (sigma * sigma)
+	}
+	return eqs
+}
+
+func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise) *balanceFit {
+	f := &balanceFit{eqs: balanceEquations(cells, sizes, n)}
+	member := map[uint64]int32{}
+	for i := range f.eqs {
+		for _, u := range f.eqs[i].ups {
+			if _, ok := member[u.user]; !ok {
+				member[u.user] = 0
+				f.users = append(f.users, u.user)
 			}
 		}
 	}
@@ -180,15 +202,7 @@ func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise)
 	f.alpha = make([]float64, len(f.users))
 	for i := range f.eqs {
 		e := &f.eqs[i]
-		size := float64(sizes[e.torrent])
-		if size == 0 {
-			size = maxLeft[e.torrent]
-		}
-		e.size = size
-		sigma := n.Rel*e.down + n.SizeShare*size + n.Floor
-		e.base = 1 / (sigma * sigma)
-		e.weight = e.base
-		f.weight[i] = e.weight
+		f.weight[i] = e.base
 		f.resid[i] = e.excess
 		for _, u := range e.ups {
 			k := member[u.user]
@@ -199,25 +213,24 @@ func newBalanceFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise)
 	return f
 }
 
-// run fits the α from where they stand. Huber reweighting: a bucket-torrent
-// that no α in [0, 1] explains (an honest swarm's rare accident: a burst of
-// lost `stopped`, a client whose counters and left both vanished) is
-// widened to sit at huberWidths noise widths, so it cannot pin its excess
-// on whoever uploaded there.
+// run fits the α from where they stand.
 func (f *balanceFit) run(iterations int) {
+	huberFit(f.eqs, f.weight, f.resid, func() { f.descend(iterations) })
+}
+
+// huberFit runs the descent in rounds of Huber reweighting: a
+// bucket-torrent that no α in [0, 1] explains (an honest swarm's rare
+// accident: a burst of lost `stopped`, a client whose counters and left
+// both vanished) is widened to sit at huberWidths noise widths, so it
+// cannot pin its excess on whoever uploaded there.
+func huberFit(eqs []balanceEq, weight, resid []float64, descend func()) {
 	for round := 0; round < huberRounds; round++ {
 		if round > 0 {
-			for i := range f.eqs {
-				e := &f.eqs[i]
-				r := math.Abs(f.resid[i]) * math.Sqrt(e.base)
-				e.weight = e.base
-				if r > huberWidths {
-					e.weight = e.base * (huberWidths / r) * (huberWidths / r)
-				}
-				f.weight[i] = e.weight
+			for i := range eqs {
+				weight[i] = huberWeight(eqs[i].base, resid[i])
 			}
 		}
-		f.descend(iterations)
+		descend()
 	}
 }
 
@@ -254,53 +267,73 @@ func (f *balanceFit) descend(iterations int) {
 	}
 }
 
+// huberWeight is an equation's weight for its residual: the noise model's,
+// or less, so the residual sits at huberWidths noise widths.
+func huberWeight(base, resid float64) float64 {
+	if r := math.Abs(resid) * math.Sqrt(base); r > huberWidths {
+		return base * (huberWidths / r) * (huberWidths / r)
+	}
+	return base
+}
+
 // verdicts are the members' fits as they stand.
 func (f *balanceFit) verdicts() map[uint64]*balanceVerdict {
 	out := make(map[uint64]*balanceVerdict, len(f.users))
 	for k, u := range f.users {
-		alpha := f.alpha[k]
-		v := &balanceVerdict{Alpha: alpha, Torrents: map[uint64]*balanceTorrent{}}
-		// Per torrent, how hard its buckets pull α up (num) and how much
-		// they can tell (den): the fit without the torrent that pulls
-		// hardest says whether the excess follows the member across swarms
-		// or sits in one swarm's accident.
-		pull := map[uint64][2]float64{}
-		daily := map[uint32][2]float64{}
-		sizes := map[uint64]float64{}
-		var num, den float64
-		for j := f.off[k]; j < f.off[k+1]; j++ {
-			i, x := f.partEq[j], f.partUp[j]
-			e := &f.eqs[i]
-			n, d := e.weight*x*(f.resid[i]+alpha*x), e.weight*x*x
-			num, den = num+n, den+d
-			pt := pull[e.torrent]
-			pull[e.torrent] = [2]float64{pt[0] + n, pt[1] + d}
-			sizes[e.torrent] = e.size
-			pd := daily[e.day]
-			daily[e.day] = [2]float64{pd[0] + n, pd[1] + d}
-			v.Uploaded += x
-			t := v.Torrents[e.torrent]
-			if t == nil {
-				t = &balanceTorrent{}
-				v.Torrents[e.torrent] = t
+		out[u] = newBalanceVerdict(f.alpha[k], f.eqs, f.weight, f.resid, func(yield func(int, float64) bool) {
+			for j := f.off[k]; j < f.off[k+1]; j++ {
+				if !yield(int(f.partEq[j]), f.partUp[j]) {
+					return
+				}
 			}
-			t.Up += x
-			t.Excess += e.excess
-			t.Downloaded += e.down
-		}
-		v.Z = alpha * math.Sqrt(den)
-		v.FakeBytes = alpha * v.Uploaded
-		best := math.Inf(-1)
-		for t, pt := range pull {
-			if pt[0] > best {
-				best, v.TopSize = pt[0], sizes[t]
-			}
-		}
-		v.ZSpread = zWithout(num, den, sortedPulls(pull), 1)
-		v.ZDays = zWithout(num, den, sortedPulls(daily), 2)
-		out[u] = v
+		})
 	}
 	return out
+}
+
+// newBalanceVerdict is one member's verdict at its α, from its parts
+// (equation, upload) in the order of the equations, the equations'
+// weights and the residuals.
+func newBalanceVerdict(alpha float64, eqs []balanceEq, weight, resid []float64, parts iter.Seq2[int, float64]) *balanceVerdict {
+	v := &balanceVerdict{Alpha: alpha, Torrents: map[uint64]*balanceTorrent{}}
+	// Per torrent, how hard its buckets pull α up (num) and how much
+	// they can tell (den): the fit without the torrent that pulls
+	// hardest says whether the excess follows the member across swarms
+	// or sits in one swarm's accident; per day, whether it persists.
+	pull := map[uint64][2]float64{}
+	daily := map[uint32][2]float64{}
+	sizes := map[uint64]float64{}
+	var num, den float64
+	for i, x := range parts {
+		e := &eqs[i]
+		n, d := weight[i]*x*(resid[i]+alpha*x), weight[i]*x*x
+		num, den = num+n, den+d
+		pt := pull[e.torrent]
+		pull[e.torrent] = [2]float64{pt[0] + n, pt[1] + d}
+		sizes[e.torrent] = e.size
+		pd := daily[e.day]
+		daily[e.day] = [2]float64{pd[0] + n, pd[1] + d}
+		v.Uploaded += x
+		t := v.Torrents[e.torrent]
+		if t == nil {
+			t = &balanceTorrent{}
+			v.Torrents[e.torrent] = t
+		}
+		t.Up += x
+		t.Excess += e.excess
+		t.Downloaded += e.down
+	}
+	v.Z = alpha * math.Sqrt(den)
+	v.FakeBytes = alpha * v.Uploaded
+	best := math.Inf(-1)
+	for t, pt := range pull {
+		if pt[0] > best {
+			best, v.TopSize = pt[0], sizes[t]
+		}
+	}
+	v.ZSpread = zWithout(num, den, sortedPulls(pull), 1)
+	v.ZDays = zWithout(num, den, sortedPulls(daily), 2)
+	return v
 }
 
 // balancePeer is one peer's bucket of time on one torrent

@@ -90,12 +90,14 @@ func TestSolveBalanceMatchesMapSolver(t *testing.T) {
 	}
 }
 
-// refFit is the map-based solver the flat one replaced, kept as it was to
-// compare: the equations, each member's parts, the residuals and the α.
+// refFit is the map-based descent the flat one replaced, kept to compare:
+// the same equations, Huber rounds and verdicts, each member's parts in a
+// map.
 type refFit struct {
 	eqs    []balanceEq
 	byUser map[uint64][]balancePart
 	users  []uint64
+	weight []float64
 	resid  []float64
 	alpha  map[uint64]float64
 }
@@ -115,43 +117,12 @@ func refSolveBalance(cells []balanceCell, sizes map[uint64]uint64, n balanceNois
 }
 
 func newRefFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise) *refFit {
-	type key struct {
-		bucket  uint32
-		torrent uint64
-	}
-	idx := map[key]int{}
-	f := &refFit{byUser: map[uint64][]balancePart{}, alpha: map[uint64]float64{}}
-	maxLeft := map[uint64]float64{}
-	for _, c := range cells {
-		maxLeft[c.TorrentID] = math.Max(maxLeft[c.TorrentID], c.MaxLeft)
-	}
-	for _, c := range cells {
-		k := key{c.Bucket, c.TorrentID}
-		i, ok := idx[k]
-		if !ok {
-			i = len(f.eqs)
-			idx[k] = i
-			f.eqs = append(f.eqs, balanceEq{day: c.Bucket / 86400, torrent: c.TorrentID})
-		}
-		e := &f.eqs[i]
-		d := math.Max(c.Down, math.Max(c.AcqPeers, c.AcqMember))
-		e.down += d
-		e.excess += c.Up - d
-		if c.Up > 0 {
-			e.ups = append(e.ups, balanceUp{c.UserID, c.Up})
-		}
-	}
+	f := &refFit{eqs: balanceEquations(cells, sizes, n), byUser: map[uint64][]balancePart{}, alpha: map[uint64]float64{}}
 	f.resid = make([]float64, len(f.eqs))
+	f.weight = make([]float64, len(f.eqs))
 	for i := range f.eqs {
 		e := &f.eqs[i]
-		size := float64(sizes[e.torrent])
-		if size == 0 {
-			size = maxLeft[e.torrent]
-		}
-		e.size = size
-		sigma := n.Rel*e.down + n.SizeShare*size + n.Floor
-		e.base = 1 / (sigma * sigma)
-		e.weight = e.base
+		f.weight[i] = e.base
 		f.resid[i] = e.excess
 		for _, u := range e.ups {
 			f.byUser[u.user] = append(f.byUser[u.user], balancePart{i, u.up})
@@ -164,25 +135,8 @@ func newRefFit(cells []balanceCell, sizes map[uint64]uint64, n balanceNoise) *re
 	return f
 }
 
-// run fits the α from where they stand. Huber reweighting: a bucket-torrent
-// that no α in [0, 1] explains (an honest swarm's rare accident: a burst of
-// lost `stopped`, a client whose counters and left both vanished) is
-// widened to sit at huberWidths noise widths, so it cannot pin its excess
-// on whoever uploaded there.
 func (f *refFit) run(iterations int) {
-	for round := 0; round < huberRounds; round++ {
-		if round > 0 {
-			for i := range f.eqs {
-				e := &f.eqs[i]
-				r := math.Abs(f.resid[i]) * math.Sqrt(e.base)
-				e.weight = e.base
-				if r > huberWidths {
-					e.weight = e.base * (huberWidths / r) * (huberWidths / r)
-				}
-			}
-		}
-		f.descend(iterations)
-	}
+	huberFit(f.eqs, f.weight, f.resid, func() { f.descend(iterations) })
 }
 
 // descend moves each member's α to its weighted least-squares optimum in
@@ -194,7 +148,7 @@ func (f *refFit) descend(iterations int) {
 			a := f.alpha[u]
 			var num, den float64
 			for _, p := range f.byUser[u] {
-				w := f.eqs[p.eq].weight
+				w := f.weight[p.eq]
 				num += w * p.up * (f.resid[p.eq] + a*p.up)
 				den += w * p.up * p.up
 			}
@@ -221,46 +175,13 @@ func (f *refFit) descend(iterations int) {
 func (f *refFit) verdicts() map[uint64]*balanceVerdict {
 	out := make(map[uint64]*balanceVerdict, len(f.users))
 	for _, u := range f.users {
-		alpha := f.alpha[u]
-		v := &balanceVerdict{Alpha: alpha, Torrents: map[uint64]*balanceTorrent{}}
-		// Per torrent, how hard its buckets pull α up (num) and how much
-		// they can tell (den): the fit without the torrent that pulls
-		// hardest says whether the excess follows the member across swarms
-		// or sits in one swarm's accident.
-		pull := map[uint64][2]float64{}
-		daily := map[uint32][2]float64{}
-		sizes := map[uint64]float64{}
-		var num, den float64
-		for _, p := range f.byUser[u] {
-			e, x := &f.eqs[p.eq], p.up
-			n, d := e.weight*x*(f.resid[p.eq]+alpha*x), e.weight*x*x
-			num, den = num+n, den+d
-			pt := pull[e.torrent]
-			pull[e.torrent] = [2]float64{pt[0] + n, pt[1] + d}
-			sizes[e.torrent] = e.size
-			pd := daily[e.day]
-			daily[e.day] = [2]float64{pd[0] + n, pd[1] + d}
-			v.Uploaded += x
-			t := v.Torrents[e.torrent]
-			if t == nil {
-				t = &balanceTorrent{}
-				v.Torrents[e.torrent] = t
+		out[u] = newBalanceVerdict(f.alpha[u], f.eqs, f.weight, f.resid, func(yield func(int, float64) bool) {
+			for _, p := range f.byUser[u] {
+				if !yield(p.eq, p.up) {
+					return
+				}
 			}
-			t.Up += x
-			t.Excess += e.excess
-			t.Downloaded += e.down
-		}
-		v.Z = alpha * math.Sqrt(den)
-		v.FakeBytes = alpha * v.Uploaded
-		best := math.Inf(-1)
-		for t, pt := range pull {
-			if pt[0] > best {
-				best, v.TopSize = pt[0], sizes[t]
-			}
-		}
-		v.ZSpread = zWithout(num, den, sortedPulls(pull), 1)
-		v.ZDays = zWithout(num, den, sortedPulls(daily), 2)
-		out[u] = v
+		})
 	}
 	return out
 }
