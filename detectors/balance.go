@@ -39,7 +39,13 @@ import (
 // when it sits in one swarm: an accident is local in time, while a client
 // that inflates its one busy torrent leaves an excess on every day it seeds
 // it. The second route also needs more unexplained bytes than a whole copy
-// of that torrent, which no single unseen downloader could have taken.
+// of that torrent, which no single unseen downloader could have taken, and
+// so does evidence that stands out in one swarm alone (balance_z_single).
+//
+// Most of an honest swarm's imbalance is timing: deltas that straddle a
+// bucket boundary. The download side is shared in proportion to time; an
+// upload delta that straddles it is shared by when the swarm's leechers
+// downloaded (balance_profile.go).
 
 // The robust fit: rounds of reweighting, and the residual in noise widths
 // beyond which a bucket-torrent counts as an outlier.
@@ -69,6 +75,7 @@ type balanceVerdict struct {
 	ZSpread   float64 // noise widths without the torrent that pulls hardest
 	ZDays     float64 // noise widths without the two days that pull hardest
 	TopSize   float64 // size of the torrent that pulls hardest
+	TopFake   float64 // unexplained bytes there: α × the member's upload there, at most its buckets' excess
 	Bar       float64 // factor on the z thresholds: above 1 when the history covers less than the window
 	Uploaded  float64 // announced upload in the fitted buckets
 	FakeBytes float64 // Alpha × Uploaded
@@ -328,7 +335,8 @@ func newBalanceVerdict(alpha float64, eqs []balanceEq, weight, resid []float64, 
 	best := math.Inf(-1)
 	for t, pt := range pull {
 		if pt[0] > best {
-			best, v.TopSize = pt[0], sizes[t]
+			top := v.Torrents[t]
+			best, v.TopSize, v.TopFake = pt[0], sizes[t], math.Min(alpha*top.Up, math.Max(0, top.Excess))
 		}
 	}
 	v.ZSpread = zWithout(num, den, sortedPulls(pull), 1)
@@ -353,16 +361,30 @@ type balancePeer struct {
 	LastLeft   float64 `ch:"last_left"`
 	FirstAt    uint32  `ch:"first_at"`
 	LastAt     uint32  `ch:"last_at"`
+	FirstUp    float64 `ch:"first_up"` // the upload of the peer's first row in the bucket
+	FirstSecs  uint32  `ch:"first_secs"`
+}
+
+// upBefore is the part of the row's upload that belongs to the bucket
+// before: the first row's delta, when it straddles the boundary, shared by
+// the swarm's downloads (balance_profile.go); the SQL's share by time
+// otherwise.
+func (r *balancePeer) upBefore(profile downloadProfile) float64 {
+	if r.UpBefore == 0 || r.FirstSecs == 0 || r.FirstSecs > 10800 || r.FirstSecs >= r.FirstAt || r.FirstAt-r.FirstSecs >= r.Bucket {
+		return r.UpBefore
+	}
+	return r.FirstUp * profile.shareBefore(r.TorrentID, r.FirstAt-r.FirstSecs, r.Bucket, r.FirstAt)
 }
 
 // balanceCells reads the cells of the window from its peers' buckets. The
 // content a peer acquired in a bucket is the fall of its `left` within the
 // bucket plus the fall since its last announce of an earlier bucket (a
 // download that straddles the boundary, a client that completed minutes
-// after it started); like a delta, that fall is shared between the bucket
-// and the one before in proportion to the time on each side, when the
-// previous announce was at most 3 h before. The parts of deltas that belong
-// to the bucket before go there; buckets that start before the window
+// after it started); like a download delta, that fall is shared between the
+// bucket and the one before in proportion to the time on each side, when
+// the previous announce was at most 3 h before. An upload delta is shared
+// by the swarm's downloads on each side (balance_profile.go). The parts of
+// deltas that belong to the bucket before go there; buckets that start before the window
 // (their first part was not read) are left out.
 func balanceCells(ctx context.Context, env *Env, w Window, bucket time.Duration) ([]balanceCell, error) {
 	return balanceCellsKeeping(ctx, env, w, bucket, nil)
@@ -381,6 +403,7 @@ type balanceRows struct {
 	from, until uint32            // the buckets kept: from <= bucket < until
 	counts      map[uint32]uint64 // announces per bucket, counted before its rows were read
 	rows        []balancePeer     // sorted as the query sorts: torrent, member, peer, bucket
+	profile     []profileRow      // the download profile's rows, sorted as its query sorts
 }
 
 // bucketCount is a row of fu_balance_counts.sql.
@@ -431,6 +454,7 @@ func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Du
 	from := unix(w.From)
 	p["skip_from"], p["skip_until"] = uint32(0), uint32(0)
 	var reused []balancePeer // the kept rows, of which those from skipFrom to skipUntil are read
+	var reusedProfile []profileRow
 	var skipFrom, skipUntil uint32
 	var next *balanceRows
 	first, end := (from+secs-1)/secs*secs, unix(w.Until)/secs*secs // the whole buckets: first <= bucket < end
@@ -440,14 +464,23 @@ func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Du
 			return nil, err
 		}
 		next = &balanceRows{secs: secs, from: first, until: end, counts: make(map[uint32]uint64, len(counts)),
-			rows: make([]balancePeer, 0, len(kept.rows)+len(kept.rows)/16)}
+			rows:    make([]balancePeer, 0, len(kept.rows)+len(kept.rows)/16),
+			profile: make([]profileRow, 0, len(kept.profile)+len(kept.profile)/16)}
 		for _, c := range counts {
 			next.counts[c.Bucket] = c.N
 		}
 		if skipFrom, skipUntil = kept.reuse(secs, first, end, next.counts); skipFrom < skipUntil {
-			reused = kept.rows
+			reused, reusedProfile = kept.rows, kept.profile
 		}
 		p["skip_from"], p["skip_until"] = skipFrom, skipUntil
+	}
+	profile, err := readDownloadProfile(ctx, env, p, reusedProfile, skipFrom, skipUntil, func(r *profileRow) {
+		if next != nil && r.At >= first && r.At < end {
+			next.profile = append(next.profile, *r)
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	type key struct {
 		bucket        uint32
@@ -484,8 +517,9 @@ func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Du
 		if r.Bucket < from {
 			return
 		}
+		upBefore := r.upBefore(profile)
 		c := cell(r.Bucket, r.TorrentID, r.UserID)
-		c.Up += r.Up
+		c.Up += r.Up + r.UpBefore - upBefore
 		c.Down += r.Down
 		c.AcqPeers += r.Hi - r.Lo + carry - carryBefore
 		c.MaxLeft = math.Max(c.MaxLeft, r.Hi)
@@ -495,11 +529,11 @@ func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Du
 		} else {
 			sp.hi, sp.lo = math.Max(sp.hi, r.Hi), math.Min(sp.lo, r.Lo)
 		}
-		if r.Bucket < secs || r.Bucket-secs < from || r.UpBefore == 0 && r.DownBefore == 0 && carryBefore == 0 {
+		if r.Bucket < secs || r.Bucket-secs < from || upBefore == 0 && r.DownBefore == 0 && carryBefore == 0 {
 			return
 		}
 		b := cell(r.Bucket-secs, r.TorrentID, r.UserID)
-		b.Up += r.UpBefore
+		b.Up += upBefore
 		b.Down += r.DownBefore
 		b.AcqPeers += carryBefore
 	}
@@ -513,7 +547,7 @@ func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Du
 			}
 		}
 	}
-	err := streamRows(ctx, env, "fu_balance_peers", p, func(r *balancePeer) {
+	err = streamRows(ctx, env, "fu_balance_peers", p, func(r *balancePeer) {
 		addReused(r)
 		add(r)
 	})
@@ -645,15 +679,18 @@ func zWithout(num, den float64, pulls [][2]float64, k int) float64 {
 // in one swarm, still without the two days that pull hardest and over more
 // than a whole copy of that torrent (an excess that persists for days);
 // or that one swarm's evidence alone is beyond balance_z_single noise
-// widths (a faker on a single torrent nobody downloads). The widths are
-// raised by the verdict's bar on a young history.
+// widths and more than a whole copy of that torrent is unexplained there (a
+// faker on a single torrent nobody downloads; one leecher nobody saw takes
+// at most one copy). The widths are raised by the verdict's bar on a young
+// history.
 func balanceFires(v *balanceVerdict, c FakedUploadConfig) bool {
 	if v == nil {
 		return false
 	}
 	bar := math.Max(1, v.Bar)
 	return v.Alpha >= c.BalanceMinShare && v.FakeBytes >= float64(c.BalanceMinBytes) &&
-		(v.Z >= bar*c.BalanceZ && (v.ZSpread >= bar*c.BalanceZSpread || balancePersists(v, c, bar)) || v.Z >= bar*c.BalanceZSingle)
+		(v.Z >= bar*c.BalanceZ && (v.ZSpread >= bar*c.BalanceZSpread || balancePersists(v, c, bar)) ||
+			v.Z >= bar*c.BalanceZSingle && v.TopFake >= v.TopSize)
 }
 
 // balancePersists: the evidence stands without the two days that pull
@@ -680,8 +717,12 @@ func balanceSignal(v *balanceVerdict, c FakedUploadConfig) Signal {
 	}
 	if balanceFires(v, c) {
 		s.Fired, s.Strength = true, strength(v.Z, s.Threshold)
-		if bar := math.Max(1, v.Bar); v.ZSpread < bar*c.BalanceZSpread && v.Z < bar*c.BalanceZSingle {
-			s.Note += fmt.Sprintf("; most of it in one swarm, where it persists: %.1f noise widths without the two days that pull hardest, more than a whole copy (%s) of that torrent", v.ZDays, formatBytes(v.TopSize))
+		if bar := math.Max(1, v.Bar); v.ZSpread < bar*c.BalanceZSpread {
+			if balancePersists(v, c, bar) {
+				s.Note += fmt.Sprintf("; most of it in one swarm, where it persists: %.1f noise widths without the two days that pull hardest, more than a whole copy (%s) of that torrent", v.ZDays, formatBytes(v.TopSize))
+			} else {
+				s.Note += fmt.Sprintf("; most of it in one swarm: %s unexplained there, more than a whole copy (%s) of that torrent", formatBytes(v.TopFake), formatBytes(v.TopSize))
+			}
 		}
 	}
 	return s

@@ -11,8 +11,8 @@ import (
 // read's, hour after hour as the window slides — deltas that straddle a
 // boundary, the fall of `left` carried into the next bucket (and into the
 // first whole bucket from the window's partial head), several peers of a
-// member, refused clients — and a row that lands late in a kept bucket is
-// read.
+// member, refused clients, upload deltas shared by the download profile —
+// and a row that lands late in a kept bucket is read.
 func TestBalanceCellsKeptEqualFresh(t *testing.T) {
 	f := newFixture(t)
 	const gib = 1 << 30
@@ -72,6 +72,9 @@ func TestBalanceCellsKeptEqualFresh(t *testing.T) {
 			if r.UpBefore > 0 || r.DownBefore > 0 {
 				carried++
 			}
+		}
+		if len(kept.profile) == 0 {
+			t.Fatalf("window to %s kept no download profile", end)
 		}
 	}
 	if carried == 0 {

@@ -102,8 +102,27 @@ func TestBalanceNeedsEvidenceBeyondOneSwarm(t *testing.T) {
 	for b := uint32(0); b < 10; b++ {
 		cells = append(cells, balanceCell{Bucket: b * bucket, TorrentID: 12, UserID: 2, Up: 10 * gib})
 	}
-	v := solveBalance(cells, sizes, balanceNoise{Rel: 0.02, SizeShare: 0.02, Floor: 64 << 20}, 200)
+	// Torrent 13, one bucket: member 5 uploads 8 GiB, 3.5 GiB of it to a
+	// leecher nobody saw — less than one copy, far beyond balance_z_single.
+	sizes[13] = 4 << 30
+	cells = append(cells,
+		balanceCell{Bucket: 0, TorrentID: 13, UserID: 5, Up: 8 * gib},
+		balanceCell{Bucket: 0, TorrentID: 13, UserID: 105, Down: 4.5 * gib})
+	for b := uint32(1); b < 8; b++ {
+		cells = append(cells,
+			balanceCell{Bucket: b * bucket, TorrentID: 13, UserID: 5, Up: 0.5 * gib},
+			balanceCell{Bucket: b * bucket, TorrentID: 13, UserID: 105, Down: 0.5 * gib})
+	}
 	cfg := DefaultConfig().FakedUpload
+	u := solveBalance(cells, sizes, balanceNoise{Rel: cfg.BalanceNoiseRel, SizeShare: cfg.BalanceNoiseSize, Floor: float64(cfg.BalanceNoiseFloor)}, 200)[5]
+	if u.Z < cfg.BalanceZSingle {
+		t.Fatalf("one bucket's unseen leecher: z %.1f under balance_z_single: the test would prove nothing", u.Z)
+	}
+	if balanceFires(u, cfg) {
+		t.Errorf("honest seeder reported on one unseen leecher's copy: alpha %.2f z %.1f unexplained %.1f GiB of a %.1f GiB torrent",
+			u.Alpha, u.Z, u.TopFake/gib, u.TopSize/gib)
+	}
+	v := solveBalance(cells, sizes, balanceNoise{Rel: 0.02, SizeShare: 0.02, Floor: 64 << 20}, 200)
 	if v[1].Z < cfg.BalanceZ { // without the spread rule it would be reported
 		t.Fatalf("the accident should stand out on its own (z %.1f): the test would prove nothing", v[1].Z)
 	}
@@ -112,6 +131,9 @@ func TestBalanceNeedsEvidenceBeyondOneSwarm(t *testing.T) {
 	}
 	if !balanceFires(v[2], cfg) {
 		t.Errorf("single-torrent faker not reported: alpha %.2f z %.1f spread %.1f", v[2].Alpha, v[2].Z, v[2].ZSpread)
+	}
+	if sig := balanceSignal(v[2], cfg); !sig.Fired || !strings.Contains(sig.Note, "more than a whole copy") {
+		t.Errorf("signal %+v: want fired, saying more than a whole copy is unexplained in one swarm", sig)
 	}
 }
 

@@ -8,7 +8,9 @@
 -- next. A delta covers the interval since the peer's previous announce
 -- (seconds_since_previous, up to 3 h): the part of it before the bucket's
 -- start is returned apart (up_before, down_before) and belongs to the bucket
--- before. Rows come ordered by torrent, member, peer and bucket. The rows
+-- before; balance.go may share the upload of the peer's first row (first_up,
+-- over first_secs) by the swarm's downloads instead (fu_balance_profile.sql).
+-- Rows come ordered by torrent, member, peer and bucket. The rows
 -- from @skip_from to @skip_until (buckets whose rows balance.go kept from an
 -- earlier fit; both 0: none) are left out.
 SELECT
@@ -25,7 +27,9 @@ SELECT
     toFloat64(argMin(left, time_ms)) AS first_left,
     toFloat64(argMax(left, time_ms)) AS last_left,
     min(toUInt32(time)) AS first_at,
-    max(toUInt32(time)) AS last_at
+    max(toUInt32(time)) AS last_at,
+    toFloat64(argMin(if(accepted, delta_uploaded, 0), time_ms)) AS first_up,
+    argMin(seconds_since_previous, time_ms) AS first_secs
 FROM (
     SELECT
         toUInt32(intDiv(toUInt32(time), @bucket) * @bucket) AS bucket,
@@ -37,6 +41,7 @@ FROM (
         left,
         delta_uploaded,
         delta_downloaded,
+        seconds_since_previous,
         result = 'accepted' AS accepted,
         toUInt32(time) - bucket AS into,
         if(seconds_since_previous > into AND seconds_since_previous <= 10800,
