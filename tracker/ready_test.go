@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ratioguard/ratioguard/internal/ops"
 	"github.com/ratioguard/ratioguard/internal/testenv"
@@ -25,7 +25,7 @@ import (
 // downWriter is a Kafka that never acknowledges.
 type downWriter struct{}
 
-func (downWriter) WriteMessages(context.Context, ...kafka.Message) error {
+func (downWriter) WriteRecords(context.Context, []kgo.Record) error {
 	return errors.New("broker unreachable")
 }
 func (downWriter) Close() error { return nil }

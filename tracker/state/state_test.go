@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ratioguard/ratioguard/internal/kafkaconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
@@ -45,7 +46,7 @@ type hangable struct {
 
 var errDown = errors.New("injected: Kafka unreachable")
 
-func (h hangable) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+func (h hangable) WriteRecords(ctx context.Context, recs []kgo.Record) error {
 	if h.fail.Load() {
 		return errDown
 	}
@@ -53,7 +54,7 @@ func (h hangable) WriteMessages(ctx context.Context, msgs ...kafka.Message) erro
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	return h.next.WriteMessages(ctx, msgs...)
+	return h.next.WriteRecords(ctx, recs)
 }
 func (h hangable) Close() error { return h.next.Close() }
 

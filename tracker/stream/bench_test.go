@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ratioguard/ratioguard/internal/kafkaconn"
 	"github.com/ratioguard/ratioguard/internal/testenv"
@@ -19,8 +20,8 @@ import (
 
 type nullWriter struct{}
 
-func (nullWriter) WriteMessages(context.Context, ...kafka.Message) error { return nil }
-func (nullWriter) Close() error                                          { return nil }
+func (nullWriter) WriteRecords(context.Context, []kgo.Record) error { return nil }
+func (nullWriter) Close() error                                     { return nil }
 
 func nullFactory([]string, string, time.Duration) MessageWriter { return nullWriter{} }
 
@@ -123,25 +124,26 @@ func BenchmarkBaseline(b *testing.B) {
 }
 
 // BenchmarkRealKafka is throughput to the local stack's broker: raw
-// kafka-go WriteMessages (batches of 1000, the producer's settings) as the
+// KafkaWriter writes (batches of 1000, the producer's settings) as the
 // baseline, then the producer end to end (Publish as fast as possible,
 // then Close, which drains queue and spool).
 func BenchmarkRealKafka(b *testing.B) {
 	k := testenv.Kafka(b, 4)
 	warmUp(b, k.Brokers, k.Topic)
-	b.Run("kafka-go-WriteMessages", func(b *testing.B) {
-		w := kafkaconn.NewWriter(k.Brokers, k.Topic, DefaultBatchTimeout)
+	b.Run("KafkaWriter", func(b *testing.B) {
+		w := KafkaWriter(k.Brokers, k.Topic, DefaultBatchTimeout)
 		defer w.Close()
-		msgs := make([]kafka.Message, 1000)
-		for i := range msgs {
-			v, _ := events.Encode(event(uint64(i)))
-			msgs[i] = kafka.Message{Key: appendKey(nil, uint64(i%testUsers)), Value: v}
+		var bt batch
+		for i := range 1000 {
+			if err := bt.addEvent(event(uint64(i))); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		start := time.Now()
-		for sent := 0; sent < b.N; sent += len(msgs) {
-			if err := w.WriteMessages(context.Background(), msgs[:min(len(msgs), b.N-sent)]...); err != nil {
+		for sent := 0; sent < b.N; sent += bt.len() {
+			if err := w.WriteRecords(context.Background(), bt.records()[:min(bt.len(), b.N-sent)]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -21,14 +21,14 @@ type Config struct {
 	QueueSize int
 	// BatchSize is the most events per Kafka write; default 1000.
 	BatchSize int
-	// BatchTimeout is kafka-go's per-partition batch timeout: a synchronous
-	// write of a batch smaller than the writer's batch size waits this long
-	// before it is sent, while later events gather in the queue for the next
-	// write. Default 5ms (kafka-go's own default is a full second; never
-	// leave it implicit). It also bounds the writer's throughput to about
-	// BatchSize events per BatchTimeout: at 20ms the queue overflowed to the
-	// spool at 30k announces/s (docs/BENCHMARKS.md, "Server CPU per
-	// announce").
+	// BatchTimeout is the Kafka client's linger: a synchronous write of a
+	// batch smaller than a full one waits this long before it is sent,
+	// while later events gather in the queue for the next write. Default
+	// 5ms (never leave it implicit: kafka-go, the client before franz-go,
+	// waited a full second by default). It also bounds the writer's
+	// throughput to about BatchSize events per BatchTimeout: at 20ms the
+	// queue overflowed to the spool at 30k announces/s (docs/BENCHMARKS.md,
+	// "Server CPU per announce").
 	BatchTimeout time.Duration
 	// WriteTimeout bounds one batch write, including the acknowledgements
 	// from all in-sync replicas; default 10s.
@@ -51,8 +51,8 @@ type Config struct {
 	// default 64 MiB.
 	SpoolSegmentBytes int64
 
-	// NewWriter makes the Kafka writer; default KafkaWriter (kafka-go via
-	// internal/kafkaconn). Tests inject failing or counting writers. A new
+	// NewWriter makes the Kafka writer; default KafkaWriter (a franz-go
+	// client). Tests inject failing or counting writers. A new
 	// writer is made after every failed write.
 	NewWriter WriterFactory
 	// Recycle, when set, is called with each event once the producer no

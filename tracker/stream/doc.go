@@ -12,9 +12,9 @@
 // queue to the spool under the lock: once per switch, Publish calls can
 // wait for QueueSize encodes (a few milliseconds at the default 16384). One writer goroutine
 // takes batches from the queue, encodes them with events.AppendEncode and
-// writes them with a synchronous kafka-go Writer (RequiredAcks=RequireAll,
-// the explicit Config.BatchTimeout, one attempt: no retries hidden inside
-// the writer).
+// writes them synchronously with a franz-go client (acks from all in-sync
+// replicas, Config.BatchTimeout as the linger, one attempt per record: no
+// retries hidden inside the client; see KafkaWriter).
 //
 // When a batch write fails, or the queue is full, the producer switches to
 // spooling mode: the queue (including the batch in flight) is appended in
@@ -22,7 +22,7 @@
 // too, so that the spool and the queue are never both non-empty and the
 // order of events is kept. The same goroutine then replays the spool to
 // Kafka in order (with exponential backoff between failed attempts, a fresh
-// kafka-go Writer for each attempt), deletes segments once all their
+// Kafka client for each attempt), deletes segments once all their
 // records are acknowledged, and switches back to the queue when the spool is
 // empty. A spool left by a previous process (crash or clean stop while
 // Kafka was down) is replayed at start.
@@ -30,10 +30,12 @@
 // # Keys, partitions and order
 //
 // The message key is the user id as 8 bytes big-endian (user 0 is the
-// refused announces whose passkey is unknown). kafka-go's Hash balancer maps
-// a key to one partition, so all of a user's events land on one partition;
-// with a single writer and one attempt per batch they land in the order
-// Publish was called (for calls that do not overlap).
+// refused announces whose passkey is unknown). Partition maps a key to one
+// partition (FNV-1a, as kafka-go's Hash balancer and Sarama hash: the
+// partitioning of the producer's kafka-go days), so all of a user's events
+// land on one partition; with a single writer and one attempt per batch
+// they land in the order Publish was called (for calls that do not
+// overlap).
 //
 // # Duplicates
 //

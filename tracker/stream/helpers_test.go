@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ratioguard/ratioguard/schemas/events"
 )
@@ -115,7 +116,7 @@ type faultWriter struct {
 	next MessageWriter
 }
 
-func (w *faultWriter) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+func (w *faultWriter) WriteRecords(ctx context.Context, recs []kgo.Record) error {
 	w.f.calls.Add(1)
 	if g := w.f.gate; g != nil {
 		select {
@@ -127,7 +128,7 @@ func (w *faultWriter) WriteMessages(ctx context.Context, msgs ...kafka.Message) 
 	if w.f.down.Load() {
 		return errInjected
 	}
-	return w.next.WriteMessages(ctx, msgs...)
+	return w.next.WriteRecords(ctx, recs)
 }
 
 func (w *faultWriter) Close() error { return w.next.Close() }

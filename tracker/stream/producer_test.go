@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ratioguard/ratioguard/schemas/events"
@@ -440,15 +440,15 @@ func TestConcurrentPublishersKeepPerUserOrder(t *testing.T) {
 	readTopic(t, brokers, topic).check(t, publishers*per)
 }
 
-func TestSummarizeKafkaWriteErrors(t *testing.T) {
-	we := kafka.WriteErrors{nil, kafka.NotLeaderForPartition, kafka.NotLeaderForPartition,
-		reset(1), reset(3)}
-	got := summarize(fmt.Errorf("wrapped: %w", we)).Error()
-	if got != "4 of 5 messages failed: "+kafka.NotLeaderForPartition.Error()+"; read: connection reset by peer" {
-		t.Fatalf("summary %q", got)
+func TestRecordErrorsSummarize(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", &recordErrors{total: 5, errs: []error{
+		kerr.NotLeaderForPartition, kerr.NotLeaderForPartition, reset(1), reset(3)}})
+	want := "wrapped: 4 of 5 records failed: " + kerr.NotLeaderForPartition.Error() + "; read: connection reset by peer"
+	if err.Error() != want {
+		t.Fatalf("summary %q, want %q", err, want)
 	}
-	if other := errors.New("plain"); summarize(other) != other {
-		t.Fatal("a plain error must be returned as is")
+	if !errors.Is(err, kerr.NotLeaderForPartition) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatal("the distinct causes must stay reachable with errors.Is")
 	}
 }
 

@@ -207,9 +207,10 @@ type writerState struct {
 	evs []*events.Announce
 }
 
-// write sends w.b synchronously. After a failure the kafka-go writer is
-// abandoned (closed in the background) and a fresh one made next time, so
-// that connections and metadata are rebuilt when the broker comes back.
+// write sends w.b synchronously. After a failure the writer (its Kafka
+// client) is abandoned (closed in the background) and a fresh one made next
+// time, so that connections and metadata are rebuilt when the broker comes
+// back.
 func (p *Producer) write(w *writerState) error {
 	if w.b.len() == 0 {
 		return nil
@@ -219,7 +220,7 @@ func (p *Producer) write(w *writerState) error {
 	}
 	ctx, cancel := context.WithTimeout(p.wctx, p.cfg.WriteTimeout)
 	start := time.Now()
-	err := w.w.WriteMessages(ctx, w.b.messages()...)
+	err := w.w.WriteRecords(ctx, w.b.records())
 	cancel()
 	p.batchSeconds.Observe(time.Since(start).Seconds())
 	if err == nil {
@@ -229,8 +230,8 @@ func (p *Producer) write(w *writerState) error {
 	n := w.b.len()
 	p.closeWriter(w.w)
 	w.w = nil
-	w.b.reset(true) // kafka-go may still hold the messages of an aborted write
-	return fmt.Errorf("write %d events to Kafka topic %s: %w", n, p.cfg.Topic, summarize(err))
+	w.b.reset(true) // the client may still hold the records of an aborted write
+	return fmt.Errorf("write %d events to Kafka topic %s: %w", n, p.cfg.Topic, err)
 }
 
 func (p *Producer) closeWriter(mw MessageWriter) {
