@@ -117,7 +117,10 @@ type AccountSellingConfig struct {
 	MinAnnounces int      `json:"min_announces"` // before and after the change point
 	// Cadence: incremental passes run the change-point search once per
 	// cadence, over every member active since the previous boundary (weeks of
-	// behaviour barely move in five minutes); 0 runs it on every pass.
+	// behaviour barely move in five minutes); 0 runs it on every pass. The
+	// boundaries are the multiples of the cadence shifted by the detector's
+	// own offset (CadenceOffset: 26m55s into the hour for an hourly cadence),
+	// not the clock hour, where faked_upload makes its swarm-balance fit.
 	Cadence Duration `json:"cadence"`
 }
 
@@ -182,7 +185,8 @@ type GhostLeecherConfig struct {
 	// points at once per cadence, with every such announce since the previous
 	// boundary (a slot held for days, a blind completion or an upload from a
 	// peer that holds nothing is as clear an hour later); 0 runs it on every
-	// pass.
+	// pass. The boundaries are shifted by the detector's own offset
+	// (CadenceOffset: 4m09s into the hour for an hourly cadence).
 	Cadence Duration `json:"cadence"`
 }
 

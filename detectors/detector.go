@@ -24,11 +24,13 @@ type Detector interface {
 }
 
 // Periodic is a detector whose evidence moves slowly: an incremental pass
-// runs it only when the time since the previous pass crosses a multiple of
-// Cadence (Unix time), then over every member active since the previous
-// multiple (and the scheduler's re-read span before it), so each
-// active member is still judged once per cadence. Full and backfill passes
-// always run it. A cadence of 0 runs it on every pass.
+// runs it only when the time since the previous pass crosses one of its
+// boundaries — the multiples of Cadence (Unix time) shifted by the
+// detector's own offset within the cadence (CadenceOffset) — then over
+// every member active since the previous boundary (and the scheduler's
+// re-read span before it), so each active member is still judged once per
+// cadence. Full and backfill passes always run it. A cadence of 0 runs it
+// on every pass.
 type Periodic interface {
 	Cadence(cfg *Config) time.Duration
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/ratioguard/ratioguard/ingest/rollup"
@@ -76,14 +77,31 @@ type RunStats struct {
 	Subjects *int `json:"subjects,omitempty"`
 }
 
+// CadenceOffset is where a Periodic detector's boundaries fall within its
+// cadence: a hash of its name (FNV-1a) modulo the cadence, in whole seconds
+// — for the hourly ones account_selling at 26m55s past the hour and
+// ghost_leecher at 4m09s — so the hourly work of the detectors (and the
+// swarm-balance fit, made on the clock hour) lands on different passes
+// instead of all on the first pass after the hour.
+func CadenceOffset(name string, cadence time.Duration) time.Duration {
+	secs := uint64(cadence / time.Second)
+	if secs == 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return time.Duration(h.Sum64()%secs) * time.Second
+}
+
 // periodicWindow decides whether a Periodic detector runs in an incremental
 // pass (ActiveSince after From) and widens its active members to everyone
-// since the previous cadence boundary when it does. prev is the previous
+// since the previous boundary when it does (the boundaries are the
+// multiples of its cadence shifted by CadenceOffset). prev is the previous
 // pass's end (zero: unknown, ActiveSince stands for it): the detector is due
-// when (prev, Until] crosses a multiple of its cadence, so the re-read of
-// the previous step (ingest lag) does not run it a second time; its members
-// then reach back that re-read span before the previous boundary too, so
-// the rows of the previous period that landed late are judged.
+// when (prev, Until] crosses a boundary, so the re-read of the previous step
+// (ingest lag) does not run it a second time; its members then reach back
+// that re-read span before the previous boundary too, so the rows of the
+// previous period that landed late are judged.
 func periodicWindow(d Detector, cfg *Config, w Window, prev time.Time) (Window, bool) {
 	pd, ok := d.(Periodic)
 	if !ok || !w.ActiveSince.After(w.From) {
@@ -97,7 +115,8 @@ func periodicWindow(d Detector, cfg *Config, w Window, prev time.Time) (Window, 
 	if prev.After(last) {
 		last = prev
 	}
-	boundary := w.Until.Truncate(c) // the last multiple of c at or before Until
+	off := CadenceOffset(d.Name(), c)
+	boundary := w.Until.Add(-off).Truncate(c).Add(off) // the last boundary at or before Until
 	if !last.Before(boundary) {
 		return w, false
 	}

@@ -34,8 +34,9 @@ func TestSchedulerRunsPeriodicOncePerBoundary(t *testing.T) {
 	}
 	r.Torrents = nil // no ClickHouse in this test
 	s := &Scheduler{Runner: r, Interval: 5 * time.Minute}
-	h := time.Date(2025, 6, 29, 13, 0, 0, 0, time.UTC)
-	for _, at := range []time.Duration{-8, -3, 2, 7, 12, 57, 62, 67} { // minutes from 13:00
+	// h is the stub's boundary in the 13:00 hour (its offset past the hour).
+	h := time.Date(2025, 6, 29, 13, 0, 0, 0, time.UTC).Add(CadenceOffset(hourly{}.Name(), time.Hour))
+	for _, at := range []time.Duration{-8, -3, 2, 7, 12, 57, 62, 67} { // minutes from h
 		if _, err := s.Once(ctx, h.Add(at*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
@@ -54,9 +55,9 @@ func TestSchedulerRunsPeriodicOncePerBoundary(t *testing.T) {
 		}
 	}
 	if since := runs[1].ActiveSince; !since.Equal(h.Add(-65 * time.Minute)) {
-		t.Errorf("13:02's run: members active since %v, want 11:55 (the previous hour and the re-read step)", since)
+		t.Errorf("h+2m's run: members active since %v, want h-65m (the previous boundary and the re-read step)", since)
 	}
 	if since := runs[2].ActiveSince; !since.Equal(h.Add(-5 * time.Minute)) {
-		t.Errorf("14:02's run: members active since %v, want 12:55", since)
+		t.Errorf("h+62m's run: members active since %v, want h-5m", since)
 	}
 }

@@ -132,29 +132,51 @@ func TestPeriodicWindow(t *testing.T) {
 	if w, due := periodicWindow(AccountSelling{}, cfg, full, time.Time{}); !due || !w.ActiveSince.Equal(full.From) {
 		t.Errorf("full pass: due %v, active since %v", due, w.ActiveSince)
 	}
+	for _, d := range []Detector{AccountSelling{}, GhostLeecher{}} {
+		b := h.Add(CadenceOffset(d.Name(), time.Hour)) // its boundary in the 13:00 hour
+		inc := full
+		inc.Until = b.Add(7 * time.Minute)
+		inc.ActiveSince = inc.Until.Add(-5 * time.Minute) // b+2m .. b+7m: no boundary crossed
+		if _, due := periodicWindow(d, cfg, inc, time.Time{}); due {
+			t.Errorf("%s ran in an incremental pass that crossed no boundary", d.Name())
+		}
+		if _, due := periodicWindow(FakedUpload{}, cfg, inc, time.Time{}); !due {
+			t.Error("faked_upload skipped in an incremental pass")
+		}
+		inc.Until = b.Add(2 * time.Minute) // b-3m .. b+2m crosses b
+		inc.ActiveSince = inc.Until.Add(-5 * time.Minute)
+		if w, due := periodicWindow(d, cfg, inc, time.Time{}); !due || !w.ActiveSince.Equal(b.Add(-time.Hour)) {
+			t.Errorf("%s's hourly run: due %v, active since %v, want %v", d.Name(), due, w.ActiveSince, b.Add(-time.Hour))
+		}
+		if off := CadenceOffset(d.Name(), time.Hour); off > 0 {
+			inc.Until = h.Add(2 * time.Minute) // 12:57 .. 13:02 crosses the clock hour only
+			inc.ActiveSince = inc.Until.Add(-5 * time.Minute)
+			if _, due := periodicWindow(d, cfg, inc, time.Time{}); due && off > 2*time.Minute {
+				t.Errorf("%s ran at the clock hour, not at its offset %v", d.Name(), off)
+			}
+		}
+	}
 	inc := full
-	inc.ActiveSince = full.Until.Add(-5 * time.Minute) // 13:02 .. 13:07: no boundary crossed
-	if _, due := periodicWindow(AccountSelling{}, cfg, inc, time.Time{}); due {
-		t.Error("account_selling ran in an incremental pass that crossed no hour")
-	}
-	if _, due := periodicWindow(FakedUpload{}, cfg, inc, time.Time{}); !due {
-		t.Error("faked_upload skipped in an incremental pass")
-	}
-	if _, due := periodicWindow(GhostLeecher{}, cfg, inc, time.Time{}); due {
-		t.Error("ghost_leecher ran in an incremental pass that crossed no hour")
-	}
-	inc.Until = h.Add(2 * time.Minute) // 12:57 .. 13:02 crosses 13:00
-	inc.ActiveSince = inc.Until.Add(-5 * time.Minute)
-	w, due := periodicWindow(AccountSelling{}, cfg, inc, time.Time{})
-	if !due || !w.ActiveSince.Equal(h.Add(-time.Hour)) {
-		t.Errorf("hourly run: due %v, active since %v, want %v", due, w.ActiveSince, h.Add(-time.Hour))
-	}
-	if w, due := periodicWindow(GhostLeecher{}, cfg, inc, time.Time{}); !due || !w.ActiveSince.Equal(h.Add(-time.Hour)) {
-		t.Errorf("ghost_leecher's hourly run: due %v, active since %v, want %v", due, w.ActiveSince, h.Add(-time.Hour))
-	}
+	inc.ActiveSince = full.Until.Add(-5 * time.Minute)
 	cfg.AccountSelling.Cadence.Duration = 0
 	if _, due := periodicWindow(AccountSelling{}, cfg, inc, time.Time{}); !due {
 		t.Error("cadence 0 skipped a pass")
+	}
+}
+
+// The hourly periodic detectors' boundaries fall at different points of the
+// hour and not on the clock hour, where faked_upload makes its swarm-balance
+// fit, so no pass carries all three.
+func TestCadenceOffsetsSpreadTheHourlyWork(t *testing.T) {
+	sell, ghost := CadenceOffset("account_selling", time.Hour), CadenceOffset("ghost_leecher", time.Hour)
+	if sell == ghost || sell == 0 || ghost == 0 || sell >= time.Hour || ghost >= time.Hour {
+		t.Fatalf("offsets within the hour: account_selling %v, ghost_leecher %v", sell, ghost)
+	}
+	if got := CadenceOffset("account_selling", time.Hour); got != sell || sell%time.Second != 0 {
+		t.Errorf("offset %v then %v: not a stable whole second", sell, got)
+	}
+	if got := CadenceOffset("account_selling", 0); got != 0 {
+		t.Errorf("offset of cadence 0 = %v", got)
 	}
 }
 

@@ -47,9 +47,10 @@ func TestDetectReplayStep(t *testing.T) {
 		runs[d.Detector] = d
 	}
 	// account_selling as its scheduler runs it: the full first pass, then the
-	// passes that cross an hour boundary since the previous pass: 01:00 and
-	// 02:00; not 00:40, 01:40, nor 01:20 and 02:10, whose re-read step
-	// (active since the previous pass − 20m) reaches back over the boundary.
+	// passes that cross one of its boundaries (26m55s past the hour) since the
+	// previous pass: 00:40 and 01:40; not 01:20 and 02:10, nor 01:00 and
+	// 02:00, whose re-read step (active since the previous pass − 20m) reaches
+	// back over the boundary.
 	if fu, sell := runs["faked_upload"], runs["account_selling"]; fu.Runs != 7 || sell.Runs != 3 || sell.Skipped != 4 {
 		t.Fatalf("faked_upload %+v, account_selling %+v", fu, sell)
 	}
