@@ -263,11 +263,33 @@ func printable(s string) string {
 }
 
 // fpPopCache is every member's fingerprints over a lookback, read at most
-// once per clock hour and kept between the scheduler's passes.
+// once per clock hour and kept between the scheduler's passes, with what
+// the next read needs to read only what is new.
 type fpPopCache struct {
-	hour     time.Time // w.Until's hour when read
-	lookback time.Duration
-	rows     []fpRow
+	hour        time.Time // w.Until's hour when read
+	lookback    time.Duration
+	rows        []fpRow
+	from, until uint32            // the window read (unix seconds)
+	last        map[fpPair]uint32 // each pair's last announce in it
+	counts      map[uint32]uint64 // announces per hour of it (the first from the start of its hour)
+}
+
+// fpPair is one member's client combination in the population.
+type fpPair struct {
+	user                 uint64
+	fam, keyClass, order string
+}
+
+// fpPopRow is a row of fu_fp_population.
+type fpPopRow struct {
+	UserID     uint64 `ch:"user_id"`
+	PeerPrefix string `ch:"peer_prefix"`
+	UA         string `ch:"ua"`
+	KeyClass   string `ch:"key_class"`
+	ParamOrder string `ch:"param_order"`
+	Announces  uint64 `ch:"announces"`
+	Uploaded   uint64 `ch:"uploaded"`
+	LastAt     uint32 `ch:"last_at"`
 }
 
 // fingerprintPopulation returns every member's fingerprints over the
@@ -275,15 +297,81 @@ type fpPopCache struct {
 // once per process by `detect --once`): an incremental pass judges how rare
 // a client combination is against it plus the new rows, as a full pass
 // judges it against the whole window.
+//
+// A pair is in the window exactly when its last announce up to the window's
+// end is in it, so a read after the first one keeps the previous read's
+// pairs whose last announce is still in the window and reads from
+// ClickHouse only the rows since the previous end — and, where an hour's
+// announce count (fu_balance_counts) moved since that read because rows
+// landed late, from that hour on: the same pairs as a read of the whole
+// window.
 func fingerprintPopulation(ctx context.Context, env *Env, w Window) ([]fpRow, error) {
 	hour, lookback := w.Until.Truncate(time.Hour), w.Until.Sub(w.From)
-	if c := env.fpCache; c != nil && c.hour.Equal(hour) && c.lookback == lookback {
-		return c.rows, nil
+	prev := env.fpCache
+	if prev != nil && prev.hour.Equal(hour) && prev.lookback == lookback {
+		return prev.rows, nil
 	}
-	var rows []fpRow
-	if err := selectRows(ctx, env, &rows, "fu_fp_population", windowParams(Window{From: w.From, Until: w.Until, ActiveSince: w.From})); err != nil {
+	from, until := unix(w.From), unix(w.Until)
+	next := &fpPopCache{hour: hour, lookback: lookback, from: from, until: until,
+		last: map[fpPair]uint32{}, counts: map[uint32]uint64{}}
+	// Counted before the rows are read: a row landing in between is in the
+	// rows, not in the count, and has its hour read again next time.
+	count := func(a, b uint32) error {
+		var counts []bucketCount
+		if err := selectRows(ctx, env, &counts, "fu_balance_counts", params{"bucket": uint32(3600), "from": a, "until": b}); err != nil {
+			return err
+		}
+		for _, c := range counts {
+			next.counts[c.Bucket] += c.N
+		}
+		return nil
+	}
+	readFrom := from
+	if prev != nil && prev.from <= from && from < prev.until && prev.until <= until {
+		if err := count(from/3600*3600, prev.until); err != nil {
+			return nil, err
+		}
+		readFrom = prev.until
+		for h, n := range next.counts {
+			if n != prev.counts[h] {
+				readFrom = min(readFrom, max(h, from)) // rows landed late in h
+			}
+		}
+		for k, t := range prev.last {
+			if t >= from {
+				next.last[k] = t
+			}
+		}
+		if err := count(prev.until, until); err != nil {
+			return nil, err
+		}
+	} else if err := count(from/3600*3600, until); err != nil {
 		return nil, err
 	}
-	env.fpCache = &fpPopCache{hour: hour, lookback: lookback, rows: rows}
-	return rows, nil
+	var rows []fpPopRow
+	if err := selectRows(ctx, env, &rows, "fu_fp_population", windowParams(Window{From: time.Unix(int64(readFrom), 0), Until: w.Until})); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		k := fpPair{r.UserID, r.PeerPrefix, r.KeyClass, r.ParamOrder}
+		next.last[k] = max(next.last[k], r.LastAt)
+	}
+	next.rows = make([]fpRow, 0, len(next.last))
+	for k := range next.last {
+		next.rows = append(next.rows, fpRow{UserID: k.user, PeerPrefix: k.fam, KeyClass: k.keyClass, ParamOrder: k.order})
+	}
+	sort.Slice(next.rows, func(i, j int) bool {
+		a, b := &next.rows[i], &next.rows[j]
+		switch {
+		case a.UserID != b.UserID:
+			return a.UserID < b.UserID
+		case a.PeerPrefix != b.PeerPrefix:
+			return a.PeerPrefix < b.PeerPrefix
+		case a.KeyClass != b.KeyClass:
+			return a.KeyClass < b.KeyClass
+		}
+		return a.ParamOrder < b.ParamOrder
+	})
+	env.fpCache = next
+	return next.rows, nil
 }

@@ -3,7 +3,9 @@
 -- of the peer_id ("-qB" of "-qB4620-", else its first two characters), the
 -- key format class and the parameter order without the optional event and
 -- corrupt — the columns fu_fingerprint gives a full pass, without the
--- per-announce counts, user agents and versions it does not need.
+-- per-announce counts, user agents and versions it does not need — and the
+-- time of each combination's last announce in the window, by which
+-- fingerprint.go drops it once the window has slid past.
 SELECT
     user_id,
     fam AS peer_prefix,
@@ -11,9 +13,11 @@ SELECT
     multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), concat('HEX', toString(length(key))), match(key, '^[0-9a-f]+$'), concat('hex', toString(length(key))), match(key, '^[0-9]+$'), 'dec', 'alnum') AS key_class,
     replaceAll(replaceAll(concat(',', po, ','), ',event,', ','), ',corrupt,', ',') AS param_order,
     toUInt64(0) AS announces,
-    toUInt64(0) AS uploaded
+    toUInt64(0) AS uploaded,
+    toUInt32(max(last)) AS last_at
 FROM (
-    SELECT user_id, if(substring(peer_id, 1, 1) = '-', substring(peer_id, 1, 3), substring(peer_id, 1, 2)) AS fam, key, toString(param_order) AS po
+    SELECT user_id, if(substring(peer_id, 1, 1) = '-', substring(peer_id, 1, 3), substring(peer_id, 1, 2)) AS fam, key, toString(param_order) AS po,
+           max(time) AS last
     FROM announces
     PREWHERE toStartOfHour(time) >= toStartOfHour(toDateTime(@from)) AND toStartOfHour(time) <= toDateTime(@until)
          AND time >= toDateTime(@from) AND time < toDateTime(@until)
