@@ -72,6 +72,9 @@ type Env struct {
 	// balanceRows are the swarm-balance fit's peer rows of whole buckets,
 	// kept for the next fit.
 	balanceRows *balanceRows
+	// collusion is collusion's torrent-hours of whole hours, kept for the
+	// next incremental pass.
+	collusion *colKept
 }
 
 // SubjectKind is what a report is about.

@@ -200,10 +200,8 @@ func (d FakedUpload) Run(ctx context.Context, env *Env, w Window) ([]Finding, er
 	}
 
 	// Collusion.
-	var col []fuCollusionRow
-	p = windowParams(w)
-	p["min_torrents"] = uint64(c.CollusionMinTorrents)
-	if err := selectRows(ctx, env, &col, "fu_collusion", p); err != nil {
+	col, err := collusionPairs(ctx, env, w, c.CollusionMinTorrents)
+	if err != nil {
 		return nil, err
 	}
 	for _, r := range col {
