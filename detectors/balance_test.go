@@ -102,12 +102,12 @@ func TestBalanceNeedsEvidenceBeyondOneSwarm(t *testing.T) {
 	for b := uint32(0); b < 10; b++ {
 		cells = append(cells, balanceCell{Bucket: b * bucket, TorrentID: 12, UserID: 2, Up: 10 * gib})
 	}
-	// Torrent 13, one bucket: member 5 uploads 8 GiB, 3.5 GiB of it to a
+	// Torrent 13, one bucket: member 5 uploads 4 GiB, 3.5 GiB of it to a
 	// leecher nobody saw — less than one copy, far beyond balance_z_single.
 	sizes[13] = 4 << 30
 	cells = append(cells,
-		balanceCell{Bucket: 0, TorrentID: 13, UserID: 5, Up: 8 * gib},
-		balanceCell{Bucket: 0, TorrentID: 13, UserID: 105, Down: 4.5 * gib})
+		balanceCell{Bucket: 0, TorrentID: 13, UserID: 5, Up: 4 * gib},
+		balanceCell{Bucket: 0, TorrentID: 13, UserID: 105, Down: 0.5 * gib})
 	for b := uint32(1); b < 8; b++ {
 		cells = append(cells,
 			balanceCell{Bucket: b * bucket, TorrentID: 13, UserID: 5, Up: 0.5 * gib},
