@@ -99,3 +99,45 @@ func TestFingerprintPopulationKeptEqualFresh(t *testing.T) {
 		t.Fatal("the late row is not in the population")
 	}
 }
+
+// The population an incremental pass judges rarity against classifies a
+// client as the fingerprint query does: Transmission's `%x` key with its
+// leading zero dropped (7 hex digits) is the 8-digit class, and an order
+// with the `ipv6` a dual-stack client adds is the order without it —
+// otherwise an honest Transmission or IPv6 member looks rare.
+func TestFingerprintPopulationClassifiesLikeTheQuery(t *testing.T) {
+	f := newFixture(t)
+	start := until.Add(-10 * time.Hour)
+	f.session(session{user: 1, torrent: 10, peer: "-TR3000-a", start: start, n: 6, every: 30 * time.Minute, keyOverride: "6a2c899"})
+	f.session(session{user: 2, torrent: 10, peer: "-TR3000-b", start: start, n: 6, every: 30 * time.Minute, keyOverride: "6a2c8998"})
+	f.session(session{user: 3, torrent: 11, peer: "-qB4620-c", start: start, n: 6, every: 30 * time.Minute,
+		orderOverr: "info_hash,peer_id,port,uploaded,downloaded,left,corrupt,key,event,numwant,compact,ipv6"})
+	f.session(session{user: 4, torrent: 11, peer: "-qB4620-d", start: start, n: 6, every: 30 * time.Minute,
+		orderOverr: "info_hash,peer_id,port,uploaded,downloaded,left,corrupt,key,event,numwant,compact"})
+	f.write()
+	w := Window{From: until.Add(-24 * time.Hour), Until: until}
+	var rows []fpRow
+	if err := selectRows(t.Context(), f.env, &rows, "fu_fingerprint", windowParams(w)); err != nil {
+		t.Fatal(err)
+	}
+	pop, err := fingerprintPopulation(t.Context(), f.env, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	class := func(rs []fpRow) map[uint64][2]string {
+		out := map[uint64][2]string{}
+		for _, r := range rs {
+			out[r.UserID] = [2]string{r.KeyClass, r.ParamOrder}
+		}
+		return out
+	}
+	q, p := class(rows), class(pop)
+	for u := uint64(1); u <= 4; u++ {
+		if q[u] != p[u] {
+			t.Errorf("member %d: query classes %q, population classes %q", u, q[u], p[u])
+		}
+	}
+	if q[1][0] != q[2][0] || q[3][1] != q[4][1] {
+		t.Errorf("7- and 8-digit keys %q / %q, orders with and without ipv6 %q / %q: want one class each", q[1][0], q[2][0], q[3][1], q[4][1])
+	}
+}

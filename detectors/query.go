@@ -14,15 +14,30 @@ import (
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-// sqlText returns an embedded query; a missing file is a programming error
-// that every detector's test catches.
+// sqlText returns an embedded query, with the fingerprint classes
+// (@fp_key_class, @fp_param_order) its text names; a missing file is a
+// programming error that every detector's test catches.
 func sqlText(name string) string {
 	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
 	if err != nil {
 		panic(fmt.Sprintf("detectors: missing embedded query %s: %v", name, err))
 	}
-	return string(b)
+	return fingerprintClasses.Replace(string(b))
 }
+
+// fingerprintClasses are the classes of a client's key (column key) and
+// parameter order (column po) that fu_fingerprint and fu_fp_population
+// must share, or an incremental pass judges new rows against a population
+// classified otherwise: hex keys by case and by length beyond 8 (a `%x`
+// key drops leading zeros, so 7 digits and 8 are one class), decimal,
+// other; the order without the parameters clients add or drop announce by
+// announce (event, corrupt, and ipv6/ipv4/ip/localip, which a client sends
+// when it has such an address).
+var fingerprintClasses = strings.NewReplacer(
+	"@fp_key_class", "multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), concat('HEX', toString(greatest(length(key), 8))), "+
+		"match(key, '^[0-9a-f]+$'), concat('hex', toString(greatest(length(key), 8))), match(key, '^[0-9]+$'), 'dec', 'alnum')",
+	"@fp_param_order", "replaceRegexpAll(concat(',', po, ','), ',(event|corrupt|ipv6|ipv4|ip|localip)(,(event|corrupt|ipv6|ipv4|ip|localip))*,', ',')",
+)
 
 // params are a query's named parameters (@name in the SQL), bound by
 // clickhouse-go on the client side, so 18.16 never sees server parameters.

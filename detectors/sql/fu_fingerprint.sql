@@ -11,8 +11,8 @@ SELECT
     user_id,
     peer_prefix,
     ua,
-    multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), concat('HEX', toString(greatest(length(key), 8))), match(key, '^[0-9a-f]+$'), concat('hex', toString(greatest(length(key), 8))), match(key, '^[0-9]+$'), 'dec', 'alnum') AS key_class,
-    replaceRegexpAll(concat(',', po, ','), ',(event|corrupt|ipv6|ipv4|ip|localip)(,(event|corrupt|ipv6|ipv4|ip|localip))*,', ',') AS param_order,
+    @fp_key_class AS key_class,
+    @fp_param_order AS param_order,
     toUInt64(sum(n)) AS announces,
     toUInt64(sum(up)) AS uploaded
 FROM (

@@ -1,8 +1,9 @@
 -- Every member's client combinations over the window, for judging how rare
 -- one is (incremental passes; see fingerprintPopulation): the client family
 -- of the peer_id ("-qB" of "-qB4620-", else its first two characters), the
--- key format class and the parameter order without the optional event and
--- corrupt — the columns fu_fingerprint gives a full pass, without the
+-- key format class and the parameter order without the optional
+-- parameters, classified as fu_fingerprint classifies them (query.go,
+-- fingerprintClasses) — the columns fu_fingerprint gives a full pass, without the
 -- per-announce counts, user agents and versions it does not need — and the
 -- time of each combination's last announce in the window, by which
 -- fingerprint.go drops it once the window has slid past.
@@ -10,8 +11,8 @@ SELECT
     user_id,
     fam AS peer_prefix,
     '' AS ua,
-    multiIf(key = '', 'empty', match(key, '^[0-9A-F]+$'), concat('HEX', toString(length(key))), match(key, '^[0-9a-f]+$'), concat('hex', toString(length(key))), match(key, '^[0-9]+$'), 'dec', 'alnum') AS key_class,
-    replaceAll(replaceAll(concat(',', po, ','), ',event,', ','), ',corrupt,', ',') AS param_order,
+    @fp_key_class AS key_class,
+    @fp_param_order AS param_order,
     toUInt64(0) AS announces,
     toUInt64(0) AS uploaded,
     toUInt32(max(last)) AS last_at
