@@ -280,16 +280,11 @@ type fpPair struct {
 	fam, keyClass, order string
 }
 
-// fpPopRow is a row of fu_fp_population.
+// fpPopRow is a row of fu_fp_population: a fingerprint row with the time
+// of its last announce in the window.
 type fpPopRow struct {
-	UserID     uint64 `ch:"user_id"`
-	PeerPrefix string `ch:"peer_prefix"`
-	UA         string `ch:"ua"`
-	KeyClass   string `ch:"key_class"`
-	ParamOrder string `ch:"param_order"`
-	Announces  uint64 `ch:"announces"`
-	Uploaded   uint64 `ch:"uploaded"`
-	LastAt     uint32 `ch:"last_at"`
+	fpRow
+	LastAt uint32 `ch:"last_at"`
 }
 
 // fingerprintPopulation returns every member's fingerprints over the
