@@ -37,19 +37,23 @@ func startAdmin(ctx context.Context, env *cliEnv, fs *flag.FlagSet, stage, addr 
 		if set {
 			return nil, nil, usageError{"under `ratioguard all` the stages share all's --admin-addr: remove --admin-addr from --" + stage + "-flags"}
 		}
-		adm, stop = env.ops, func() {}
-	} else {
-		adm = ops.New(env.log)
-		actx, cancel := context.WithCancel(ctx)
-		wait, err := adm.Start(actx, addr)
-		if err != nil {
-			cancel()
-			return nil, nil, err
-		}
-		stop = func() { cancel(); wait() }
+		env.ops.Check(stage, starting)
+		return env.ops, func() {}, nil
 	}
-	adm.Check(stage, func(context.Context) error { return errStarting })
-	return adm, stop, nil
+	// Not ready until the stage replaces this check with its own: checked
+	// before the listener serves, so no /readyz answers 200 in between.
+	adm = ops.New(env.log)
+	adm.Check(stage, starting)
+	actx, cancel := context.WithCancel(ctx)
+	wait, err := adm.Start(actx, addr)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return adm, func() { cancel(); wait() }, nil
 }
 
 var errStarting = errors.New("starting")
+
+// starting is a stage's readiness check until it has its own.
+func starting(context.Context) error { return errStarting }
