@@ -406,7 +406,7 @@ type balanceRows struct {
 	profile     []profileRow      // the download profile's rows, sorted as its query sorts
 }
 
-// bucketCount is a row of fu_balance_counts.sql.
+// bucketCount is a row of announce_counts.sql.
 type bucketCount struct {
 	Bucket uint32 `ch:"bucket"`
 	N      uint64 `ch:"n"`
@@ -460,7 +460,7 @@ func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Du
 	first, end := (from+secs-1)/secs*secs, unix(w.Until)/secs*secs // the whole buckets: first <= bucket < end
 	if kept != nil && first < end {
 		var counts []bucketCount
-		if err := selectRows(ctx, env, &counts, "fu_balance_counts", params{"bucket": secs, "from": first, "until": end}); err != nil {
+		if err := selectRows(ctx, env, &counts, "announce_counts", params{"bucket": secs, "from": first, "until": end}); err != nil {
 			return nil, err
 		}
 		next = &balanceRows{secs: secs, from: first, until: end, counts: make(map[uint32]uint64, len(counts)),
@@ -539,22 +539,11 @@ func balanceCellsKeeping(ctx context.Context, env *Env, w Window, bucket time.Du
 	}
 	// The kept rows merge into the query's in its order, so every cell
 	// adds up as a fresh read would.
-	i := 0
-	addReused := func(r *balancePeer) {
-		for ; i < len(reused) && (r == nil || peerBefore(&reused[i], r)); i++ {
-			if b := reused[i].Bucket; b >= skipFrom && b < skipUntil {
-				add(&reused[i])
-			}
-		}
-	}
-	err = streamRows(ctx, env, "fu_balance_peers", p, func(r *balancePeer) {
-		addReused(r)
-		add(r)
-	})
+	err = streamMerged(ctx, env, "fu_balance_peers", p, reused, peerBefore,
+		func(r *balancePeer) bool { return r.Bucket >= skipFrom && r.Bucket < skipUntil }, add)
 	if err != nil {
 		return nil, err
 	}
-	addReused(nil)
 	for k, sp := range spans {
 		out[at[k]].AcqMember = sp.hi - sp.lo
 	}

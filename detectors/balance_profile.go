@@ -53,22 +53,11 @@ func readDownloadProfile(ctx context.Context, env *Env, p params, reused []profi
 		keep(r)
 		out[r.TorrentID] = append(out[r.TorrentID], downloadInterval{r.At - min(r.Secs, r.At), r.At, r.Down})
 	}
-	i := 0
-	addReused := func(r *profileRow) {
-		for ; i < len(reused) && (r == nil || profileBefore(&reused[i], r)); i++ {
-			if at := reused[i].At; at >= skipFrom && at < skipUntil {
-				add(&reused[i])
-			}
-		}
-	}
-	err := streamRows(ctx, env, "fu_balance_profile", p, func(r *profileRow) {
-		addReused(r)
-		add(r)
-	})
+	err := streamMerged(ctx, env, "fu_balance_profile", p, reused, profileBefore,
+		func(r *profileRow) bool { return r.At >= skipFrom && r.At < skipUntil }, add)
 	if err != nil {
 		return nil, err
 	}
-	addReused(nil)
 	return out, nil
 }
 

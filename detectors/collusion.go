@@ -22,11 +22,6 @@ type colKept struct {
 	counts map[uint32]uint64
 }
 
-type colCount struct {
-	Bucket uint32 `ch:"bucket"`
-	N      uint64 `ch:"n"`
-}
-
 type colTorrent struct {
 	TorrentID uint64 `ch:"torrent_id"`
 }
@@ -61,8 +56,8 @@ func collusionPairs(ctx context.Context, env *Env, w Window, minTorrents int) ([
 	from, until := unix(w.From), unix(w.Until)
 	whole := func(h uint32) bool { return h >= from && h+3600 <= until }
 	p := windowParams(w)
-	var counts []colCount
-	if err := selectRows(ctx, env, &counts, "fu_collusion_counts", p); err != nil {
+	var counts []bucketCount
+	if err := selectRows(ctx, env, &counts, "announce_counts", params{"bucket": uint32(3600), "from": from, "until": until}); err != nil {
 		return nil, err
 	}
 	prev := env.collusion

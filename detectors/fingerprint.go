@@ -297,7 +297,7 @@ type fpPopRow struct {
 // end is in it, so a read after the first one keeps the previous read's
 // pairs whose last announce is still in the window and reads from
 // ClickHouse only the rows since the previous end — and, where an hour's
-// announce count (fu_balance_counts) moved since that read because rows
+// announce count (announce_counts.sql) moved since that read because rows
 // landed late, from that hour on: the same pairs as a read of the whole
 // window.
 func fingerprintPopulation(ctx context.Context, env *Env, w Window) ([]fpRow, error) {
@@ -313,7 +313,7 @@ func fingerprintPopulation(ctx context.Context, env *Env, w Window) ([]fpRow, er
 	// rows, not in the count, and has its hour read again next time.
 	count := func(a, b uint32) error {
 		var counts []bucketCount
-		if err := selectRows(ctx, env, &counts, "fu_balance_counts", params{"bucket": uint32(3600), "from": a, "until": b}); err != nil {
+		if err := selectRows(ctx, env, &counts, "announce_counts", params{"bucket": uint32(3600), "from": a, "until": b}); err != nil {
 			return err
 		}
 		for _, c := range counts {

@@ -179,6 +179,29 @@ func selectRows(ctx context.Context, env *Env, dest any, name string, p params) 
 	return nil
 }
 
+// streamMerged is streamRows with rows kept from an earlier read merged
+// in: the kept rows (in the query's order; before tells which of two rows
+// comes first) that use accepts reach each in their place among the
+// query's rows, so whatever each adds up comes out as a fresh read would.
+func streamMerged[T any](ctx context.Context, env *Env, name string, p params, kept []T, before func(a, b *T) bool, use func(*T) bool, each func(*T)) error {
+	i := 0
+	merge := func(r *T) {
+		for ; i < len(kept) && (r == nil || before(&kept[i], r)); i++ {
+			if use(&kept[i]) {
+				each(&kept[i])
+			}
+		}
+	}
+	if err := streamRows(ctx, env, name, p, func(r *T) {
+		merge(r)
+		each(r)
+	}); err != nil {
+		return err
+	}
+	merge(nil)
+	return nil
+}
+
 // streamRows runs a query and hands each row to each, one at a time (the
 // row is reused: each copies what it keeps), for results too large to hold.
 func streamRows[T any](ctx context.Context, env *Env, name string, p params, each func(*T)) error {
